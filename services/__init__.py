@@ -1,0 +1,1 @@
+"""Koersmonitor's services; `python -m services` is the platform's command line."""

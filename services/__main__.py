@@ -1,0 +1,73 @@
+"""The platform's command line: `python -m services run|token|republish`."""
+
+import argparse
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from services import embedded
+from services.platform import SERVICES
+from shared.auth import Role, TokenService
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m services", description="Koersmonitor")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the whole platform on the embedded default")
+    run.add_argument(
+        "--data-dir", type=Path, default=Path(os.environ.get("KOERS_DATA_DIR", ".data"))
+    )
+    run.add_argument(
+        "--broker-port", type=int, default=int(os.environ.get("KOERS_BROKER_PORT", "9092"))
+    )
+    run.add_argument(
+        "--no-seed", action="store_true", help="do not seed the Drenthe demo programme"
+    )
+    for spec in SERVICES:
+        run.add_argument(f"--{spec.name}-port", type=int, default=spec.default_port)
+
+    token = sub.add_parser(
+        "token", help="mint a staff token for the embedded default's signing key"
+    )
+    token.add_argument("--user", default="admin")
+    token.add_argument("--role", action="append", choices=[r.value for r in Role], default=None)
+    token.add_argument(
+        "--data-dir", type=Path, default=Path(os.environ.get("KOERS_DATA_DIR", ".data"))
+    )
+
+    republish = sub.add_parser(
+        "republish",
+        help="after the broker lost its data: send every outbox row again",
+    )
+    republish.add_argument("--service", choices=[s.name for s in SERVICES], action="append")
+    republish.add_argument(
+        "--data-dir", type=Path, default=Path(os.environ.get("KOERS_DATA_DIR", ".data"))
+    )
+
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        ports = {s.name: getattr(args, f"{s.name}_port") for s in SERVICES}
+        options = embedded.EmbeddedOptions(
+            data_dir=args.data_dir, broker_port=args.broker_port, ports=ports, seed=not args.no_seed
+        )
+        return embedded.run(options)
+    if args.command == "token":
+        roles = [Role(r) for r in (args.role or ["admin"])]
+        print(TokenService(embedded.jwt_secret(args.data_dir)).mint(args.user, roles))
+        return 0
+    for spec in SERVICES:
+        if args.service and spec.name not in args.service:
+            continue
+        env = {
+            **embedded.service_env(spec, embedded.EmbeddedOptions(data_dir=args.data_dir), ""),
+            **os.environ,
+        }
+        count = asyncio.run(embedded._republish_all(env, spec.env_prefix))
+        print(f"{spec.name}: {count} events will be published again")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The project registry: programmes and their goal trees, organisations, projects."""

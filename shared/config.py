@@ -1,0 +1,32 @@
+"""Settings every service has; each service subclasses with its own env prefix."""
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """Explicit settings, built by the composition root and passed in (never at import time).
+
+    The signing key has no default on purpose: a deployment that forgets it must
+    fail at start, not run with a guessable secret.
+    """
+
+    model_config = SettingsConfigDict(extra="ignore", env_file=None)
+
+    service_name: str
+    database_url: str = Field(
+        description="SQLAlchemy async URL: sqlite+aiosqlite or postgresql+asyncpg"
+    )
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    jwt_secret: SecretStr = Field(min_length=16)
+    jwt_issuer: str = "koersmonitor"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"
+    # Tansu's fetch loop is not woken by new data: latency ~ fetch_max_wait_ms / 2.
+    kafka_fetch_max_wait_ms: int = 100
+    kafka_session_timeout_ms: int = 6000
+    consumer_max_attempts: int = 3
+    outbox_poll_interval_s: float = 0.05
+    outbox_batch_size: int = 500
+    db_pool_size: int = 10

@@ -1,0 +1,9 @@
+"""Contracts between services: the envelope, the topics and the event models.
+
+Importing this package registers every event type, so any consumer can decode
+any topic's messages by their CloudEvents type.
+"""
+
+from shared.contracts import projects as projects
+
+__all__ = ["projects"]

@@ -1,0 +1,111 @@
+"""The HTTP edge every service shares: app factory, error mapping, health probes.
+
+Routes raise domain errors; this module alone decides their status codes, so
+every service answers 404/409/422/503 the same way and no route maps errors.
+"""
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request, Response, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+from shared.db import ping
+from shared.errors import ConflictError, InvalidInputError, NotFoundError
+from shared.messaging.kafka import broker_reachable
+from shared.runtime import ServiceRuntime
+
+log = logging.getLogger(__name__)
+
+RETRY_AFTER_S = 5
+
+
+def _not_found(_: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse(status_code=404, content={"detail": str(exc)})
+
+
+def _conflict(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ConflictError)
+    return JSONResponse(
+        status_code=409, content=jsonable_encoder({"detail": str(exc), **exc.detail})
+    )
+
+
+def _invalid(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, InvalidInputError)
+    detail = [{"loc": list(p.loc), "msg": p.msg, "type": p.type} for p in exc.problems]
+    return JSONResponse(status_code=422, content={"detail": detail})
+
+
+def _database_unavailable(_: Request, exc: Exception) -> JSONResponse:
+    log.warning("database unavailable: %s", exc)
+    return JSONResponse(
+        status_code=503,
+        content={"detail": "the database is unavailable; retry shortly"},
+        headers={"Retry-After": str(RETRY_AFTER_S)},
+    )
+
+
+def health_router(runtime: ServiceRuntime) -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        """The process is alive (liveness)."""
+        return {"status": "ok"}
+
+    @router.get("/readyz")
+    async def readyz(response: Response) -> dict[str, Any]:
+        """Database and broker reachable. Only the database decides readiness.
+
+        With the broker away the API still accepts writes into the outbox, so
+        taking the pod out of service would turn an outage we absorb into one
+        partners see; the broker's state is reported, not enforced.
+        """
+        checks = {
+            "database": await _check(ping(runtime.engine)),
+            "broker": await _check(broker_reachable(runtime.settings.kafka_bootstrap_servers)),
+        }
+        ready = checks["database"] == "ok"
+        if not ready:
+            response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+        return {"status": "ready" if ready else "not ready", "checks": checks}
+
+    return router
+
+
+async def _check(probe: Any, timeout_s: float = 3.0) -> str:
+    try:
+        await asyncio.wait_for(probe, timeout_s)
+    except Exception as exc:
+        return f"unavailable: {type(exc).__name__}"
+    return "ok"
+
+
+def create_service_app(
+    runtime: ServiceRuntime, title: str, description: str, routers: Sequence[APIRouter]
+) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await runtime.close()
+
+    app = FastAPI(title=title, description=description, version="1", lifespan=lifespan)
+    app.state.runtime = runtime
+    app.state.tokens = runtime.tokens
+    app.add_exception_handler(NotFoundError, _not_found)
+    app.add_exception_handler(ConflictError, _conflict)
+    app.add_exception_handler(InvalidInputError, _invalid)
+    # A lost database is the one fault a request cannot work around: say so, and when to retry.
+    for db_error in (OperationalError, InterfaceError, PoolTimeoutError, ConnectionError):
+        app.add_exception_handler(db_error, _database_unavailable)
+    app.include_router(health_router(runtime))
+    for router in routers:
+        app.include_router(router)
+    return app

@@ -1,0 +1,1 @@
+"""Kafka plumbing: publishing, the outbox relay and the idempotent consumer loop."""

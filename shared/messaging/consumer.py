@@ -1,0 +1,217 @@
+"""The idempotent consumer loop: inbox, bounded retries, dead letters, commit after the database.
+
+For each message: decode the CloudEvent, look up its contract, and run the
+handler in a unit of work that also records the event id in the inbox; the
+Kafka offset is committed only after that transaction. A redelivered event is
+found in the inbox and skipped. A message that cannot be decoded, has an unknown
+type, or fails `max_attempts` times goes to `<topic>.dlq` with the error in its
+headers. Losing the database is different: the event is not at fault, so the loop
+waits and retries it rather than dead-lettering good data.
+"""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from aiokafka.errors import CommitFailedError, IllegalStateError
+from opentelemetry import trace
+from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+from shared.contracts.base import Event, event_type_for
+from shared.contracts.envelope import CloudEvent, EnvelopeError
+from shared.contracts.topics import dlq
+from shared.messaging.kafka import OutgoingMessage, make_consumer
+from shared.messaging.outbox import Publisher
+from shared.telemetry import context_from_traceparent, tracer
+from shared.uow import SqlUnitOfWork
+
+log = logging.getLogger(__name__)
+
+U = TypeVar("U", bound=SqlUnitOfWork)
+Handler = Callable[[Any, U], Awaitable[None]]
+
+
+class PoisonMessageError(Exception):
+    """The message itself is at fault; retrying cannot help."""
+
+
+@dataclass(frozen=True)
+class ReceivedMessage:
+    """What the loop needs of a Kafka record; independent of the client library."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: tuple[tuple[str, bytes], ...]
+
+
+def _is_database_outage(exc: BaseException) -> bool:
+    if isinstance(exc, OperationalError | InterfaceError):
+        return True
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, ConnectionError | OSError | TimeoutError)
+
+
+class MessageProcessor(Generic[U]):
+    """Applies one message at a time; the Kafka loop and the tests both drive it."""
+
+    def __init__(
+        self,
+        consumer_name: str,
+        handlers: Mapping[str, Handler[U]],
+        uow_factory: Callable[[], U],
+        dead_letters: Publisher,
+        max_attempts: int = 3,
+        retry_backoff_s: float = 0.2,
+    ) -> None:
+        self.consumer_name = consumer_name
+        self._handlers = handlers
+        self._uow_factory = uow_factory
+        self._dead_letters = dead_letters
+        self._max_attempts = max_attempts
+        self._retry_backoff_s = retry_backoff_s
+
+    async def process(self, message: ReceivedMessage) -> str:
+        """Apply `message`; return what happened: applied, duplicate, skipped or dead-lettered."""
+        try:
+            envelope, event = self._decode(message)
+        except PoisonMessageError as exc:
+            await self._dead_letter(message, exc, attempts=0)
+            return "dead-lettered"
+        handler = self._handlers.get(envelope.type)
+        if handler is None:
+            return "skipped"
+        with tracer(__name__).start_as_current_span(
+            f"{message.topic} process",
+            context=context_from_traceparent(envelope.traceparent),
+            kind=trace.SpanKind.CONSUMER,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.destination.name": message.topic,
+                "messaging.message.id": envelope.id,
+                "messaging.consumer.group.name": self.consumer_name,
+            },
+        ):
+            return await self._apply_with_retries(message, envelope, event, handler)
+
+    def _decode(self, message: ReceivedMessage) -> tuple[CloudEvent, Event]:
+        try:
+            envelope = CloudEvent.from_kafka(message.headers, message.value)
+        except EnvelopeError as exc:
+            raise PoisonMessageError(str(exc)) from exc
+        event_type = event_type_for(envelope.type)
+        if event_type is None:
+            raise PoisonMessageError(f"unknown event type {envelope.type!r}")
+        try:
+            return envelope, event_type.model_validate(envelope.data)
+        except ValidationError as exc:
+            raise PoisonMessageError(f"data does not match {envelope.type}: {exc}") from exc
+
+    async def _apply_with_retries(
+        self, message: ReceivedMessage, envelope: CloudEvent, event: Event, handler: Handler[U]
+    ) -> str:
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return await self._apply(envelope, event, handler)
+            except Exception as exc:
+                if _is_database_outage(exc):
+                    log.warning("database unavailable; retrying event %s", envelope.id)
+                    await asyncio.sleep(min(self._retry_backoff_s * attempt, 5.0))
+                    attempt = 0
+                    continue
+                if attempt >= self._max_attempts:
+                    await self._dead_letter(message, exc, attempts=attempt)
+                    return "dead-lettered"
+                log.warning(
+                    "handler failed (attempt %d) for %s", attempt, envelope.id, exc_info=True
+                )
+                await asyncio.sleep(self._retry_backoff_s * attempt)
+
+    async def _apply(self, envelope: CloudEvent, event: Event, handler: Handler[U]) -> str:
+        async with self._uow_factory() as uow:
+            if await uow.already_processed(self.consumer_name, envelope.id):
+                return "duplicate"
+            await handler(event, uow)
+            uow.mark_processed(self.consumer_name, envelope.id)
+            await uow.commit()
+            return "applied"
+
+    async def _dead_letter(
+        self, message: ReceivedMessage, exc: BaseException, attempts: int
+    ) -> None:
+        log.error(
+            "dead-lettering %s[%d]@%d: %s", message.topic, message.partition, message.offset, exc
+        )
+        headers = [
+            *list(message.headers),
+            ("dlq_error", f"{type(exc).__name__}: {exc}"[:2000].encode()),
+            ("dlq_consumer", self.consumer_name.encode()),
+            ("dlq_original_topic", message.topic.encode()),
+            ("dlq_original_partition", str(message.partition).encode()),
+            ("dlq_original_offset", str(message.offset).encode()),
+            ("dlq_attempts", str(attempts).encode()),
+        ]
+        await self._dead_letters.publish(
+            [OutgoingMessage(dlq(message.topic), message.key, message.value, headers)]
+        )
+
+
+class KafkaEventConsumer(Generic[U]):
+    """Runs a MessageProcessor over a consumer group; commits each partition after its batch."""
+
+    def __init__(
+        self,
+        processor: MessageProcessor[U],
+        topics: list[str],
+        bootstrap_servers: str,
+        fetch_max_wait_ms: int = 100,
+        session_timeout_ms: int = 6000,
+    ) -> None:
+        self.processor = processor
+        self._topics = topics
+        self._bootstrap_servers = bootstrap_servers
+        self._fetch_max_wait_ms = fetch_max_wait_ms
+        self._session_timeout_ms = session_timeout_ms
+
+    async def run(self, stop: asyncio.Event) -> None:
+        consumer = make_consumer(
+            self._bootstrap_servers,
+            self.processor.consumer_name,
+            self._topics,
+            self._fetch_max_wait_ms,
+            self._session_timeout_ms,
+        )
+        await consumer.start()
+        try:
+            while not stop.is_set():
+                batches = await consumer.getmany(timeout_ms=200, max_records=500)
+                for tp, records in batches.items():
+                    for record in records:
+                        await self.processor.process(_received(record))
+                    try:
+                        await consumer.commit({tp: records[-1].offset + 1})
+                    except (CommitFailedError, IllegalStateError):
+                        # The partition moved to another member mid-batch; it will
+                        # redeliver from the last commit and the inbox drops repeats.
+                        log.info("commit for %s refused after a rebalance", tp)
+        finally:
+            await consumer.stop()
+
+
+def _received(record: Any) -> ReceivedMessage:
+    return ReceivedMessage(
+        topic=record.topic,
+        partition=record.partition,
+        offset=record.offset,
+        key=record.key,
+        value=record.value,
+        headers=tuple(record.headers or ()),
+    )

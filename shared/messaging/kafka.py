@@ -1,0 +1,108 @@
+"""Kafka clients configured for both Apache Kafka and the embedded Tansu broker.
+
+Tansu has no idempotent producer and no transactions, so delivery is
+at-least-once with ``acks="all"`` and consumers are idempotent; offsets start
+from "earliest" because Tansu's "latest" is wrong for multi-record batches.
+"""
+
+import asyncio
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from shared.contracts.topics import TopicSpec
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    topic: str
+    key: bytes | None
+    value: bytes | None
+    headers: list[tuple[str, bytes]] = field(default_factory=list)
+
+
+def make_producer(bootstrap_servers: str) -> AIOKafkaProducer:
+    return AIOKafkaProducer(
+        bootstrap_servers=bootstrap_servers,
+        acks="all",
+        linger_ms=5,
+        max_batch_size=256 * 1024,
+        request_timeout_ms=15000,
+        retry_backoff_ms=200,
+    )
+
+
+def make_consumer(
+    bootstrap_servers: str,
+    group_id: str,
+    topics: Sequence[str],
+    fetch_max_wait_ms: int,
+    session_timeout_ms: int,
+) -> AIOKafkaConsumer:
+    return AIOKafkaConsumer(
+        *topics,
+        bootstrap_servers=bootstrap_servers,
+        group_id=group_id,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        fetch_max_wait_ms=fetch_max_wait_ms,
+        session_timeout_ms=session_timeout_ms,
+        heartbeat_interval_ms=max(session_timeout_ms // 3, 100),
+        max_poll_records=500,
+    )
+
+
+class KafkaPublisher:
+    """Sends a batch and returns only when the broker has acknowledged all of it."""
+
+    def __init__(self, producer: AIOKafkaProducer) -> None:
+        self._producer = producer
+
+    async def publish(self, messages: Iterable[OutgoingMessage]) -> None:
+        pending = [
+            await self._producer.send(m.topic, m.value, key=m.key, headers=m.headers)
+            for m in messages
+        ]
+        await asyncio.gather(*pending)
+
+
+async def create_topics(bootstrap_servers: str, specs: Iterable[TopicSpec]) -> None:
+    """Create topics with their partition counts; existing ones are left as they are.
+
+    Explicit creation matters: Tansu auto-creates 4 partitions for any unknown
+    topic a client so much as asks about.
+    """
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        wanted = [
+            NewTopic(s.name, num_partitions=s.partitions, replication_factor=1)
+            for s in specs
+            if s.name not in existing
+        ]
+        if wanted:
+            try:
+                await admin.create_topics(wanted)
+            except TopicAlreadyExistsError:
+                log.info("topics created concurrently by another client")
+    finally:
+        await admin.close()
+
+
+async def broker_reachable(bootstrap_servers: str, timeout_s: float = 2.0) -> None:
+    """Raise if no broker answers a metadata request within `timeout_s`."""
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap_servers, request_timeout_ms=int(timeout_s * 1000)
+    )
+    try:
+        await asyncio.wait_for(admin.start(), timeout_s)
+        await asyncio.wait_for(admin.list_topics(), timeout_s)
+    finally:
+        await admin.close()

@@ -1,0 +1,167 @@
+"""The outbox relay: publishes committed outbox rows in order and marks them sent.
+
+At-least-once: a crash between the broker's acknowledgement and the update of
+`sent_at` republishes the batch, which the consumers' inbox makes harmless.
+On PostgreSQL an advisory lock keeps two relays of one service (two worker
+replicas) from publishing the same rows at once; order within a key holds because
+rows leave in id order and one batch is acknowledged before the next is read.
+"""
+
+import asyncio
+import contextlib
+import logging
+import zlib
+from collections.abc import Sequence
+from typing import Protocol
+
+from opentelemetry import trace
+from sqlalchemy import func, text, update
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from shared.contracts.envelope import SPEC_VERSION
+from shared.db import OutboxMessage, utcnow
+from shared.messaging.kafka import OutgoingMessage
+from shared.telemetry import context_from_traceparent, current_traceparent, tracer
+
+log = logging.getLogger(__name__)
+
+
+class Publisher(Protocol):
+    async def publish(self, messages: Sequence[OutgoingMessage]) -> None: ...
+
+
+def _to_message(row: OutboxMessage) -> OutgoingMessage:
+    """The row as a CloudEvents binary-mode message, traced by a `<topic> publish` span."""
+    with tracer(__name__).start_as_current_span(
+        f"{row.topic} publish",
+        context=context_from_traceparent(row.traceparent),
+        kind=trace.SpanKind.PRODUCER,
+        attributes={
+            "messaging.system": "kafka",
+            "messaging.destination.name": row.topic,
+            "messaging.message.id": row.event_id,
+        },
+    ):
+        traceparent = current_traceparent() or row.traceparent
+    headers = [
+        ("ce_specversion", SPEC_VERSION.encode()),
+        ("ce_id", row.event_id.encode()),
+        ("ce_source", row.source.encode()),
+        ("ce_type", row.type.encode()),
+        ("ce_time", row.time.isoformat().encode()),
+        ("ce_subject", row.subject.encode()),
+        ("content-type", b"application/json"),
+    ]
+    if traceparent:
+        headers.append(("traceparent", traceparent.encode()))
+    return OutgoingMessage(row.topic, row.key.encode(), row.data.encode(), headers)
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        publisher: Publisher,
+        lock_name: str,
+        batch_size: int = 500,
+        poll_interval_s: float = 0.05,
+    ) -> None:
+        self._sessions = sessions
+        self._publisher = publisher
+        self._lock_key = zlib.crc32(lock_name.encode())
+        self._batch_size = batch_size
+        self._poll_interval_s = poll_interval_s
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Called after a commit that wrote outbox rows, so they leave without waiting a poll."""
+        self._wake.set()
+
+    async def publish_pending(self) -> int:
+        """Publish one batch of unsent rows; return how many left."""
+        async with self._sessions() as session:
+            if not await self._take_lock(session):
+                return 0
+            result = await session.exec(
+                select(OutboxMessage)
+                .where(col(OutboxMessage.sent_at).is_(None))
+                .order_by(col(OutboxMessage.id))
+                .limit(self._batch_size)
+            )
+            rows = list(result.all())
+            if not rows:
+                return 0
+            await self._publisher.publish([_to_message(r) for r in rows])
+            await session.exec(
+                update(OutboxMessage)
+                .where(col(OutboxMessage.id).in_([r.id for r in rows]))
+                .values(sent_at=utcnow())
+            )
+            await session.commit()
+            return len(rows)
+
+    async def _take_lock(self, session: AsyncSession) -> bool:
+        connection = await session.connection()
+        if connection.dialect.name != "postgresql":
+            return True
+        got = await connection.execute(
+            text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": self._lock_key}
+        )
+        return bool(got.scalar())
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Relay until `stop` is set; failures (broker or database away) back off and retry."""
+        backoff = self._poll_interval_s
+        while not stop.is_set():
+            self._wake.clear()
+            try:
+                sent = await self.publish_pending()
+                backoff = self._poll_interval_s
+            except Exception:
+                log.warning("outbox relay failed; retrying in %.1fs", backoff, exc_info=True)
+                sent = 0
+                await _sleep_or_stop(stop, backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
+            if sent < self._batch_size:
+                await self._wait_for_work(stop)
+
+    async def _wait_for_work(self, stop: asyncio.Event) -> None:
+        """Sleep one poll interval, or less when a commit in this process wakes us.
+
+        Polling stays because the API that writes the rows may be another process.
+        """
+        waiters = {asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())}
+        _, pending = await asyncio.wait(
+            waiters, timeout=self._poll_interval_s, return_when=asyncio.FIRST_COMPLETED
+        )
+        for task in pending:
+            task.cancel()
+
+
+async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
+
+
+async def outbox_backlog(sessions: async_sessionmaker[AsyncSession]) -> int:
+    async with sessions() as session:
+        result = await session.exec(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(col(OutboxMessage.sent_at).is_(None))
+        )
+        return int(result.one())
+
+
+async def mark_all_unsent(sessions: async_sessionmaker[AsyncSession]) -> int:
+    """Recovery after the broker lost its data: publish every event again.
+
+    Safe because consumers are idempotent; their projections converge.
+    """
+    async with sessions() as session:
+        result = await session.exec(update(OutboxMessage).values(sent_at=None))
+        await session.commit()
+        return int(result.rowcount)

@@ -1,0 +1,96 @@
+"""The unit of work: a service's repositories, its outbox and its inbox in one transaction.
+
+Service layers depend on this, never on a session: everything a use case or an
+event reaction changes, including the events it announces and the fact that it
+consumed an event, commits or rolls back together.
+"""
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from shared.contracts.base import Event
+from shared.contracts.envelope import CloudEvent
+from shared.db import OutboxMessage, ProcessedEvent
+from shared.telemetry import current_traceparent
+
+
+class SqlUnitOfWork:
+    """Base for every service's unit of work; subclasses add their repositories in `_start`."""
+
+    session: AsyncSession
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        source: str,
+        on_commit: Callable[[], None] | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self.source = source
+        self._on_commit = on_commit
+        self._published = 0
+
+    async def __aenter__(self) -> Self:
+        self.session = self._sessions()
+        self._published = 0
+        self._start()
+        return self
+
+    def _start(self) -> None:
+        """Hook for subclasses to build repositories on `self.session`."""
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        # close() rolls back what was not committed without expiring what was read,
+        # so results stay usable after the block.
+        await self.session.close()
+        self._published = 0
+
+    async def commit(self) -> None:
+        await self.session.commit()
+        if self._published and self._on_commit is not None:
+            self._on_commit()
+        self._published = 0
+
+    async def rollback(self) -> None:
+        await self.session.rollback()
+        self._published = 0
+
+    def publish(self, event: Event) -> CloudEvent:
+        """Queue `event` in the outbox; it leaves only if the transaction commits."""
+        envelope = CloudEvent.wrap(event, source=self.source, traceparent=current_traceparent())
+        self.session.add(
+            OutboxMessage(
+                event_id=envelope.id,
+                topic=event.topic,
+                key=event.key,
+                type=envelope.type,
+                source=envelope.source,
+                subject=envelope.subject,
+                time=envelope.time,
+                data=envelope.value().decode(),
+                traceparent=envelope.traceparent,
+            )
+        )
+        self._published += 1
+        return envelope
+
+    async def already_processed(self, consumer: str, event_id: str) -> bool:
+        row = await self.session.exec(
+            select(ProcessedEvent.event_id).where(
+                ProcessedEvent.consumer == consumer, ProcessedEvent.event_id == event_id
+            )
+        )
+        return row.first() is not None
+
+    def mark_processed(self, consumer: str, event_id: str) -> None:
+        self.session.add(ProcessedEvent(consumer=consumer, event_id=event_id))

@@ -1,0 +1,84 @@
+"""The worker process: the outbox relay and the service's consumers, stopped by a signal."""
+
+import asyncio
+import logging
+import signal
+from collections.abc import Callable, Sequence
+
+from shared.messaging.consumer import KafkaEventConsumer, MessageProcessor
+from shared.messaging.kafka import KafkaPublisher, make_producer
+from shared.messaging.outbox import OutboxRelay
+from shared.runtime import ServiceRuntime
+
+log = logging.getLogger(__name__)
+
+ConsumerFactory = Callable[[KafkaPublisher], Sequence[tuple[MessageProcessor, list[str]]]]  # type: ignore[type-arg]
+
+
+async def run_worker(
+    runtime: ServiceRuntime,
+    consumers: ConsumerFactory | None = None,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Relay this service's outbox and run its consumers until SIGTERM/SIGINT or `stop`."""
+    settings = runtime.settings
+    stop = stop or _stop_on_signals()
+    producer = make_producer(settings.kafka_bootstrap_servers)
+    await _start_with_retry(producer.start, stop)
+    publisher = KafkaPublisher(producer)
+    relay = OutboxRelay(
+        runtime.sessions,
+        publisher,
+        lock_name=f"{settings.service_name}.outbox",
+        batch_size=settings.outbox_batch_size,
+        poll_interval_s=settings.outbox_poll_interval_s,
+    )
+    tasks = [asyncio.create_task(relay.run(stop), name="outbox-relay")]
+    for processor, topics in consumers(publisher) if consumers else ():
+        loop = KafkaEventConsumer(
+            processor,
+            topics,
+            settings.kafka_bootstrap_servers,
+            settings.kafka_fetch_max_wait_ms,
+            settings.kafka_session_timeout_ms,
+        )
+        tasks.append(asyncio.create_task(loop.run(stop), name=processor.consumer_name))
+    log.info("worker started", extra={"service": settings.service_name})
+    try:
+        await _until_stopped_or_failed(tasks, stop)
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await producer.stop()
+        await runtime.close()
+
+
+async def _until_stopped_or_failed(tasks: list[asyncio.Task[None]], stop: asyncio.Event) -> None:
+    """Return on `stop`; re-raise if any task dies, so the orchestrator restarts the process."""
+    stopper = asyncio.create_task(stop.wait())
+    done, _ = await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
+    stopper.cancel()
+    for task in done:
+        if task is not stopper and task.exception() is not None:
+            raise task.exception()  # type: ignore[misc]
+
+
+async def _start_with_retry(start: Callable[[], object], stop: asyncio.Event) -> None:
+    """The broker may come up after us (compose, k8s): keep trying rather than crash-loop."""
+    delay = 0.5
+    while not stop.is_set():
+        try:
+            await start()  # type: ignore[misc]
+            return
+        except Exception as exc:
+            log.warning("broker not reachable yet (%s); retrying in %.1fs", exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10.0)
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
