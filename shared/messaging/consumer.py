@@ -195,7 +195,7 @@ class KafkaEventConsumer(Generic[U]):
                 batches = await consumer.getmany(timeout_ms=200, max_records=500)
                 for tp, records in batches.items():
                     for record in records:
-                        await self.processor.process(_received(record))
+                        await self.processor.process(received_message(record))
                     try:
                         await consumer.commit({tp: records[-1].offset + 1})
                     except (CommitFailedError, IllegalStateError):
@@ -206,7 +206,7 @@ class KafkaEventConsumer(Generic[U]):
             await consumer.stop()
 
 
-def _received(record: Any) -> ReceivedMessage:
+def received_message(record: Any) -> ReceivedMessage:
     return ReceivedMessage(
         topic=record.topic,
         partition=record.partition,
