@@ -8,6 +8,7 @@ headers, so a collector switched on later sees whole traces.
 import json
 import logging
 import os
+import secrets
 import sys
 from datetime import UTC, datetime
 
@@ -59,6 +60,15 @@ def current_traceparent() -> str | None:
     carrier: dict[str, str] = {}
     _propagator.inject(carrier)
     return carrier.get("traceparent")
+
+
+def traceparent_for_new_event() -> str:
+    """The active trace context, or a fresh unsampled one when nothing is being traced.
+
+    Every event then carries a trace id, so logs of all hops can be joined on it
+    even where no tracing backend is configured.
+    """
+    return current_traceparent() or f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-00"
 
 
 def context_from_traceparent(traceparent: str | None) -> otel_context.Context:

@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from shared.contracts.base import Event
 from shared.contracts.envelope import CloudEvent
 from shared.db import OutboxMessage, ProcessedEvent
-from shared.telemetry import current_traceparent
+from shared.telemetry import traceparent_for_new_event
 
 
 class SqlUnitOfWork:
@@ -67,7 +67,7 @@ class SqlUnitOfWork:
 
     def publish(self, event: Event) -> CloudEvent:
         """Queue `event` in the outbox; it leaves only if the transaction commits."""
-        envelope = CloudEvent.wrap(event, source=self.source, traceparent=current_traceparent())
+        envelope = CloudEvent.wrap(event, source=self.source, traceparent=traceparent_for_new_event())
         self.session.add(
             OutboxMessage(
                 event_id=envelope.id,

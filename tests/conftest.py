@@ -9,13 +9,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from shared.auth import Role, TokenService
-from shared.broker import EmbeddedBroker
-from shared.migrations import upgrade
-
 from services.projects.config import ProjectsSettings
 from services.projects.main import MIGRATIONS as REGISTRY_MIGRATIONS
 from services.projects.main import create_app
+from shared.auth import Role, TokenService
+from shared.broker import EmbeddedBroker
+from shared.migrations import upgrade
 from tests.infra import PostgresDatabases, kafka_broker, postgres_server
 
 JWT_SECRET = "test-signing-key-" + secrets.token_hex(16)
@@ -101,7 +100,7 @@ def registry_settings(database_url: str, bootstrap: str = "127.0.0.1:1") -> Proj
     return ProjectsSettings(
         database_url=database_url,
         kafka_bootstrap_servers=bootstrap,
-        jwt_secret=JWT_SECRET,  # type: ignore[arg-type]
+        jwt_secret=JWT_SECRET,
         outbox_poll_interval_s=0.02,
     )
 

@@ -1,5 +1,6 @@
 """Composition root: the registry's API app, its worker, its migrations."""
 
+import asyncio
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -23,9 +24,9 @@ def create_app(settings: ProjectsSettings) -> FastAPI:
     )
 
 
-async def run_worker(settings: ProjectsSettings) -> None:
+async def run_worker(settings: ProjectsSettings, stop: asyncio.Event | None = None) -> None:
     """The registry consumes nothing; its worker relays the outbox to `projects.events.v1`."""
-    await run_platform_worker(ServiceRuntime.from_settings(settings))
+    await run_platform_worker(ServiceRuntime.from_settings(settings), stop=stop)
 
 
 def migrate(settings: ProjectsSettings) -> None:

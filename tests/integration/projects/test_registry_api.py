@@ -234,7 +234,7 @@ async def test_unknown_references_are_422_and_write_nothing(
     h = auth()
     lead = await builders.organisation(registry_client, h)
     programme, _, _ = await builders.programme_with_goals(registry_client, h)
-    other_programme, _, foreign_goal = await builders.programme_with_goals(registry_client, h)
+    _, _, foreign_goal = await builders.programme_with_goals(registry_client, h)
     missing = "00000000-0000-0000-0000-000000000001"
     response = await registry_client.post(
         "/v1/projects",
