@@ -67,7 +67,9 @@ class SqlUnitOfWork:
 
     def publish(self, event: Event) -> CloudEvent:
         """Queue `event` in the outbox; it leaves only if the transaction commits."""
-        envelope = CloudEvent.wrap(event, source=self.source, traceparent=traceparent_for_new_event())
+        envelope = CloudEvent.wrap(
+            event, source=self.source, traceparent=traceparent_for_new_event()
+        )
         self.session.add(
             OutboxMessage(
                 event_id=envelope.id,

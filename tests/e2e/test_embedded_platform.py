@@ -1,0 +1,105 @@
+"""The README's run command, as a new developer would use it: start, look, Ctrl-C, start again."""
+
+import asyncio
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from services.embedded import jwt_secret
+from shared.auth import Role, TokenService
+from shared.broker import free_port
+from shared.contracts.topics import PROJECTS
+from tests.kafka_helpers import collect
+
+
+def _start(data_dir: Path, broker_port: int, registry_port: int) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "services",
+            "run",
+            "--data-dir",
+            str(data_dir),
+            "--broker-port",
+            str(broker_port),
+            "--projects-port",
+            str(registry_port),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def _wait_for_start(process: subprocess.Popen[str], timeout_s: float = 60) -> list[str]:
+    assert process.stdout is not None
+    lines: list[str] = []
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line.rstrip())
+        if line.startswith("started in"):
+            return lines
+    process.kill()
+    pytest.fail("the platform did not start:\n" + "\n".join(lines))
+
+
+def _stop(process: subprocess.Popen[str]) -> tuple[int, str]:
+    process.send_signal(signal.SIGINT)
+    out, _ = process.communicate(timeout=30)
+    return process.returncode, out
+
+
+def _projects(port: int, token: str) -> list[str]:
+    response = httpx.get(
+        f"http://127.0.0.1:{port}/v1/projects",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    response.raise_for_status()
+    body = response.json()
+    assert body["count"] == len(body["data"])
+    return sorted(p["code"] for p in body["data"])
+
+
+def test_run_starts_everything_seeds_once_and_stops_cleanly(tmp_path: Path) -> None:
+    broker_port, registry_port = free_port(), free_port()
+    process = _start(tmp_path, broker_port, registry_port)
+    lines = _wait_for_start(process)
+    assert f"projects   http://127.0.0.1:{registry_port}/docs" in lines
+    token = TokenService(jwt_secret(tmp_path)).mint("admin", [Role.ADMIN])
+    try:
+        assert _projects(registry_port, token) == ["CHEMPORT", "HHR", "IBDO", "NICE", "SPT"]
+        assert httpx.get(f"http://127.0.0.1:{registry_port}/readyz").json()["checks"] == {
+            "database": "ok",
+            "broker": "ok",
+        }
+        registered = asyncio.run(
+            collect(
+                f"127.0.0.1:{broker_port}",
+                PROJECTS,
+                done=lambda found: len(found) >= 5,
+                keep=lambda m: dict(m.headers).get("ce_type") == b"projects.project.registered.v1",
+            )
+        )
+        assert len(registered) == 5
+    finally:
+        code, out = _stop(process)
+    assert code == 0, out
+    assert out.rstrip().endswith("stopped")
+
+    again = _start(tmp_path, broker_port, registry_port)
+    _wait_for_start(again)
+    try:
+        assert _projects(registry_port, token) == ["CHEMPORT", "HHR", "IBDO", "NICE", "SPT"]
+    finally:
+        code, out = _stop(again)
+    assert code == 0, out
