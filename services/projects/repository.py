@@ -4,6 +4,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import delete, func
 from sqlmodel import col, select
@@ -20,10 +21,12 @@ from services.projects.models import (
     ProjectStatusChange,
 )
 
+T = TypeVar("T")
+
 
 async def _page(
-    session: AsyncSession, query: SelectOfScalar[object], limit: int, offset: int
-) -> tuple[list[object], int]:
+    session: AsyncSession, query: SelectOfScalar[T], limit: int, offset: int
+) -> tuple[list[T], int]:
     total = await session.exec(select(func.count()).select_from(query.subquery()))
     rows = await session.exec(query.limit(limit).offset(offset))
     return list(rows.all()), int(total.one())
@@ -68,8 +71,7 @@ class OrganisationRepository:
             query = query.where(Organisation.kind == kind)
         if name_contains:
             query = query.where(func.lower(Organisation.name).contains(name_contains.lower()))
-        rows, total = await _page(self.session, query, limit, offset)  # type: ignore[arg-type]
-        return rows, total  # type: ignore[return-value]
+        return await _page(self.session, query, limit, offset)
 
 
 class ProgrammeRepository:
@@ -169,8 +171,7 @@ class ProjectRepository:
                     )
                 )
             )
-        rows, total = await _page(self.session, query, limit, offset)  # type: ignore[arg-type]
-        return rows, total  # type: ignore[return-value]
+        return await _page(self.session, query, limit, offset)
 
     async def members(
         self, project_ids: Iterable[uuid.UUID]

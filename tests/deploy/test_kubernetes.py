@@ -1,0 +1,105 @@
+"""deploy/k8s rendered with kustomize and checked against the Kubernetes schemas and our rules."""
+
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+OVERLAY = ROOT / "deploy" / "k8s" / "overlays" / "prod"
+K8S_VERSION = "1.31.0"
+
+
+@pytest.fixture(scope="module")
+def objects() -> list[dict[str, Any]]:
+    kubectl = shutil.which("kubectl") or str(
+        Path(__file__).resolve().parents[2] / ".venv" / "bin" / "kubectl"
+    )
+    rendered = subprocess.run(
+        [kubectl, "kustomize", str(OVERLAY)], check=True, capture_output=True, text=True
+    ).stdout
+    return [o for o in yaml.safe_load_all(rendered) if o]
+
+
+def _pods(objects: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (f"{o['kind']}/{o['metadata']['name']}", o["spec"]["template"]["spec"])
+        for o in objects
+        if o["kind"] in {"Deployment", "Job"}
+    ]
+
+
+def test_every_object_is_valid_for_kubernetes(objects: list[dict[str, Any]]) -> None:
+    for obj in objects:
+        kubernetes_validate.validate(obj, K8S_VERSION, strict=True)
+
+
+def test_each_service_has_api_worker_service_account_config_budget_scaler_and_migration(
+    objects: list[dict[str, Any]],
+) -> None:
+    names = {(o["kind"], o["metadata"]["name"]) for o in objects}
+    for service in ("projects",):
+        assert {
+            ("Deployment", f"{service}-api"),
+            ("Deployment", f"{service}-worker"),
+            ("Service", f"{service}-api"),
+            ("ServiceAccount", service),
+            ("ConfigMap", f"{service}-config"),
+            ("PodDisruptionBudget", f"{service}-api"),
+            ("HorizontalPodAutoscaler", f"{service}-api"),
+            ("Job", f"{service}-migrate"),
+        } <= names
+    assert ("Job", "create-topics") in names
+
+
+def test_pods_run_locked_down(objects: list[dict[str, Any]]) -> None:
+    for name, pod in _pods(objects):
+        assert pod["securityContext"]["runAsNonRoot"] is True, name
+        assert pod["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault", name
+        assert pod["automountServiceAccountToken"] is False, name
+        tmp_volumes = {v["name"] for v in pod["volumes"] if "emptyDir" in v}
+        for container in pod["containers"]:
+            sc = container["securityContext"]
+            assert sc["readOnlyRootFilesystem"] is True, name
+            assert sc["allowPrivilegeEscalation"] is False, name
+            assert sc["capabilities"]["drop"] == ["ALL"], name
+            assert {
+                m["name"] for m in container["volumeMounts"] if m["mountPath"] == "/tmp"
+            } <= tmp_volumes
+            assert container["resources"]["requests"] and container["resources"]["limits"], name
+
+
+def test_deployments_probe_health_and_readiness(objects: list[dict[str, Any]]) -> None:
+    for obj in objects:
+        if obj["kind"] != "Deployment":
+            continue
+        [container] = obj["spec"]["template"]["spec"]["containers"]
+        assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+        assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+        labels = obj["spec"]["template"]["metadata"]["labels"]
+        assert {"app", "component"} <= set(labels)
+
+
+def test_secrets_come_from_a_secret_not_the_config_map(objects: list[dict[str, Any]]) -> None:
+    for obj in objects:
+        if obj["kind"] == "ConfigMap":
+            assert not any("SECRET" in k or "DATABASE_URL" in k for k in obj["data"])
+    for name, pod in _pods(objects):
+        for container in pod["containers"]:
+            for env in container.get("env", []):
+                if env["name"].endswith(("JWT_SECRET", "DATABASE_URL")):
+                    assert "secretKeyRef" in env["valueFrom"], name
+
+
+def test_autoscaler_targets_the_api_and_the_budget_leaves_one_pod(
+    objects: list[dict[str, Any]],
+) -> None:
+    by_kind = {(o["kind"], o["metadata"]["name"]): o for o in objects}
+    hpa = by_kind[("HorizontalPodAutoscaler", "projects-api")]
+    assert hpa["spec"]["scaleTargetRef"]["name"] == "projects-api"
+    assert hpa["spec"]["minReplicas"] >= 2
+    assert by_kind[("PodDisruptionBudget", "projects-api")]["spec"]["minAvailable"] == 1
