@@ -21,6 +21,24 @@ class EnvelopeError(ValueError):
     """A message that is not a CloudEvent we can read: it belongs in the DLQ."""
 
 
+def binary_headers(
+    event_id: str, source: str, type_: str, subject: str, time: datetime, traceparent: str | None
+) -> list[tuple[str, bytes]]:
+    """The Kafka headers of a CloudEvent in binary content mode, plus its trace context."""
+    headers = [
+        ("ce_specversion", SPEC_VERSION.encode()),
+        ("ce_id", event_id.encode()),
+        ("ce_source", source.encode()),
+        ("ce_type", type_.encode()),
+        ("ce_time", time.isoformat().encode()),
+        ("ce_subject", subject.encode()),
+        ("content-type", CONTENT_TYPE.encode()),
+    ]
+    if traceparent:
+        headers.append(("traceparent", traceparent.encode()))
+    return headers
+
+
 class CloudEvent(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -43,18 +61,9 @@ class CloudEvent(BaseModel):
         )
 
     def headers(self) -> list[tuple[str, bytes]]:
-        headers = [
-            ("ce_specversion", SPEC_VERSION.encode()),
-            ("ce_id", self.id.encode()),
-            ("ce_source", self.source.encode()),
-            ("ce_type", self.type.encode()),
-            ("ce_time", self.time.isoformat().encode()),
-            ("ce_subject", self.subject.encode()),
-            ("content-type", CONTENT_TYPE.encode()),
-        ]
-        if self.traceparent:
-            headers.append(("traceparent", self.traceparent.encode()))
-        return headers
+        return binary_headers(
+            self.id, self.source, self.type, self.subject, self.time, self.traceparent
+        )
 
     def value(self) -> bytes:
         return json.dumps(self.data, separators=(",", ":"), ensure_ascii=False).encode()

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from shared.contracts.envelope import SPEC_VERSION
+from shared.contracts.envelope import binary_headers
 from shared.db import OutboxMessage, utcnow
 from shared.messaging.kafka import OutgoingMessage
 from shared.telemetry import context_from_traceparent, current_traceparent, tracer
@@ -45,17 +45,7 @@ def _to_message(row: OutboxMessage) -> OutgoingMessage:
         },
     ):
         traceparent = current_traceparent() or row.traceparent
-    headers = [
-        ("ce_specversion", SPEC_VERSION.encode()),
-        ("ce_id", row.event_id.encode()),
-        ("ce_source", row.source.encode()),
-        ("ce_type", row.type.encode()),
-        ("ce_time", row.time.isoformat().encode()),
-        ("ce_subject", row.subject.encode()),
-        ("content-type", b"application/json"),
-    ]
-    if traceparent:
-        headers.append(("traceparent", traceparent.encode()))
+    headers = binary_headers(row.event_id, row.source, row.type, row.subject, row.time, traceparent)
     return OutgoingMessage(row.topic, row.key.encode(), row.data.encode(), headers)
 
 
