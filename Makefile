@@ -39,6 +39,10 @@ fmt: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+bench: $(STAMP)
+	$(BIN)/python -m bench.outbox_relay --database sqlite
+	$(BIN)/python -m bench.outbox_relay --database postgresql
+
 token: $(STAMP)
 	$(BIN)/python -m services token --role admin
 

@@ -55,6 +55,12 @@ def tracer(name: str) -> trace.Tracer:
     return trace.get_tracer(name)
 
 
+def tracing_enabled() -> bool:
+    """Whether a real tracer provider is installed; hot paths skip span work otherwise."""
+    provider = trace.get_tracer_provider()
+    return not isinstance(provider, trace.ProxyTracerProvider | trace.NoOpTracerProvider)
+
+
 def current_traceparent() -> str | None:
     """The active span's W3C traceparent, to store with an outbox row."""
     carrier: dict[str, str] = {}
