@@ -71,11 +71,10 @@ def main(argv: list[str] | None = None) -> int:
     for spec in SERVICES:
         if args.service and spec.name not in args.service:
             continue
-        env = {
-            **embedded.service_env(spec, embedded.EmbeddedOptions(data_dir=args.data_dir), ""),
-            **os.environ,
-        }
-        count = asyncio.run(embedded._republish_all(env, spec.env_prefix))
+        url = os.environ.get(f"{spec.env_prefix}DATABASE_URL") or embedded.database_url(
+            spec, args.data_dir
+        )
+        count = asyncio.run(embedded.republish_all(url))
         print(f"{spec.name}: {count} events will be published again")
     return 0
 

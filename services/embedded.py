@@ -45,11 +45,14 @@ def jwt_secret(data_dir: Path) -> str:
     return path.read_text().strip()
 
 
+def database_url(spec: ServiceSpec, data_dir: Path) -> str:
+    return f"sqlite+aiosqlite:///{(data_dir / f'{spec.name}.db').resolve()}"
+
+
 def service_env(spec: ServiceSpec, options: EmbeddedOptions, bootstrap: str) -> dict[str, str]:
     p = spec.env_prefix
-    db = (options.data_dir / f"{spec.name}.db").resolve()
     return {
-        f"{p}DATABASE_URL": f"sqlite+aiosqlite:///{db}",
+        f"{p}DATABASE_URL": database_url(spec, options.data_dir),
         f"{p}KAFKA_BOOTSTRAP_SERVERS": bootstrap,
         f"{p}JWT_SECRET": jwt_secret(options.data_dir),
         f"{p}HOST": options.host,
@@ -57,8 +60,9 @@ def service_env(spec: ServiceSpec, options: EmbeddedOptions, bootstrap: str) -> 
     }
 
 
-async def _republish_all(env: dict[str, str], prefix: str) -> int:
-    engine = create_engine(env[f"{prefix}DATABASE_URL"])
+async def republish_all(database_url: str) -> int:
+    """Mark every outbox row of one service database unsent; returns how many."""
+    engine = create_engine(database_url)
     try:
         return await mark_all_unsent(session_factory(engine))
     finally:
@@ -89,7 +93,7 @@ def run(options: EmbeddedOptions) -> int:
             os.environ.update(env)
             settings = spec.settings_class()
             spec.migrate(settings)
-            asyncio.run(_republish_all(env, spec.env_prefix))
+            asyncio.run(republish_all(env[f"{spec.env_prefix}DATABASE_URL"]))
             if options.seed:
                 run_seed(spec, settings)
             children += _start_service(spec, options, env)

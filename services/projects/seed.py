@@ -35,6 +35,11 @@ ORGANISATION_KINDS: dict[str, OrganisationKind] = {
     "Gemeente Noordenveld": OrganisationKind.MUNICIPALITY,
     "Hanzehogeschool": OrganisationKind.KNOWLEDGE_INSTITUTION,
     "UWV": OrganisationKind.NATIONAL_GOVERNMENT,
+    # Unions, employers' organisations and sector training funds.
+    **dict.fromkeys(
+        ["FNV", "CNV", "Koninklijke Metaalunie", "Uneto-VNI", "A+O Metaelektro", "OTIB", "OOM"],
+        OrganisationKind.FOUNDATION_ASSOCIATION,
+    ),
 }
 
 # Values the source does not give. Codes are ours; where no lead partner is named the
@@ -64,13 +69,7 @@ async def _organisation(uow: RegistryUnitOfWork, name: str) -> uuid.UUID:
         existing = await uow.organisations.by_name(name)
     if existing:
         return existing.id
-    kind = ORGANISATION_KINDS.get(
-        name,
-        OrganisationKind.FOUNDATION_ASSOCIATION
-        if name
-        in {"FNV", "CNV", "Koninklijke Metaalunie", "Uneto-VNI", "A+O Metaelektro", "OTIB", "OOM"}
-        else OrganisationKind.OTHER,
-    )
+    kind = ORGANISATION_KINDS.get(name, OrganisationKind.OTHER)
     created = await services.register_organisation(
         uow, OrganisationCreate(name=name, kind=kind), SEEDER
     )

@@ -96,6 +96,15 @@ def test_run_starts_everything_seeds_once_and_stops_cleanly(tmp_path: Path) -> N
     assert code == 0, out
     assert out.rstrip().endswith("stopped")
 
+    republish = subprocess.run(
+        [sys.executable, "-m", "services", "republish", "--data-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert republish.stdout.startswith("projects: ")
+    assert int(republish.stdout.split()[1]) >= 5 * 4  # each project: registered + 3 status changes
+
     again = _start(tmp_path, broker_port, registry_port)
     _wait_for_start(again)
     try:
