@@ -1,0 +1,1 @@
+"""KPI intake for partner systems and aggregation along the programme logic."""
