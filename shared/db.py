@@ -8,10 +8,13 @@ service's migrations include.
 """
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, Integer, event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy import BigInteger, Index, Integer, Table, TypeDecorator, event, text
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import registry
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -91,3 +94,64 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 async def ping(engine: AsyncEngine) -> None:
     async with engine.connect() as conn:
         await conn.execute(text("SELECT 1"))
+
+
+class FixedDecimal(TypeDecorator[Decimal]):
+    """Exact decimals as scaled integers (micro-units), the same on SQLite and PostgreSQL.
+
+    SQL can then add them (`total = total + delta` in an upsert) exactly on both
+    databases, which NUMERIC on SQLite cannot. Six decimals, up to ±9.2 trillion.
+    """
+
+    impl = BigInteger
+    cache_ok = True
+    SCALE = Decimal(10) ** 6
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> int | None:
+        if value is None:
+            return None
+        scaled = Decimal(value) * self.SCALE
+        if scaled != scaled.to_integral_value():
+            raise ValueError(f"{value} has more than 6 decimals")
+        return int(scaled)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        return None if value is None else Decimal(int(value)) / self.SCALE
+
+
+async def upsert_add(
+    session: AsyncSession, table: Table, rows: list[dict[str, Any]], keys: list[str], add: list[str]
+) -> None:
+    """Insert rows, or add their `add` columns to the existing row's: atomic, no read first.
+
+    Two consumers adding to the same total never lose an update.
+    """
+    if not rows:
+        return
+    connection = await session.connection()
+    insert = sqlite_insert if connection.dialect.name == "sqlite" else postgresql_insert
+    statement = insert(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=keys, set_={c: table.c[c] + statement.excluded[c] for c in add}
+    )
+    await connection.execute(statement, rows)
+
+
+async def upsert_replace(
+    session: AsyncSession, table: Table, rows: list[dict[str, Any]], keys: list[str]
+) -> None:
+    """Insert rows, or overwrite the existing row's other columns."""
+    if not rows:
+        return
+    connection = await session.connection()
+    insert = sqlite_insert if connection.dialect.name == "sqlite" else postgresql_insert
+    statement = insert(table)
+    others = [c.name for c in table.columns if c.name not in keys]
+    statement = (
+        statement.on_conflict_do_update(
+            index_elements=keys, set_={c: statement.excluded[c] for c in others}
+        )
+        if others
+        else statement.on_conflict_do_nothing(index_elements=keys)
+    )
+    await connection.execute(statement, rows)

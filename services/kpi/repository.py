@@ -1,0 +1,414 @@
+"""Data access for the KPI service, one repository per concern; no rules here."""
+
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import delete, func, tuple_, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.kpi.models import (
+    ApiKey,
+    CellVersion,
+    GoalReplica,
+    IdempotencyRecord,
+    Indicator,
+    LockException,
+    NodeTotal,
+    OrganisationReplica,
+    PeriodLock,
+    ProgrammeReplica,
+    ProgressState,
+    ProjectGoalReplica,
+    ProjectKpi,
+    ProjectMemberReplica,
+    ProjectReplica,
+    ProjectTotal,
+    Report,
+    TargetState,
+)
+from shared.db import upsert_add, upsert_replace
+
+Key = tuple[uuid.UUID, str]  # (project id, indicator code)
+
+
+class CatalogueRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, code: str) -> Indicator | None:
+        return await self.session.get(Indicator, code)
+
+    async def many(self, codes: Iterable[str]) -> dict[str, Indicator]:
+        result = await self.session.exec(
+            select(Indicator).where(col(Indicator.code).in_(set(codes)))
+        )
+        return {i.code: i for i in result.all()}
+
+    async def all(self) -> list[Indicator]:
+        return list(
+            (await self.session.exec(select(Indicator).order_by(col(Indicator.code)))).all()
+        )
+
+    async def by_eu_code(self) -> dict[str, list[str]]:
+        result = await self.session.exec(
+            select(Indicator.code, Indicator.eu_code).where(col(Indicator.eu_code).is_not(None))
+        )
+        grouped: dict[str, list[str]] = {}
+        for code, eu_code in result.all():
+            grouped.setdefault(str(eu_code), []).append(code)
+        return grouped
+
+    async def put(self, rows: list[dict[str, Any]]) -> None:
+        await upsert_replace(self.session, Indicator.__table__, rows, ["code"])  # type: ignore[attr-defined]
+
+
+class ProjectKpiRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, kpi: ProjectKpi) -> None:
+        self.session.add(kpi)
+
+    async def get(self, project_id: uuid.UUID, indicator_code: str) -> ProjectKpi | None:
+        return await self.session.get(ProjectKpi, (project_id, indicator_code))
+
+    async def many(self, keys: Iterable[Key]) -> dict[Key, ProjectKpi]:
+        wanted = set(keys)
+        if not wanted:
+            return {}
+        result = await self.session.exec(
+            select(ProjectKpi).where(col(ProjectKpi.project_id).in_({p for p, _ in wanted}))
+        )
+        return {
+            (k.project_id, k.indicator_code): k
+            for k in result.all()
+            if (k.project_id, k.indicator_code) in wanted
+        }
+
+    async def of_project(self, project_id: uuid.UUID) -> list[ProjectKpi]:
+        result = await self.session.exec(
+            select(ProjectKpi)
+            .where(ProjectKpi.project_id == project_id)
+            .order_by(col(ProjectKpi.indicator_code))
+        )
+        return list(result.all())
+
+
+class ReportRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, report: Report) -> None:
+        self.session.add(report)
+
+    async def get(self, report_id: uuid.UUID) -> Report | None:
+        return await self.session.get(Report, report_id)
+
+    async def latest_versions(
+        self, cells: Iterable[tuple[uuid.UUID, str, str, str]]
+    ) -> dict[tuple[uuid.UUID, str, str, str], Report]:
+        """The newest version of each (project, indicator, period, dimension) cell."""
+        wanted = set(cells)
+        if not wanted:
+            return {}
+        result = await self.session.exec(
+            select(Report).where(
+                tuple_(
+                    Report.project_id, Report.indicator_code, Report.period, Report.dimension_key
+                ).in_(list(wanted))
+            )
+        )
+        latest: dict[tuple[uuid.UUID, str, str, str], Report] = {}
+        for r in result.all():
+            key = (r.project_id, r.indicator_code, r.period, r.dimension_key)
+            if key not in latest or r.version > latest[key].version:
+                latest[key] = r
+        return latest
+
+    async def history(
+        self, project_id: uuid.UUID, indicator_code: str | None = None
+    ) -> list[Report]:
+        query = select(Report).where(Report.project_id == project_id)
+        if indicator_code:
+            query = query.where(Report.indicator_code == indicator_code)
+        result = await self.session.exec(
+            query.order_by(
+                col(Report.indicator_code),
+                col(Report.period),
+                col(Report.dimension_key),
+                col(Report.version),
+            )
+        )
+        return list(result.all())
+
+    async def queue(
+        self, state: str, programme_id: uuid.UUID | None, limit: int, offset: int
+    ) -> tuple[list[Report], int]:
+        query = select(Report).where(Report.state == state)
+        if programme_id:
+            query = query.where(
+                col(Report.project_id).in_(
+                    select(ProjectReplica.id).where(ProjectReplica.programme_id == programme_id)
+                )
+            )
+        total = (await self.session.exec(select(func.count()).select_from(query.subquery()))).one()
+        rows = await self.session.exec(
+            query.order_by(col(Report.submitted_at)).limit(limit).offset(offset)
+        )
+        return list(rows.all()), int(total)
+
+
+class AccessRepository:
+    """API keys, period locks and lock exceptions, idempotency records."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, item: ApiKey | PeriodLock | LockException | IdempotencyRecord) -> None:
+        self.session.add(item)
+
+    async def key_by_hash(self, key_hash: str) -> ApiKey | None:
+        return (await self.session.exec(select(ApiKey).where(ApiKey.key_hash == key_hash))).first()
+
+    async def key(self, key_id: uuid.UUID) -> ApiKey | None:
+        return await self.session.get(ApiKey, key_id)
+
+    async def keys(self, organisation_id: uuid.UUID | None) -> list[ApiKey]:
+        query = select(ApiKey).order_by(col(ApiKey.created_at))
+        if organisation_id:
+            query = query.where(ApiKey.organisation_id == organisation_id)
+        return list((await self.session.exec(query)).all())
+
+    async def lock(self, programme_id: uuid.UUID, period: str) -> PeriodLock | None:
+        result = await self.session.exec(
+            select(PeriodLock).where(
+                PeriodLock.programme_id == programme_id, PeriodLock.period == period
+            )
+        )
+        return result.first()
+
+    async def locks(self, programme_id: uuid.UUID) -> list[PeriodLock]:
+        result = await self.session.exec(
+            select(PeriodLock).where(PeriodLock.programme_id == programme_id)
+        )
+        return list(result.all())
+
+    async def lock_exception(self, project_id: uuid.UUID, period: str) -> LockException | None:
+        return await self.session.get(LockException, (project_id, period))
+
+    async def idempotency(self, principal: str, key: str) -> IdempotencyRecord | None:
+        return await self.session.get(IdempotencyRecord, (principal, key))
+
+
+class ReplicaRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def project(self, project_id: uuid.UUID) -> ProjectReplica | None:
+        return await self.session.get(ProjectReplica, project_id)
+
+    async def project_by_code(self, code: str) -> ProjectReplica | None:
+        result = await self.session.exec(
+            select(ProjectReplica).where(func.lower(ProjectReplica.code) == code.lower())
+        )
+        return result.first()
+
+    async def projects(self, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, ProjectReplica]:
+        result = await self.session.exec(
+            select(ProjectReplica).where(col(ProjectReplica.id).in_(set(ids)))
+        )
+        return {p.id: p for p in result.all()}
+
+    async def member_projects(self, organisation_id: uuid.UUID) -> set[uuid.UUID]:
+        result = await self.session.exec(
+            select(ProjectMemberReplica.project_id).where(
+                ProjectMemberReplica.organisation_id == organisation_id
+            )
+        )
+        return set(result.all())
+
+    async def is_member(self, project_id: uuid.UUID, organisation_id: uuid.UUID) -> bool:
+        row = await self.session.get(ProjectMemberReplica, (project_id, organisation_id))
+        return row is not None
+
+    async def goal_ids(self, project_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, set[uuid.UUID]]:
+        result = await self.session.exec(
+            select(ProjectGoalReplica).where(
+                col(ProjectGoalReplica.project_id).in_(set(project_ids))
+            )
+        )
+        grouped: dict[uuid.UUID, set[uuid.UUID]] = {}
+        for link in result.all():
+            grouped.setdefault(link.project_id, set()).add(link.goal_id)
+        return grouped
+
+    async def projects_on_goals(self, goal_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+        result = await self.session.exec(
+            select(ProjectGoalReplica.project_id).where(
+                col(ProjectGoalReplica.goal_id).in_(set(goal_ids))
+            )
+        )
+        return set(result.all())
+
+    async def goal_parents(
+        self, programme_ids: Iterable[uuid.UUID]
+    ) -> dict[uuid.UUID, uuid.UUID | None]:
+        result = await self.session.exec(
+            select(GoalReplica.id, GoalReplica.parent_id).where(
+                col(GoalReplica.programme_id).in_(set(programme_ids))
+            )
+        )
+        return dict(result.all())
+
+    async def goals(self, programme_id: uuid.UUID) -> list[GoalReplica]:
+        result = await self.session.exec(
+            select(GoalReplica).where(GoalReplica.programme_id == programme_id)
+        )
+        return list(result.all())
+
+    async def goal(self, goal_id: uuid.UUID) -> GoalReplica | None:
+        return await self.session.get(GoalReplica, goal_id)
+
+    async def programme(self, programme_id: uuid.UUID) -> ProgrammeReplica | None:
+        return await self.session.get(ProgrammeReplica, programme_id)
+
+    async def organisation(self, organisation_id: uuid.UUID) -> OrganisationReplica | None:
+        return await self.session.get(OrganisationReplica, organisation_id)
+
+    async def put(
+        self, item: ProgrammeReplica | GoalReplica | OrganisationReplica | ProjectReplica
+    ) -> None:
+        await self.session.merge(item)
+
+    async def replace_project_links(
+        self,
+        project_id: uuid.UUID,
+        members: Sequence[tuple[uuid.UUID, str]],
+        goal_ids: Iterable[uuid.UUID],
+    ) -> None:
+        await self.session.exec(
+            delete(ProjectMemberReplica).where(col(ProjectMemberReplica.project_id) == project_id)
+        )
+        await self.session.exec(
+            delete(ProjectGoalReplica).where(col(ProjectGoalReplica.project_id) == project_id)
+        )
+        self.session.add_all(
+            ProjectMemberReplica(project_id=project_id, organisation_id=o, role=r)
+            for o, r in members
+        )
+        self.session.add_all(
+            ProjectGoalReplica(project_id=project_id, goal_id=g) for g in set(goal_ids)
+        )
+
+
+class ProjectionRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def put_versions(self, rows: list[dict[str, Any]]) -> None:
+        keys = ["project_id", "indicator_code", "period", "dimension_key", "version"]
+        await upsert_replace(self.session, CellVersion.__table__, rows, keys)  # type: ignore[attr-defined]
+
+    async def set_state(self, key: tuple[uuid.UUID, str, str, str, int], state: str) -> None:
+        project_id, indicator_code, period, dimension_key, version = key
+        await self.session.exec(
+            update(CellVersion)
+            .where(
+                col(CellVersion.project_id) == project_id,
+                col(CellVersion.indicator_code) == indicator_code,
+                col(CellVersion.period) == period,
+                col(CellVersion.dimension_key) == dimension_key,
+                col(CellVersion.version) == version,
+            )
+            .values(state=state)
+        )
+
+    async def versions(self, keys: Iterable[Key]) -> dict[Key, list[CellVersion]]:
+        wanted = set(keys)
+        if not wanted:
+            return {}
+        result = await self.session.exec(
+            select(CellVersion).where(
+                tuple_(CellVersion.project_id, CellVersion.indicator_code).in_(list(wanted))
+            )
+        )
+        grouped: dict[Key, list[CellVersion]] = {k: [] for k in wanted}
+        for v in result.all():
+            grouped[(v.project_id, v.indicator_code)].append(v)
+        return grouped
+
+    async def keys_of_projects(self, project_ids: Iterable[uuid.UUID]) -> set[Key]:
+        result = await self.session.exec(
+            select(CellVersion.project_id, CellVersion.indicator_code)
+            .where(col(CellVersion.project_id).in_(set(project_ids)))
+            .distinct()
+        )
+        keys = set(result.all())
+        targets = await self.session.exec(
+            select(TargetState.project_id, TargetState.indicator_code).where(
+                col(TargetState.project_id).in_(set(project_ids))
+            )
+        )
+        return keys | set(targets.all())
+
+    async def project_totals(self, keys: Iterable[Key]) -> list[ProjectTotal]:
+        wanted = set(keys)
+        if not wanted:
+            return []
+        result = await self.session.exec(
+            select(ProjectTotal).where(
+                tuple_(ProjectTotal.project_id, ProjectTotal.indicator_code).in_(list(wanted))
+            )
+        )
+        return list(result.all())
+
+    async def replace_project_totals(self, keys: Iterable[Key], rows: list[dict[str, Any]]) -> None:
+        wanted = list(set(keys))
+        if wanted:
+            await self.session.exec(
+                delete(ProjectTotal).where(
+                    tuple_(ProjectTotal.project_id, ProjectTotal.indicator_code).in_(wanted)
+                )
+            )
+        if rows:
+            connection = await self.session.connection()
+            await connection.execute(ProjectTotal.__table__.insert(), rows)  # type: ignore[attr-defined]
+
+    async def add_to_node_totals(self, rows: list[dict[str, Any]]) -> None:
+        await upsert_add(
+            self.session,
+            NodeTotal.__table__,  # type: ignore[attr-defined]
+            rows,
+            ["node_id", "indicator_code", "view", "period_key"],
+            ["value", "numerator", "denominator", "projects"],
+        )
+
+    async def targets(self, keys: Iterable[Key]) -> dict[Key, TargetState]:
+        wanted = set(keys)
+        if not wanted:
+            return {}
+        result = await self.session.exec(
+            select(TargetState).where(
+                tuple_(TargetState.project_id, TargetState.indicator_code).in_(list(wanted))
+            )
+        )
+        return {(t.project_id, t.indicator_code): t for t in result.all()}
+
+    async def put_target(self, target: TargetState) -> None:
+        await self.session.merge(target)
+
+    async def progress(self, keys: Iterable[Key]) -> dict[Key, ProgressState]:
+        wanted = set(keys)
+        if not wanted:
+            return {}
+        result = await self.session.exec(
+            select(ProgressState).where(
+                tuple_(ProgressState.project_id, ProgressState.indicator_code).in_(list(wanted))
+            )
+        )
+        return {(p.project_id, p.indicator_code): p for p in result.all()}
+
+    async def put_progress(self, state: ProgressState) -> None:
+        await self.session.merge(state)

@@ -1,0 +1,28 @@
+"""The KPI service's unit of work: its repositories, outbox and inbox in one transaction."""
+
+from services.kpi.repository import (
+    AccessRepository,
+    CatalogueRepository,
+    ProjectionRepository,
+    ProjectKpiRepository,
+    ReplicaRepository,
+    ReportRepository,
+)
+from shared.uow import SqlUnitOfWork
+
+
+class KpiUnitOfWork(SqlUnitOfWork):
+    catalogue: CatalogueRepository
+    kpis: ProjectKpiRepository
+    reports: ReportRepository
+    access: AccessRepository
+    replica: ReplicaRepository
+    projection: ProjectionRepository
+
+    def _start(self) -> None:
+        self.catalogue = CatalogueRepository(self.session)
+        self.kpis = ProjectKpiRepository(self.session)
+        self.reports = ReportRepository(self.session)
+        self.access = AccessRepository(self.session)
+        self.replica = ReplicaRepository(self.session)
+        self.projection = ProjectionRepository(self.session)

@@ -1,0 +1,97 @@
+"""Events of the KPI service, on `kpi.events.v1`, keyed by project id.
+
+Report events carry the indicator's kind, so the aggregation projection (and a
+rebuild from this topic) needs nothing but the events to add values up correctly.
+"""
+
+from datetime import date
+from decimal import Decimal
+from typing import ClassVar
+from uuid import UUID
+
+from shared.contracts import topics
+from shared.contracts.base import Event, register
+
+
+class KpiEvent(Event):
+    topic: ClassVar[str] = topics.KPI
+    key_field: ClassVar[str] = "project_id"
+
+    project_id: UUID
+    indicator_code: str
+
+
+class ReportCellEvent(KpiEvent):
+    """Identifies one version of one reported cell."""
+
+    report_id: UUID
+    indicator_kind: str
+    period: str
+    dimension_key: str  # "" when the KPI has no disaggregation
+    version: int
+
+
+class ReportSubmitted(ReportCellEvent):
+    type: ClassVar[str] = "kpi.report.submitted.v1"
+
+    value: Decimal | None
+    numerator: Decimal | None
+    denominator: Decimal | None
+    comment: str | None
+    source_ref: str | None
+    organisation_id: UUID | None
+    submitted_by: str
+
+
+class ReportRevised(ReportSubmitted):
+    """A new version of a cell; it supersedes the earlier ones, which stay in the history."""
+
+    type: ClassVar[str] = "kpi.report.revised.v1"
+
+    reason: str | None
+
+
+class ReportApproved(ReportCellEvent):
+    type: ClassVar[str] = "kpi.report.approved.v1"
+
+    reviewed_by: str
+
+
+class ReportReturned(ReportCellEvent):
+    type: ClassVar[str] = "kpi.report.returned.v1"
+
+    reviewed_by: str
+    reason: str
+
+
+class TargetSet(KpiEvent):
+    """A project's KPI declaration: what it reports, from which baseline, towards which target."""
+
+    type: ClassVar[str] = "kpi.target.set.v1"
+
+    indicator_kind: str
+    direction: str
+    frequency: str
+    dimensions: tuple[str, ...]
+    baseline_value: Decimal | None
+    baseline_year: int | None
+    target_value: Decimal | None
+    target_date: date | None
+    period_targets: dict[str, Decimal]
+    actor: str
+
+
+class ProgressStatusChanged(KpiEvent):
+    type: ClassVar[str] = "kpi.progress.status_changed.v1"
+
+    previous_status: str | None
+    status: str
+    realised: Decimal | None
+    expected: Decimal | None
+    percent_of_target: Decimal | None
+    as_of: date | None
+
+
+register(
+    ReportSubmitted, ReportRevised, ReportApproved, ReportReturned, TargetSet, ProgressStatusChanged
+)

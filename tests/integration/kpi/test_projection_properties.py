@@ -1,0 +1,169 @@
+"""Property: whatever the order of reports, revisions, reviews and redeliveries, the
+incremental totals equal a straightforward recomputation from the history."""
+
+import asyncio
+import uuid
+from collections import defaultdict
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from services.kpi.domain.indicators import IndicatorKind
+from services.kpi.domain.periods import Period
+from services.kpi.domain.series import Measure, Series, project_series, sum_series
+from services.kpi.projection import Options, apply_kpi_events
+from shared.contracts import kpi as events
+from tests.integration.kpi.projection_harness import (
+    Tree,
+    create_kpi_database,
+    kpi_uow,
+    node_totals,
+    seed_tree,
+)
+
+KINDS = {"FLOW": IndicatorKind.FLOW, "STOCK": IndicatorKind.STOCK, "RATIO": IndicatorKind.RATIO}
+PERIODS = ["2020-Q1", "2020-Q2", "2020-Q4", "2021-Q1", "2021-Q3"]
+
+action = st.one_of(
+    st.tuples(
+        st.just("submit"),
+        st.sampled_from(["P1", "P2", "P3"]),
+        st.sampled_from(list(KINDS)),
+        st.sampled_from(PERIODS),
+        st.sampled_from(["", "gender=f"]),
+        st.integers(0, 50),
+        st.integers(1, 60),
+    ),
+    st.tuples(st.sampled_from(["approve", "return"]), st.integers(0, 1000)),
+    st.tuples(st.just("redeliver"), st.integers(0, 1000)),
+)
+
+
+def _history(
+    tree: Tree, actions: list[tuple[Any, ...]]
+) -> tuple[list[events.KpiEvent], list[events.KpiEvent]]:
+    """Turn actions into events; return (deliveries including repeats, distinct events in order)."""
+    versions: dict[tuple[str, str, str, str], int] = defaultdict(int)
+    submitted: list[events.ReportSubmitted] = []
+    deliveries: list[events.KpiEvent] = []
+    for a in actions:
+        if a[0] == "submit":
+            _, project, code, period, dim, value, denominator = a
+            cell = (project, code, period, dim)
+            versions[cell] += 1
+            ratio = code == "RATIO"
+            event = events.ReportSubmitted(
+                project_id=tree.projects[project],
+                indicator_code=code,
+                report_id=uuid.uuid4(),
+                indicator_kind=KINDS[code],
+                period=period,
+                dimension_key=dim,
+                version=versions[cell],
+                value=None if ratio else Decimal(value),
+                numerator=Decimal(min(value, denominator)) if ratio else None,
+                denominator=Decimal(denominator) if ratio else None,
+                comment=None,
+                source_ref=None,
+                organisation_id=None,
+                submitted_by="p",
+            )
+            submitted.append(event)
+            deliveries.append(event)
+        elif a[0] in {"approve", "return"} and submitted:
+            s = submitted[a[1] % len(submitted)]
+            common = dict(
+                project_id=s.project_id,
+                indicator_code=s.indicator_code,
+                report_id=s.report_id,
+                indicator_kind=s.indicator_kind,
+                period=s.period,
+                dimension_key=s.dimension_key,
+                version=s.version,
+                reviewed_by="pm",
+            )
+            review: events.KpiEvent = (
+                events.ReportApproved(**common)
+                if a[0] == "approve"
+                else events.ReportReturned(**common, reason="no")
+            )
+            deliveries.append(review)
+        elif a[0] == "redeliver" and deliveries:
+            deliveries.append(deliveries[a[1] % len(deliveries)])
+    distinct = list({id(e): e for e in deliveries}.values())
+    return deliveries, distinct
+
+
+def _recompute(
+    tree: Tree, history: list[events.KpiEvent]
+) -> dict[tuple[uuid.UUID, str, str, str], tuple[Measure, int]]:
+    cells: dict[tuple[uuid.UUID, str, str, str], dict[int, list[Any]]] = defaultdict(dict)
+    for e in history:
+        key = (e.project_id, e.indicator_code, e.period, e.dimension_key)  # type: ignore[attr-defined]
+        if isinstance(e, events.ReportSubmitted):
+            m = Measure(
+                e.value or Decimal(0), e.numerator or Decimal(0), e.denominator or Decimal(0)
+            )
+            cells[key][e.version] = [m, "submitted"]
+        elif isinstance(e, events.ReportApproved):
+            cells[key][e.version][1] = "approved"
+        elif isinstance(e, events.ReportReturned):
+            cells[key][e.version][1] = "returned"
+    expected: dict[tuple[uuid.UUID, str, str, str], tuple[Measure, int]] = {}
+    for view in ("current", "approved"):
+        per_project: dict[tuple[uuid.UUID, str], dict[str, dict[Period, Measure]]] = defaultdict(
+            lambda: defaultdict(dict)
+        )
+        for (project, code, period, dim), versions in cells.items():
+            ok = [
+                v
+                for v, (_, state) in versions.items()
+                if (state != "returned" if view == "current" else state == "approved")
+            ]
+            if ok:
+                per_project[(project, code)][dim][Period.parse(period)] = versions[max(ok)][0]
+        series: dict[tuple[uuid.UUID, str], Series] = {
+            k: sum_series(project_series(KINDS[k[1]], c, Period(2021, 4)) for c in dims.values())
+            for k, dims in per_project.items()
+        }
+        for name, project in tree.projects.items():
+            for node in tree.closure(name):
+                for (p, code), s in series.items():
+                    if p != project:
+                        continue
+                    for period_key, m in s.items():
+                        total, count = expected.get((node, code, view, period_key), (Measure(), 0))
+                        expected[(node, code, view, period_key)] = (total + m, count + 1)
+    return expected
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(actions=st.lists(action, min_size=1, max_size=40), batch_size=st.integers(1, 7))
+def test_incremental_totals_equal_recomputation(
+    tmp_path: Path, actions: list[tuple[Any, ...]], batch_size: int
+) -> None:
+    asyncio.run(_check(tmp_path / f"{uuid.uuid4().hex}.db", actions, batch_size))
+
+
+async def _check(path: Path, actions: list[tuple[Any, ...]], batch_size: int) -> None:
+    tree = Tree()
+    sessions = await create_kpi_database(f"sqlite+aiosqlite:///{path}")
+    await seed_tree(sessions, tree)
+    deliveries, history = _history(tree, actions)
+    seen: set[int] = set()
+    fresh = [
+        e for e in deliveries if not (id(e) in seen or seen.add(id(e)))
+    ]  # the inbox drops repeats
+    for start in range(0, len(fresh), batch_size):
+        async with kpi_uow(sessions) as uow:
+            await apply_kpi_events(
+                uow, fresh[start : start + batch_size], Options(emit_status_changes=False)
+            )
+            await uow.commit()
+    assert await node_totals(sessions) == _recompute(tree, history)
+    await sessions.kw["bind"].dispose()
