@@ -93,8 +93,7 @@ def _history(
             deliveries.append(review)
         elif a[0] == "redeliver" and deliveries:
             deliveries.append(deliveries[a[1] % len(deliveries)])
-    distinct = list({id(e): e for e in deliveries}.values())
-    return deliveries, distinct
+    return deliveries, list({id(e): e for e in deliveries}.values())
 
 
 def _recompute(
