@@ -154,15 +154,16 @@ async def _check(path: Path, actions: list[tuple[Any, ...]], batch_size: int) ->
     sessions = await create_kpi_database(f"sqlite+aiosqlite:///{path}")
     await seed_tree(sessions, tree)
     deliveries, history = _history(tree, actions)
-    seen: set[int] = set()
-    fresh = [
-        e for e in deliveries if not (id(e) in seen or seen.add(id(e)))
-    ]  # the inbox drops repeats
-    for start in range(0, len(fresh), batch_size):
+    event_ids = {id(e): str(uuid.uuid4()) for e in history}  # what ce_id would carry
+    for start in range(0, len(deliveries), batch_size):
         async with kpi_uow(sessions) as uow:
-            await apply_kpi_events(
-                uow, fresh[start : start + batch_size], Options(emit_status_changes=False)
-            )
+            batch = []
+            for e in deliveries[start : start + batch_size]:  # the inbox drops repeats
+                if not await uow.already_processed("projection", event_ids[id(e)]):
+                    uow.mark_processed("projection", event_ids[id(e)])
+                    await uow.session.flush()
+                    batch.append(e)
+            await apply_kpi_events(uow, batch, Options(emit_status_changes=False))
             await uow.commit()
     assert await node_totals(sessions) == _recompute(tree, history)
     await sessions.kw["bind"].dispose()
