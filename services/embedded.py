@@ -20,6 +20,7 @@ from pathlib import Path
 from services.platform import SERVICES, ServiceSpec, run_seed
 from shared.auth import Role, TokenService
 from shared.broker import EmbeddedBroker, port_open
+from shared.config import ServiceSettings
 from shared.contracts.topics import ALL_TOPICS
 from shared.db import create_engine, session_factory
 from shared.messaging.kafka import create_topics
@@ -76,6 +77,7 @@ def run(options: EmbeddedOptions) -> int:
         options.broker_port, options.host, log_path=options.data_dir / "broker.log"
     )
     children: list[subprocess.Popen[bytes]] = []
+    settings_of: dict[str, ServiceSettings] = {}
     stop_requested = False
 
     def request_stop(*_: object) -> None:
@@ -95,12 +97,16 @@ def run(options: EmbeddedOptions) -> int:
             spec.migrate(settings)
             asyncio.run(republish_all(env[f"{spec.env_prefix}DATABASE_URL"]))
             if options.seed:
-                run_seed(spec, settings)
+                run_seed(spec.seed, settings)
             children += _start_service(spec, options, env)
+            settings_of[spec.name] = settings
         for spec in SERVICES:
             _wait_until_listening(
                 options.host, options.ports.get(spec.name, spec.default_port), children
             )
+        if options.seed:
+            for spec in SERVICES:
+                run_seed(spec.seed_when_running, settings_of[spec.name])
         _print_urls(options, time.monotonic() - started)
         while not stop_requested:
             if any(child.poll() is not None for child in children):

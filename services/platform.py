@@ -5,6 +5,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from services.kpi.config import KpiSettings
+from services.kpi.main import migrate as migrate_kpi
+from services.kpi.seed import seed_demo as seed_kpis
+from services.kpi.uow import KpiUnitOfWork
 from services.projects.config import ProjectsSettings
 from services.projects.main import migrate as migrate_projects
 from services.projects.seed import seed_demo as seed_projects
@@ -12,9 +16,15 @@ from services.projects.uow import RegistryUnitOfWork
 from shared.config import ServiceSettings
 from shared.runtime import ServiceRuntime
 
+Seed = Callable[[ServiceRuntime], Awaitable[Any]]
+
 
 async def _seed_projects(runtime: ServiceRuntime) -> None:
     await seed_projects(RegistryUnitOfWork(runtime.sessions, source=runtime.settings.service_name))
+
+
+async def _seed_kpis(runtime: ServiceRuntime) -> None:
+    await seed_kpis(KpiUnitOfWork(runtime.sessions, source=runtime.settings.service_name))
 
 
 @dataclass(frozen=True)
@@ -25,7 +35,8 @@ class ServiceSpec:
     env_prefix: str
     default_port: int
     migrate: Callable[[Any], None]
-    seed: Callable[[ServiceRuntime], Awaitable[None]] | None = None
+    seed: Seed | None = None  # before the services start
+    seed_when_running: Seed | None = None  # once they run (it needs events consumed)
 
 
 SERVICES: tuple[ServiceSpec, ...] = (
@@ -38,18 +49,26 @@ SERVICES: tuple[ServiceSpec, ...] = (
         migrate=migrate_projects,
         seed=_seed_projects,
     ),
+    ServiceSpec(
+        name="kpi",
+        module="services.kpi",
+        settings_class=KpiSettings,
+        env_prefix="KPI_",
+        default_port=8002,
+        migrate=migrate_kpi,
+        seed_when_running=_seed_kpis,
+    ),
 )
 
 
-async def seed(spec: ServiceSpec, settings: ServiceSettings) -> None:
-    if spec.seed is None:
-        return
+async def _run_seed(seed: Seed, settings: ServiceSettings) -> None:
     runtime = ServiceRuntime.from_settings(settings)
     try:
-        await spec.seed(runtime)
+        await seed(runtime)
     finally:
         await runtime.close()
 
 
-def run_seed(spec: ServiceSpec, settings: ServiceSettings) -> None:
-    asyncio.run(seed(spec, settings))
+def run_seed(seed: Seed | None, settings: ServiceSettings) -> None:
+    if seed is not None:
+        asyncio.run(_run_seed(seed, settings))

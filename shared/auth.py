@@ -70,11 +70,13 @@ class TokenService:
 
 _bearer = HTTPBearer(auto_error=False)
 
-_UNAUTHORIZED = HTTPException(
-    status_code=status.HTTP_401_UNAUTHORIZED,
-    detail="a valid bearer token is required",
-    headers={"WWW-Authenticate": "Bearer"},
-)
+
+def unauthorized() -> HTTPException:
+    return HTTPException(
+        status_code=status.HTTP_401_UNAUTHORIZED,
+        detail="a valid bearer token is required",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
 
 
 def current_staff_user(
@@ -82,12 +84,12 @@ def current_staff_user(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> StaffUser:
     if credentials is None:
-        raise _UNAUTHORIZED
+        raise unauthorized()
     tokens: TokenService = request.app.state.tokens
     try:
         return tokens.verify(credentials.credentials)
     except jwt.InvalidTokenError:
-        raise _UNAUTHORIZED from None
+        raise unauthorized() from None
 
 
 def require_roles(*roles: Role) -> Callable[[StaffUser], StaffUser]:

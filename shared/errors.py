@@ -16,6 +16,10 @@ class NotFoundError(DomainError):
     """The thing addressed (usually by the URL) does not exist: 404."""
 
 
+class ForbiddenError(DomainError):
+    """The caller is known but may not touch this thing (another partner's project): 403."""
+
+
 class ConflictError(DomainError):
     """The request is well-formed but clashes with the current state: 409."""
 

@@ -17,7 +17,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from shared.db import ping
-from shared.errors import ConflictError, InvalidInputError, NotFoundError
+from shared.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from shared.messaging.kafka import broker_reachable
 from shared.runtime import ServiceRuntime
 
@@ -28,6 +28,10 @@ RETRY_AFTER_S = 5
 
 def _not_found(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(status_code=404, content={"detail": str(exc)})
+
+
+def _forbidden(_: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse(status_code=403, content={"detail": str(exc)})
 
 
 def _conflict(_: Request, exc: Exception) -> JSONResponse:
@@ -100,6 +104,7 @@ def create_service_app(
     app.state.runtime = runtime
     app.state.tokens = runtime.tokens
     app.add_exception_handler(NotFoundError, _not_found)
+    app.add_exception_handler(ForbiddenError, _forbidden)
     app.add_exception_handler(ConflictError, _conflict)
     app.add_exception_handler(InvalidInputError, _invalid)
     # A lost database is the one fault a request cannot work around: say so, and when to retry.

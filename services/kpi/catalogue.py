@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from services.kpi.domain.indicators import Direction, Indicator, IndicatorKind, Level
+from services.kpi.uow import KpiUnitOfWork
+from shared.db import create_engine, session_factory
 
 REFERENCE = Path(__file__).resolve().parents[2] / "reference"
 EU_CSV = REFERENCE / "eu_common_indicators.csv"
@@ -209,3 +211,37 @@ PROGRAMME_INDICATORS: tuple[Indicator, ...] = (
         TEXT,
     ),
 )
+
+
+async def load_catalogue(database_url: str) -> int:
+    """Upsert the shipped indicators; staff-defined ones are left alone."""
+
+    rows = [
+        {**_row(indicator), "source": source} for indicator, source in eu_common_indicators()
+    ] + [
+        {**_row(indicator), "source": "reference/drenthe_cases.yaml"}
+        for indicator in PROGRAMME_INDICATORS
+    ]
+    engine = create_engine(database_url)
+    try:
+        async with KpiUnitOfWork(session_factory(engine), source="kpi") as uow:
+            await uow.catalogue.put(rows)
+            await uow.commit()
+    finally:
+        await engine.dispose()
+    return len(rows)
+
+
+def _row(indicator: Indicator) -> dict[str, object]:
+    return {
+        "code": indicator.code,
+        "name_en": indicator.name_en,
+        "name_nl": indicator.name_nl,
+        "unit": indicator.unit,
+        "level": indicator.level.value,
+        "kind": indicator.kind.value,
+        "direction": indicator.direction.value,
+        "decimals_allowed": indicator.decimals_allowed,
+        "negative_allowed": indicator.negative_allowed,
+        "eu_code": indicator.eu_code,
+    }

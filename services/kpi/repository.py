@@ -106,26 +106,32 @@ class ReportRepository:
     async def get(self, report_id: uuid.UUID) -> Report | None:
         return await self.session.get(Report, report_id)
 
-    async def latest_versions(
+    async def cell_states(
         self, cells: Iterable[tuple[uuid.UUID, str, str, str]]
-    ) -> dict[tuple[uuid.UUID, str, str, str], Report]:
-        """The newest version of each (project, indicator, period, dimension) cell."""
-        wanted = set(cells)
-        if not wanted:
-            return {}
-        result = await self.session.exec(
-            select(Report).where(
-                tuple_(
-                    Report.project_id, Report.indicator_code, Report.period, Report.dimension_key
-                ).in_(list(wanted))
-            )
-        )
+    ) -> tuple[dict[tuple[uuid.UUID, str, str, str], Report], set[tuple[uuid.UUID, str, str, str]]]:
+        """The newest version of each (project, indicator, period, dimension) cell, and
+        which cells have ever had a version approved."""
+        wanted = list(set(cells))
         latest: dict[tuple[uuid.UUID, str, str, str], Report] = {}
-        for r in result.all():
-            key = (r.project_id, r.indicator_code, r.period, r.dimension_key)
-            if key not in latest or r.version > latest[key].version:
-                latest[key] = r
-        return latest
+        approved: set[tuple[uuid.UUID, str, str, str]] = set()
+        for start in range(0, len(wanted), 500):
+            result = await self.session.exec(
+                select(Report).where(
+                    tuple_(
+                        Report.project_id,
+                        Report.indicator_code,
+                        Report.period,
+                        Report.dimension_key,
+                    ).in_(wanted[start : start + 500])
+                )
+            )
+            for r in result.all():
+                key = (r.project_id, r.indicator_code, r.period, r.dimension_key)
+                if key not in latest or r.version > latest[key].version:
+                    latest[key] = r
+                if r.state == "approved":
+                    approved.add(key)
+        return latest, approved
 
     async def history(
         self, project_id: uuid.UUID, indicator_code: str | None = None
@@ -412,3 +418,61 @@ class ProjectionRepository:
 
     async def put_progress(self, state: ProgressState) -> None:
         await self.session.merge(state)
+
+
+class TotalsRepository:
+    """Reads of the projection's totals (the read API never recomputes them)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def node_totals(
+        self, node_id: uuid.UUID, view: str, indicator_code: str | None
+    ) -> list[NodeTotal]:
+        query = select(NodeTotal).where(NodeTotal.node_id == node_id, NodeTotal.view == view)
+        if indicator_code:
+            query = query.where(NodeTotal.indicator_code == indicator_code)
+        return list((await self.session.exec(query)).all())
+
+    async def node_all_totals(
+        self, node_id: uuid.UUID, view: str, codes: Sequence[str]
+    ) -> list[NodeTotal]:
+        result = await self.session.exec(
+            select(NodeTotal).where(
+                NodeTotal.node_id == node_id,
+                NodeTotal.view == view,
+                NodeTotal.period_key == "all",
+                col(NodeTotal.indicator_code).in_(codes),
+            )
+        )
+        return list(result.all())
+
+    async def project_totals(self, project_id: uuid.UUID, view: str) -> list[ProjectTotal]:
+        result = await self.session.exec(
+            select(ProjectTotal).where(
+                ProjectTotal.project_id == project_id, ProjectTotal.view == view
+            )
+        )
+        return list(result.all())
+
+    async def progress(self, project_id: uuid.UUID) -> dict[str, ProgressState]:
+        result = await self.session.exec(
+            select(ProgressState).where(ProgressState.project_id == project_id)
+        )
+        return {p.indicator_code: p for p in result.all()}
+
+    async def texts(
+        self, project_id: uuid.UUID
+    ) -> dict[str, list[tuple[str, str, int, str | None, str]]]:
+        """Per indicator: (period, dimension, version, comment, state) of every version."""
+        result = await self.session.exec(
+            select(CellVersion).where(
+                CellVersion.project_id == project_id, CellVersion.kind == "qualitative"
+            )
+        )
+        grouped: dict[str, list[tuple[str, str, int, str | None, str]]] = {}
+        for v in result.all():
+            grouped.setdefault(v.indicator_code, []).append(
+                (v.period, v.dimension_key, v.version, v.comment, v.state)
+            )
+        return grouped

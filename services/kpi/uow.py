@@ -7,6 +7,7 @@ from services.kpi.repository import (
     ProjectKpiRepository,
     ReplicaRepository,
     ReportRepository,
+    TotalsRepository,
 )
 from shared.uow import SqlUnitOfWork
 
@@ -18,6 +19,7 @@ class KpiUnitOfWork(SqlUnitOfWork):
     access: AccessRepository
     replica: ReplicaRepository
     projection: ProjectionRepository
+    totals: TotalsRepository
 
     def _start(self) -> None:
         self.catalogue = CatalogueRepository(self.session)
@@ -26,3 +28,4 @@ class KpiUnitOfWork(SqlUnitOfWork):
         self.access = AccessRepository(self.session)
         self.replica = ReplicaRepository(self.session)
         self.projection = ProjectionRepository(self.session)
+        self.totals = TotalsRepository(self.session)

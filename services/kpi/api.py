@@ -1,0 +1,219 @@
+"""The KPI service's REST API: partner intake, staff review and administration, reads."""
+
+import uuid
+from collections.abc import Callable
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from services.kpi import queries, services
+from services.kpi.access import Principal, looks_like_api_key
+from services.kpi.config import KpiSettings
+from services.kpi.domain.errors import InvalidKpiInputError
+from services.kpi.schemas import (
+    AggregatePublic,
+    ApiKeyIn,
+    ApiKeyIssued,
+    ApiKeyPublic,
+    BatchIn,
+    BatchResult,
+    EuTotalPublic,
+    IndicatorIn,
+    IndicatorPublic,
+    LockExceptionIn,
+    PeriodLockIn,
+    ProgressPublic,
+    ProjectKpiIn,
+    ProjectKpiPublic,
+    ReportAccepted,
+    ReportIn,
+    ReportPublic,
+    ReviewIn,
+)
+from services.kpi.uow import KpiUnitOfWork
+from shared.auth import Role, StaffUser, Viewer, current_staff_user, require_roles, unauthorized
+
+
+def get_uow(request: Request) -> KpiUnitOfWork:
+    runtime = request.app.state.runtime
+    return KpiUnitOfWork(runtime.sessions, source=runtime.settings.service_name)
+
+
+def get_rules(request: Request) -> services.IntakeRules:
+    settings: KpiSettings = request.app.state.runtime.settings
+    today: Callable[[], date] = request.app.state.today
+    return services.IntakeRules(today=today(), lock_after_days=settings.lock_after_days)
+
+
+_bearer = HTTPBearer(auto_error=False, description="a partner API key (km_…) or a staff token")
+
+
+async def current_principal(
+    request: Request,
+    uow: Annotated[KpiUnitOfWork, Depends(get_uow)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """A partner organisation by its API key, or a staff user by token."""
+    if credentials is not None and looks_like_api_key(credentials.credentials):
+        principal = await services.partner_for_key(uow, credentials.credentials)
+        if principal is None:
+            raise unauthorized()
+        return principal
+    return Principal.staff_user(current_staff_user(request, credentials))
+
+
+Uow = Annotated[KpiUnitOfWork, Depends(get_uow)]
+Caller = Annotated[Principal, Depends(current_principal)]
+Rules = Annotated[services.IntakeRules, Depends(get_rules)]
+Manager = Annotated[StaffUser, Depends(require_roles(Role.PROGRAMME_MANAGER))]
+Admin = Annotated[StaffUser, Depends(require_roles(Role.ADMIN))]
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+
+router = APIRouter(prefix="/v1")
+
+
+def _stored(result: Any) -> JSONResponse | None:
+    if isinstance(result, services.StoredResponse):
+        return JSONResponse(status_code=result.status_code, content=result.body)
+    return None
+
+
+@router.post(
+    "/reports",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ReportAccepted,
+    tags=["intake"],
+    responses={
+        200: {"description": "the same value again: nothing changed", "model": ReportAccepted}
+    },
+)
+async def submit_report(
+    item: ReportIn,
+    uow: Uow,
+    caller: Caller,
+    rules: Rules,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
+    """Report one value. A new value for a reported cell is a revision (version n+1)."""
+    idem = services.Idempotency.of(idempotency_key, item.model_dump(mode="json"))
+    result = await services.submit_report(uow, caller, item, rules, idem)
+    if stored := _stored(result):
+        return stored
+    assert isinstance(result, ReportAccepted)
+    if result.outcome == "unchanged":
+        response.status_code = status.HTTP_200_OK
+    return result
+
+
+@router.post("/reports/batch", response_model=BatchResult, tags=["intake"])
+async def submit_batch(
+    body: BatchIn, uow: Uow, caller: Caller, rules: Rules, idempotency_key: IdempotencyKey = None
+) -> Any:
+    """Up to 1,000 reports, each with its own result; valid ones are accepted when others fail."""
+    idem = services.Idempotency.of(idempotency_key, body.model_dump(mode="json"))
+    result = await services.submit_batch(uow, caller, body.reports, rules, idem)
+    return _stored(result) or result
+
+
+@router.get("/projects/{project_id}/reports", tags=["intake"])
+async def report_history(
+    project_id: uuid.UUID, uow: Uow, caller: Caller, indicator: str | None = None
+) -> list[ReportPublic]:
+    """Every version of every report of the project, with review state and reasons."""
+    return await services.report_history(uow, caller, project_id, indicator)
+
+
+@router.post("/reports/{report_id}/review", tags=["review"])
+async def review_report(
+    report_id: uuid.UUID, data: ReviewIn, uow: Uow, user: Manager
+) -> ReportPublic:
+    return await services.review_report(uow, report_id, data, user)
+
+
+@router.get("/indicators", tags=["catalogue"])
+async def list_indicators(uow: Uow, _: Caller) -> list[IndicatorPublic]:
+    return await services.list_indicators(uow)
+
+
+@router.post("/indicators", status_code=status.HTTP_201_CREATED, tags=["catalogue"])
+async def define_indicator(data: IndicatorIn, uow: Uow, _: Manager) -> IndicatorPublic:
+    return await services.define_indicator(uow, data)
+
+
+@router.put("/projects/{project_id}/kpis/{indicator_code}", tags=["catalogue"])
+async def set_project_kpi(
+    project_id: uuid.UUID, indicator_code: str, data: ProjectKpiIn, uow: Uow, user: Manager
+) -> ProjectKpiPublic:
+    """Declare that the project reports this indicator, with baseline, targets and frequency."""
+    return await services.set_project_kpi(uow, project_id, indicator_code, data, user)
+
+
+@router.get("/projects/{project_id}/kpis", tags=["catalogue"])
+async def project_kpis(project_id: uuid.UUID, uow: Uow, caller: Caller) -> list[ProjectKpiPublic]:
+    return await services.project_kpis(uow, caller, project_id)
+
+
+@router.get("/projects/{project_id}/progress", tags=["aggregates"])
+async def project_progress(project_id: uuid.UUID, uow: Uow, caller: Caller) -> list[ProgressPublic]:
+    """Per KPI: realised against target, the expected value today, and the status."""
+    return await queries.project_progress(uow, caller, project_id)
+
+
+@router.get("/aggregates", tags=["aggregates"])
+async def aggregates(
+    uow: Uow,
+    _: Viewer,
+    programme: uuid.UUID | None = None,
+    goal: Annotated[
+        uuid.UUID | None, Query(description="a goal node; its sub-tree is included")
+    ] = None,
+    indicator: str | None = None,
+    period_from: Annotated[str | None, Query(alias="from", description="2024-Q1 or 2024")] = None,
+    period_to: Annotated[str | None, Query(alias="to")] = None,
+    approved_only: bool = False,
+) -> list[AggregatePublic]:
+    """Totals per indicator for a goal node or a whole programme, each project counted once."""
+    node = goal or programme
+    if node is None:
+        raise InvalidKpiInputError.single(("query", "programme"), "give a programme or a goal")
+    return await queries.aggregates(uow, node, indicator, period_from, period_to, approved_only)
+
+
+@router.get("/aggregates/eu", tags=["aggregates"])
+async def eu_totals(
+    uow: Uow, _: Viewer, programme: uuid.UUID, approved_only: bool = False
+) -> list[EuTotalPublic]:
+    """Totals by EU common indicator (RCO/RCR) over the projects' indicators that map to them."""
+    return await queries.eu_totals(uow, programme, approved_only)
+
+
+@router.post("/api-keys", status_code=status.HTTP_201_CREATED, tags=["administration"])
+async def issue_api_key(data: ApiKeyIn, uow: Uow, user: Admin) -> ApiKeyIssued:
+    """Issue a key for a partner organisation. The key is in this answer only."""
+    return await services.issue_api_key(uow, data, user)
+
+
+@router.get("/api-keys", tags=["administration"])
+async def list_api_keys(
+    uow: Uow, _: Admin, organisation: uuid.UUID | None = None
+) -> list[ApiKeyPublic]:
+    return await services.list_api_keys(uow, organisation)
+
+
+@router.delete("/api-keys/{key_id}", tags=["administration"])
+async def revoke_api_key(key_id: uuid.UUID, uow: Uow, _: Admin) -> ApiKeyPublic:
+    return await services.revoke_api_key(uow, key_id)
+
+
+@router.post("/period-locks", status_code=status.HTTP_204_NO_CONTENT, tags=["review"])
+async def lock_period(data: PeriodLockIn, uow: Uow, user: Manager) -> None:
+    await services.lock_period(uow, data, user)
+
+
+@router.post("/lock-exceptions", status_code=status.HTTP_204_NO_CONTENT, tags=["review"])
+async def grant_lock_exception(data: LockExceptionIn, uow: Uow, user: Manager) -> None:
+    await services.grant_lock_exception(uow, data, user)

@@ -1,0 +1,51 @@
+"""Which event reaches which reaction: the registry replica and the aggregation projection."""
+
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import Any
+
+from services.kpi import replica
+from services.kpi.projection import Options, apply_kpi_events
+from services.kpi.uow import KpiUnitOfWork
+from shared.contracts import kpi as kpi_events
+from shared.contracts import projects as registry
+
+Handler = Callable[[Any, KpiUnitOfWork], Awaitable[None]]
+
+REGISTRY_REPLICA = "kpi.registry-replica"
+AGGREGATES = "kpi.aggregates"
+
+
+def registry_handlers(options: Options) -> dict[str, Handler]:
+    on_project: Handler = partial(_on_project, options=options)
+    return {
+        registry.ProgrammeCreated.type: replica.on_programme,
+        registry.ProgrammeUpdated.type: replica.on_programme,
+        registry.GoalNodeAdded.type: replica.on_goal,
+        registry.GoalNodeUpdated.type: replica.on_goal,
+        registry.OrganisationRegistered.type: replica.on_organisation,
+        registry.OrganisationUpdated.type: replica.on_organisation,
+        registry.ProjectRegistered.type: on_project,
+        registry.ProjectUpdated.type: on_project,
+        registry.ProjectStatusChanged.type: on_project,
+    }
+
+
+async def _on_project(event: registry.ProjectEvent, uow: KpiUnitOfWork, options: Options) -> None:
+    await replica.on_project(event, uow, options)
+
+
+def projection_handlers(options: Options) -> dict[str, Handler]:
+    async def on_kpi_event(event: kpi_events.KpiEvent, uow: KpiUnitOfWork) -> None:
+        await apply_kpi_events(uow, [event], options)
+
+    return {
+        t.type: on_kpi_event
+        for t in (
+            kpi_events.ReportSubmitted,
+            kpi_events.ReportRevised,
+            kpi_events.ReportApproved,
+            kpi_events.ReportReturned,
+            kpi_events.TargetSet,
+        )
+    }

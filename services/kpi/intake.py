@@ -1,0 +1,280 @@
+"""Report intake: the path every value takes, from the API, the batch API and uploads.
+
+All items of a request are checked against one snapshot of what they refer to
+(projects, KPIs, latest versions, locks), loaded in a few queries; valid items are
+written with their events in one transaction, so a rejected item changes nothing and
+a batch of a thousand costs a handful of round trips.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+from services.kpi.access import Principal
+from services.kpi.domain.errors import InvalidKpiInputError, NotYourProjectError, PeriodLockedError
+from services.kpi.domain.indicators import (
+    Direction,
+    Indicator,
+    IndicatorKind,
+    Level,
+    ReportedValue,
+    value_problems,
+)
+from services.kpi.domain.periods import Frequency, Period, PeriodError
+from services.kpi.models import Indicator as IndicatorRow
+from services.kpi.models import ProjectKpi, ProjectReplica, Report
+from services.kpi.schemas import ReportAccepted, ReportIn
+from services.kpi.uow import KpiUnitOfWork
+from shared.contracts import kpi as events
+from shared.errors import FieldProblem
+
+Cell = tuple[uuid.UUID, str, str, str]  # project, indicator, period, dimension key
+Outcome = Literal["submitted", "revised", "unchanged"]
+
+
+def indicator_of(row: IndicatorRow) -> Indicator:
+    return Indicator(
+        code=row.code,
+        name_en=row.name_en,
+        name_nl=row.name_nl,
+        unit=row.unit,
+        level=Level(row.level),
+        kind=IndicatorKind(row.kind),
+        direction=Direction(row.direction),
+        decimals_allowed=row.decimals_allowed,
+        negative_allowed=row.negative_allowed,
+        eu_code=row.eu_code,
+    )
+
+
+def dimension_key(disaggregation: dict[str, str] | None) -> str:
+    return ";".join(f"{k}={v}" for k, v in sorted((disaggregation or {}).items()))
+
+
+@dataclass
+class IntakeContext:
+    """What a request's items refer to, loaded once."""
+
+    projects: dict[str, ProjectReplica]  # by id and by lower-case code
+    indicators: dict[str, Indicator]
+    kpis: dict[tuple[uuid.UUID, str], ProjectKpi]
+    reportable: set[uuid.UUID] | None  # the caller's projects; None = any
+    latest: dict[Cell, Report]
+    approved: set[Cell]  # cells with an approved version: changes need a reason
+    locked: set[tuple[uuid.UUID, str]]  # (programme, period)
+    exceptions: set[tuple[uuid.UUID, str]]  # (project, period)
+    today: date
+    lock_after_days: int | None
+
+
+async def load_context(
+    uow: KpiUnitOfWork,
+    principal: Principal,
+    items: list[ReportIn],
+    today: date,
+    lock_after_days: int | None,
+) -> IntakeContext:
+    refs = {i.project for i in items}
+    ids = {uuid.UUID(r) for r in refs if _is_uuid(r)}
+    by_id = await uow.replica.projects(ids)
+    projects: dict[str, ProjectReplica] = {str(p.id): p for p in by_id.values()}
+    for ref in refs - set(projects):
+        if not _is_uuid(ref) and (found := await uow.replica.project_by_code(ref)):
+            projects[ref.lower()] = found
+            projects[str(found.id)] = found
+    indicator_rows = await uow.catalogue.many({i.indicator for i in items})
+    project_ids = {p.id for p in projects.values()}
+    kpis = await uow.kpis.many((p, i.indicator) for p in project_ids for i in items)
+    reportable = None
+    if not principal.reports_for_any_project and principal.organisation_id:
+        reportable = await uow.replica.member_projects(principal.organisation_id)
+    elif not principal.reports_for_any_project:
+        reportable = set()
+    cells = [
+        (p.id, i.indicator, i.period.strip(), dimension_key(i.disaggregation))
+        for i in items
+        if (p := _lookup(projects, i.project))
+    ]
+    locked: set[tuple[uuid.UUID, str]] = set()
+    exceptions: set[tuple[uuid.UUID, str]] = set()
+    for programme_id in {p.programme_id for p in projects.values()}:
+        locked |= {(programme_id, lock.period) for lock in await uow.access.locks(programme_id)}
+    for project_id, _, period, _ in cells:
+        if await uow.access.lock_exception(project_id, period):
+            exceptions.add((project_id, period))
+    latest, approved = await uow.reports.cell_states(cells)
+    return IntakeContext(
+        projects=projects,
+        indicators={c: indicator_of(r) for c, r in indicator_rows.items()},
+        kpis=kpis,
+        reportable=reportable,
+        latest=latest,
+        approved=approved,
+        locked=locked,
+        exceptions=exceptions,
+        today=today,
+        lock_after_days=lock_after_days,
+    )
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _lookup(projects: dict[str, ProjectReplica], ref: str) -> ProjectReplica | None:
+    return projects.get(ref) or projects.get(ref.lower())
+
+
+def check_item(
+    ctx: IntakeContext, principal: Principal, item: ReportIn
+) -> tuple[Report, Outcome, Indicator]:
+    """Validate one item against the context; raise the error a caller should see."""
+    project = _lookup(ctx.projects, item.project)
+    indicator = ctx.indicators.get(item.indicator)
+    problems = []
+    if project is None:
+        problems.append(FieldProblem(("body", "project"), f"unknown project {item.project!r}"))
+    if indicator is None:
+        problems.append(
+            FieldProblem(("body", "indicator"), f"unknown indicator {item.indicator!r}")
+        )
+    if project is None or indicator is None:
+        raise InvalidKpiInputError(problems)
+    if ctx.reportable is not None and project.id not in ctx.reportable:
+        raise NotYourProjectError(project.code)
+    kpi = ctx.kpis.get((project.id, indicator.code))
+    if kpi is None:
+        raise InvalidKpiInputError.single(
+            ("body", "indicator"), f"project {project.code} does not report {indicator.code}"
+        )
+    period, problems = _period(item, kpi, project)
+    problems += value_problems(
+        indicator,
+        ReportedValue(
+            value=item.value,
+            numerator=item.numerator,
+            denominator=item.denominator,
+            text=item.comment if indicator.kind is IndicatorKind.QUALITATIVE else None,
+        ),
+    )
+    if set(item.disaggregation or {}) != set(kpi.dimensions):
+        wanted = ", ".join(kpi.dimensions) or "none"
+        problems.append(
+            FieldProblem(("body", "disaggregation"), f"this KPI is disaggregated by: {wanted}")
+        )
+    if problems:
+        raise InvalidKpiInputError(problems)
+    assert period is not None
+    _check_lock(ctx, project, period)
+    return (*_new_version(ctx, principal, project, item, str(period)), indicator)
+
+
+def _period(
+    item: ReportIn, kpi: ProjectKpi, project: ProjectReplica
+) -> tuple[Period | None, list[FieldProblem]]:
+    loc = ("body", "period")
+    try:
+        period = Period.parse(item.period)
+    except PeriodError as exc:
+        return None, [FieldProblem(loc, str(exc))]
+    if period.frequency != Frequency(kpi.frequency):
+        form = "2024-Q1" if kpi.frequency == Frequency.QUARTERLY else "2024"
+        return None, [
+            FieldProblem(loc, f"this KPI is reported {kpi.frequency}: use a period like {form}")
+        ]
+    if not period.overlaps(project.start_date, project.end_date):
+        return None, [
+            FieldProblem(
+                loc,
+                f"{period} lies outside the project ({project.start_date} to {project.end_date})",
+            )
+        ]
+    return period, []
+
+
+def _check_lock(ctx: IntakeContext, project: ProjectReplica, period: Period) -> None:
+    if (project.id, str(period)) in ctx.exceptions:
+        return
+    if (project.programme_id, str(period)) in ctx.locked:
+        raise PeriodLockedError(str(period), "programme staff locked it")
+    if ctx.lock_after_days is not None and (ctx.today - period.end).days > ctx.lock_after_days:
+        raise PeriodLockedError(
+            str(period), f"its reporting window closed {ctx.lock_after_days} days after it ended"
+        )
+
+
+def _same(a: Report, item: ReportIn) -> bool:
+    return (a.value, a.numerator, a.denominator, a.comment, a.source_ref) == (
+        item.value,
+        item.numerator,
+        item.denominator,
+        item.comment,
+        item.source_ref,
+    )
+
+
+def _new_version(
+    ctx: IntakeContext, principal: Principal, project: ProjectReplica, item: ReportIn, period: str
+) -> tuple[Report, Outcome]:
+    cell = (project.id, item.indicator, period, dimension_key(item.disaggregation))
+    latest = ctx.latest.get(cell)
+    if latest is not None and latest.state != "returned" and _same(latest, item):
+        return latest, "unchanged"  # a plain retry: no second version
+    if latest is not None and not item.reason and cell in ctx.approved:
+        raise InvalidKpiInputError.single(
+            ("body", "reason"), "this period was approved: say why the value changes"
+        )
+    report = Report(
+        project_id=project.id,
+        indicator_code=item.indicator,
+        period=period,
+        dimension_key=cell[3],
+        version=(latest.version + 1) if latest else 1,
+        value=item.value,
+        numerator=item.numerator,
+        denominator=item.denominator,
+        comment=item.comment,
+        source_ref=item.source_ref,
+        state="submitted",
+        organisation_id=principal.organisation_id,
+        submitted_by=principal.actor,
+        revision_reason=item.reason if latest else None,
+    )
+    ctx.latest[cell] = report
+    return report, "revised" if latest else "submitted"
+
+
+def report_event(report: Report, indicator: Indicator) -> events.ReportSubmitted:
+    common = dict(
+        project_id=report.project_id,
+        indicator_code=report.indicator_code,
+        report_id=report.id,
+        indicator_kind=indicator.kind,
+        period=report.period,
+        dimension_key=report.dimension_key,
+        version=report.version,
+        value=report.value,
+        numerator=report.numerator,
+        denominator=report.denominator,
+        comment=report.comment,
+        source_ref=report.source_ref,
+        organisation_id=report.organisation_id,
+        submitted_by=report.submitted_by,
+    )
+    if report.version > 1:
+        return events.ReportRevised(**common, reason=report.revision_reason)
+    return events.ReportSubmitted(**common)
+
+
+def accepted(report: Report, outcome: Outcome) -> ReportAccepted:
+    return ReportAccepted.model_validate({**report.model_dump(), "outcome": outcome})
+
+
+def write(uow: KpiUnitOfWork, report: Report, indicator: Indicator) -> None:
+    uow.reports.add(report)
+    uow.publish(report_event(report, indicator))

@@ -1,0 +1,235 @@
+"""The KPI service's HTTP contract. The partner intake part is a public, stable contract."""
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from services.kpi.domain.indicators import Direction, IndicatorKind, Level
+from services.kpi.domain.periods import Frequency
+
+T = TypeVar("T")
+
+Number = Annotated[Decimal, Field(max_digits=19, decimal_places=6, allow_inf_nan=False)]
+Code = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+    ),
+]
+PeriodText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=4, max_length=7)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+class Input(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Page(BaseModel, Generic[T]):
+    data: list[T]
+    count: int
+    limit: int
+    offset: int
+
+
+class IndicatorIn(Input):
+    code: Code
+    name_en: Name
+    name_nl: Name | None = None
+    unit: Annotated[str, StringConstraints(min_length=1, max_length=80)]
+    level: Level
+    kind: IndicatorKind
+    direction: Direction = Direction.HIGHER_IS_BETTER
+    decimals_allowed: bool = False
+    negative_allowed: bool = False
+    eu_code: Code | None = None
+
+
+class IndicatorPublic(IndicatorIn):
+    model_config = ConfigDict(extra="ignore")
+
+    source: str | None = None
+
+
+class ProjectKpiIn(Input):
+    frequency: Frequency = Frequency.QUARTERLY
+    dimensions: list[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]] = Field(
+        default_factory=list, max_length=3, description="disaggregation dimensions, e.g. ['gender']"
+    )
+    baseline_value: Number | None = None
+    baseline_year: Annotated[int, Field(ge=1990, le=2100)] | None = None
+    target_value: Number | None = None
+    target_date: date | None = Field(default=None, description="when the end target is due")
+    period_targets: dict[PeriodText, Number] = Field(default_factory=dict, max_length=200)
+
+
+class ProjectKpiPublic(BaseModel):
+    project_id: uuid.UUID
+    indicator_code: str
+    frequency: Frequency
+    dimensions: list[str]
+    baseline_value: Decimal | None
+    baseline_year: int | None
+    target_value: Decimal | None
+    target_date: date | None
+    period_targets: dict[str, Decimal]
+    updated_by: str
+    updated_at: datetime
+
+
+class ReportIn(Input):
+    """One value for one project, indicator and period. Zero is a value; leave a period out
+    when nothing was measured."""
+
+    project: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)
+    ] = Field(description="the project's id or its code")
+    indicator: Code
+    period: PeriodText = Field(description="2024-Q1 for a quarter, 2024 for a yearly KPI")
+    value: Number | None = None
+    numerator: Number | None = None
+    denominator: Number | None = None
+    comment: Annotated[str, StringConstraints(max_length=2000)] | None = Field(
+        default=None, description="the partner's explanation (the text itself for qualitative KPIs)"
+    )
+    source_ref: Annotated[str, StringConstraints(max_length=200)] | None = Field(
+        default=None, description="the partner's own record id"
+    )
+    disaggregation: (
+        dict[
+            Annotated[str, StringConstraints(max_length=40)],
+            Annotated[str, StringConstraints(min_length=1, max_length=60)],
+        ]
+        | None
+    ) = Field(default=None, max_length=3)
+    reason: Reason | None = Field(
+        default=None, description="why a value changes; required once approved"
+    )
+
+
+class ReportPublic(BaseModel):
+    id: uuid.UUID
+    project_id: uuid.UUID
+    indicator_code: str
+    period: str
+    dimension_key: str
+    version: int
+    value: Decimal | None
+    numerator: Decimal | None
+    denominator: Decimal | None
+    comment: str | None
+    source_ref: str | None
+    state: str
+    organisation_id: uuid.UUID | None
+    submitted_by: str
+    submitted_at: datetime
+    revision_reason: str | None
+    review_reason: str | None
+    reviewed_by: str | None
+    reviewed_at: datetime | None
+
+
+class ReportAccepted(ReportPublic):
+    outcome: Literal["submitted", "revised", "unchanged"]
+
+
+class BatchIn(Input):
+    reports: list[dict[str, Any]] = Field(min_length=1, max_length=1000)
+
+
+class BatchItemResult(BaseModel):
+    index: int
+    status: int
+    report: ReportAccepted | None = None
+    errors: list[dict[str, Any]] | None = None
+
+
+class BatchResult(BaseModel):
+    accepted: int
+    rejected: int
+    results: list[BatchItemResult]
+
+
+class ReviewIn(Input):
+    decision: Literal["approve", "return"]
+    reason: Reason | None = None
+
+
+class ApiKeyIn(Input):
+    organisation_id: uuid.UUID
+    name: Name
+
+
+class ApiKeyPublic(BaseModel):
+    id: uuid.UUID
+    organisation_id: uuid.UUID
+    name: str
+    prefix: str
+    created_by: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class ApiKeyIssued(ApiKeyPublic):
+    key: str = Field(description="shown once; store it now")
+
+
+class PeriodLockIn(Input):
+    programme_id: uuid.UUID
+    period: PeriodText
+
+
+class LockExceptionIn(Input):
+    project_id: uuid.UUID
+    period: PeriodText
+    reason: Reason
+
+
+class MeasurePublic(BaseModel):
+    period: str
+    value: Decimal | None
+    numerator: Decimal | None
+    denominator: Decimal | None
+    share_percent: Decimal | None
+    projects: int | None = Field(
+        description="projects reporting; not given for sums over several periods"
+    )
+
+
+class AggregatePublic(BaseModel):
+    node_id: uuid.UUID
+    indicator_code: str
+    indicator_name: str
+    unit: str
+    kind: IndicatorKind
+    view: Literal["current", "approved"]
+    total: MeasurePublic | None
+    series: list[MeasurePublic]
+
+
+class ProgressPublic(BaseModel):
+    indicator_code: str
+    indicator_name: str
+    unit: str
+    kind: IndicatorKind
+    baseline_value: Decimal | None
+    baseline_year: int | None
+    target_value: Decimal | None
+    target_date: date | None
+    realised: Decimal | None
+    expected: Decimal | None
+    percent_of_target: Decimal | None
+    status: str | None
+    as_of: date | None
+    series: list[MeasurePublic]
+    texts: list[str] = []
+
+
+class EuTotalPublic(BaseModel):
+    eu_code: str
+    indicators: list[str]
+    value: Decimal
+    projects: int

@@ -1,0 +1,479 @@
+"""The KPI service's use cases: intake, review, targets, keys and locks.
+
+HTTP routes call these and nothing else; each validates with the domain rules,
+writes with its events in one unit of work and commits once.
+"""
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
+
+from services.kpi import intake
+from services.kpi.access import Principal, hash_key, new_api_key
+from services.kpi.domain.errors import (
+    DuplicateError,
+    IdempotencyKeyReusedError,
+    InvalidKpiInputError,
+    NotYourProjectError,
+    ReviewStateError,
+    UnknownRecordError,
+)
+from services.kpi.domain.indicators import ReportedValue, value_problems
+from services.kpi.domain.periods import Frequency, Period, PeriodError
+from services.kpi.models import (
+    ApiKey,
+    IdempotencyRecord,
+    Indicator,
+    LockException,
+    PeriodLock,
+    ProjectKpi,
+)
+from services.kpi.schemas import (
+    ApiKeyIn,
+    ApiKeyIssued,
+    ApiKeyPublic,
+    BatchItemResult,
+    BatchResult,
+    IndicatorIn,
+    IndicatorPublic,
+    LockExceptionIn,
+    PeriodLockIn,
+    ProjectKpiIn,
+    ProjectKpiPublic,
+    ReportAccepted,
+    ReportIn,
+    ReportPublic,
+    ReviewIn,
+)
+from services.kpi.uow import KpiUnitOfWork
+from shared.auth import StaffUser
+from shared.contracts import kpi as events
+from shared.db import utcnow
+from shared.errors import ConflictError, FieldProblem, ForbiddenError, InvalidInputError
+
+
+@dataclass(frozen=True)
+class IntakeRules:
+    today: date
+    lock_after_days: int | None
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    key: str
+    request_hash: str
+
+    @classmethod
+    def of(cls, key: str | None, body: Any) -> "Idempotency | None":
+        if not key:
+            return None
+        canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+        return cls(key[:200], hashlib.sha256(canonical.encode()).hexdigest())
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    """The answer given the first time an Idempotency-Key was used."""
+
+    status_code: int
+    body: Any
+
+
+async def _replay(
+    uow: KpiUnitOfWork, principal: Principal, idem: Idempotency | None
+) -> StoredResponse | None:
+    if idem is None:
+        return None
+    record = await uow.access.idempotency(principal.name, idem.key)
+    if record is None:
+        return None
+    if record.request_hash != idem.request_hash:
+        raise IdempotencyKeyReusedError()
+    return StoredResponse(record.status_code, json.loads(record.body))
+
+
+def _remember(
+    uow: KpiUnitOfWork, principal: Principal, idem: Idempotency | None, status: int, body: Any
+) -> None:
+    if idem is not None:
+        uow.access.add(
+            IdempotencyRecord(
+                principal=principal.name,
+                key=idem.key,
+                request_hash=idem.request_hash,
+                status_code=status,
+                body=json.dumps(body, default=str),
+            )
+        )
+
+
+async def _commit(uow: KpiUnitOfWork) -> None:
+    try:
+        await uow.commit()
+    except IntegrityError as exc:
+        await uow.rollback()
+        raise ConflictError(
+            "another request changed the same report at the same moment; retry"
+        ) from exc
+
+
+# --- intake ----------------------------------------------------------------------------------
+
+
+async def submit_report(
+    uow: KpiUnitOfWork,
+    principal: Principal,
+    item: ReportIn,
+    rules: IntakeRules,
+    idem: Idempotency | None,
+) -> ReportAccepted | StoredResponse:
+    async with uow:
+        if replay := await _replay(uow, principal, idem):
+            return replay
+        ctx = await intake.load_context(uow, principal, [item], rules.today, rules.lock_after_days)
+        report, outcome, indicator = intake.check_item(ctx, principal, item)
+        if outcome != "unchanged":
+            intake.write(uow, report, indicator)
+        await uow.session.flush()
+        result = intake.accepted(report, outcome)
+        _remember(
+            uow,
+            principal,
+            idem,
+            200 if outcome == "unchanged" else 201,
+            result.model_dump(mode="json"),
+        )
+        await _commit(uow)
+        return result
+
+
+async def submit_batch(
+    uow: KpiUnitOfWork,
+    principal: Principal,
+    raw_items: list[dict[str, Any]],
+    rules: IntakeRules,
+    idem: Idempotency | None,
+) -> BatchResult | StoredResponse:
+    """Each item is judged alone: valid ones are written together, invalid ones change nothing."""
+    async with uow:
+        if replay := await _replay(uow, principal, idem):
+            return replay
+        results: list[BatchItemResult | None] = [None] * len(raw_items)
+        parsed: list[tuple[int, ReportIn]] = []
+        for index, raw in enumerate(raw_items):
+            try:
+                parsed.append((index, ReportIn.model_validate(raw)))
+            except ValidationError as exc:
+                errors = [
+                    {"loc": ["body", *e["loc"]], "msg": e["msg"], "type": e["type"]}
+                    for e in exc.errors()
+                ]
+                results[index] = BatchItemResult(index=index, status=422, errors=errors)
+        ctx = await intake.load_context(
+            uow, principal, [i for _, i in parsed], rules.today, rules.lock_after_days
+        )
+        for index, item in parsed:
+            results[index] = _batch_item(uow, ctx, principal, index, item)
+        await uow.session.flush()
+        final = [r for r in results if r is not None]
+        accepted = sum(1 for r in final if r.status < 300)
+        batch = BatchResult(accepted=accepted, rejected=len(final) - accepted, results=final)
+        _remember(uow, principal, idem, 200, batch.model_dump(mode="json"))
+        await _commit(uow)
+        return batch
+
+
+def _batch_item(
+    uow: KpiUnitOfWork, ctx: intake.IntakeContext, principal: Principal, index: int, item: ReportIn
+) -> BatchItemResult:
+    try:
+        report, outcome, indicator = intake.check_item(ctx, principal, item)
+    except InvalidInputError as exc:
+        errors = [{"loc": list(p.loc), "msg": p.msg, "type": p.type} for p in exc.problems]
+        return BatchItemResult(index=index, status=422, errors=errors)
+    except ForbiddenError as exc:
+        return BatchItemResult(
+            index=index, status=403, errors=[{"loc": ["body", "project"], "msg": str(exc)}]
+        )
+    except ConflictError as exc:
+        return BatchItemResult(
+            index=index, status=409, errors=[{"loc": ["body", "period"], "msg": str(exc)}]
+        )
+    if outcome != "unchanged":
+        intake.write(uow, report, indicator)
+    return BatchItemResult(
+        index=index,
+        status=200 if outcome == "unchanged" else 201,
+        report=intake.accepted(report, outcome),
+    )
+
+
+# --- review ----------------------------------------------------------------------------------
+
+
+async def review_report(
+    uow: KpiUnitOfWork, report_id: uuid.UUID, data: ReviewIn, user: StaffUser
+) -> ReportPublic:
+    if data.decision == "return" and not data.reason:
+        raise InvalidKpiInputError.single(
+            ("body", "reason"), "say why the report goes back to the partner"
+        )
+    async with uow:
+        report = await uow.reports.get(report_id)
+        if report is None:
+            raise UnknownRecordError("report", report_id)
+        if report.state != "submitted":
+            raise ReviewStateError(
+                report.state, "approved" if data.decision == "approve" else "returned"
+            )
+        indicator = await uow.catalogue.get(report.indicator_code)
+        assert indicator is not None
+        report.state = "approved" if data.decision == "approve" else "returned"
+        report.review_reason = data.reason
+        report.reviewed_by = user.username
+        report.reviewed_at = utcnow()
+        uow.reports.add(report)
+        common = dict(
+            project_id=report.project_id,
+            indicator_code=report.indicator_code,
+            report_id=report.id,
+            indicator_kind=indicator.kind,
+            period=report.period,
+            dimension_key=report.dimension_key,
+            version=report.version,
+            reviewed_by=user.username,
+        )
+        if data.decision == "approve":
+            uow.publish(events.ReportApproved(**common))
+        else:
+            uow.publish(events.ReportReturned(**common, reason=data.reason or ""))
+        await _commit(uow)
+        return ReportPublic.model_validate(report, from_attributes=True)
+
+
+async def report_history(
+    uow: KpiUnitOfWork, principal: Principal, project_id: uuid.UUID, indicator_code: str | None
+) -> list[ReportPublic]:
+    async with uow:
+        await check_readable(uow, principal, project_id)
+        return [
+            ReportPublic.model_validate(r, from_attributes=True)
+            for r in await uow.reports.history(project_id, indicator_code)
+        ]
+
+
+async def check_readable(uow: KpiUnitOfWork, principal: Principal, project_id: uuid.UUID) -> None:
+    project = await uow.replica.project(project_id)
+    if project is None:
+        raise UnknownRecordError("project", project_id)
+    if principal.reads_any_project:
+        return
+    if principal.organisation_id is None or not await uow.replica.is_member(
+        project_id, principal.organisation_id
+    ):
+        raise NotYourProjectError(project.code)
+
+
+# --- indicators and project KPIs -------------------------------------------------------------
+
+
+async def list_indicators(uow: KpiUnitOfWork) -> list[IndicatorPublic]:
+    async with uow:
+        return [
+            IndicatorPublic.model_validate(i, from_attributes=True)
+            for i in await uow.catalogue.all()
+        ]
+
+
+async def define_indicator(uow: KpiUnitOfWork, data: IndicatorIn) -> IndicatorPublic:
+    async with uow:
+        if await uow.catalogue.get(data.code):
+            raise DuplicateError("indicator", "code", data.code)
+        row = Indicator(**data.model_dump())
+        uow.session.add(row)
+        await _commit(uow)
+        return IndicatorPublic.model_validate(row, from_attributes=True)
+
+
+def _kpi_public(kpi: ProjectKpi) -> ProjectKpiPublic:
+    data = kpi.model_dump()
+    data["period_targets"] = {k: v for k, v in kpi.period_targets.items()}
+    return ProjectKpiPublic.model_validate(data)
+
+
+async def set_project_kpi(
+    uow: KpiUnitOfWork,
+    project_id: uuid.UUID,
+    indicator_code: str,
+    data: ProjectKpiIn,
+    user: StaffUser,
+) -> ProjectKpiPublic:
+    async with uow:
+        project = await uow.replica.project(project_id)
+        if project is None:
+            raise UnknownRecordError("project", project_id)
+        row = await uow.catalogue.get(indicator_code)
+        if row is None:
+            raise UnknownRecordError("indicator", indicator_code)
+        indicator = intake.indicator_of(row)
+        _check_targets(indicator, data)
+        kpi = await uow.kpis.get(project_id, indicator_code) or ProjectKpi(
+            project_id=project_id,
+            indicator_code=indicator_code,
+            frequency=data.frequency,
+            updated_by=user.username,
+        )
+        for field, value in data.model_dump(exclude={"period_targets"}).items():
+            setattr(kpi, field, value)
+        kpi.period_targets = {k: str(v) for k, v in data.period_targets.items()}
+        kpi.updated_by, kpi.updated_at = user.username, utcnow()
+        uow.kpis.add(kpi)
+        uow.publish(
+            events.TargetSet(
+                project_id=project_id,
+                indicator_code=indicator_code,
+                indicator_kind=indicator.kind,
+                direction=indicator.direction,
+                frequency=data.frequency,
+                dimensions=tuple(data.dimensions),
+                baseline_value=data.baseline_value,
+                baseline_year=data.baseline_year,
+                target_value=data.target_value,
+                target_date=data.target_date,
+                period_targets=dict(data.period_targets),
+                actor=user.username,
+            )
+        )
+        await _commit(uow)
+        return _kpi_public(kpi)
+
+
+def _check_targets(indicator: Any, data: ProjectKpiIn) -> None:
+    problems: list[FieldProblem] = []
+    for field in ("baseline_value", "target_value"):
+        value = getattr(data, field)
+        if value is not None:
+            problems += [
+                FieldProblem(("body", field), p.msg)
+                for p in value_problems(indicator, ReportedValue(value=value))
+                if indicator.kind.value in {"flow", "stock"}
+            ]
+    if (data.target_value is None) != (data.target_date is None):
+        problems.append(
+            FieldProblem(("body", "target_date"), "an end target needs both a value and a date")
+        )
+    for text in data.period_targets:
+        try:
+            period = Period.parse(text)
+        except PeriodError as exc:
+            problems.append(FieldProblem(("body", "period_targets", text), str(exc)))
+            continue
+        if period.frequency != Frequency(data.frequency):
+            problems.append(
+                FieldProblem(("body", "period_targets", text), f"periods of a {data.frequency} KPI")
+            )
+    if problems:
+        raise InvalidKpiInputError(problems)
+
+
+async def project_kpis(
+    uow: KpiUnitOfWork, principal: Principal, project_id: uuid.UUID
+) -> list[ProjectKpiPublic]:
+    async with uow:
+        await check_readable(uow, principal, project_id)
+        return [_kpi_public(k) for k in await uow.kpis.of_project(project_id)]
+
+
+# --- partner API keys, locks ------------------------------------------------------------------
+
+
+async def issue_api_key(uow: KpiUnitOfWork, data: ApiKeyIn, user: StaffUser) -> ApiKeyIssued:
+    async with uow:
+        if await uow.replica.organisation(data.organisation_id) is None:
+            raise InvalidKpiInputError.single(
+                ("body", "organisation_id"), f"organisation {data.organisation_id} is not known"
+            )
+        key = new_api_key()
+        row = ApiKey(
+            organisation_id=data.organisation_id,
+            name=data.name,
+            prefix=key[:11],
+            key_hash=hash_key(key),
+            created_by=user.username,
+        )
+        uow.access.add(row)
+        await _commit(uow)
+        return ApiKeyIssued.model_validate({**row.model_dump(), "key": key})
+
+
+async def list_api_keys(
+    uow: KpiUnitOfWork, organisation_id: uuid.UUID | None
+) -> list[ApiKeyPublic]:
+    async with uow:
+        return [
+            ApiKeyPublic.model_validate(k, from_attributes=True)
+            for k in await uow.access.keys(organisation_id)
+        ]
+
+
+async def revoke_api_key(uow: KpiUnitOfWork, key_id: uuid.UUID) -> ApiKeyPublic:
+    async with uow:
+        key = await uow.access.key(key_id)
+        if key is None:
+            raise UnknownRecordError("API key", key_id)
+        key.revoked_at = key.revoked_at or utcnow()
+        uow.access.add(key)
+        await _commit(uow)
+        return ApiKeyPublic.model_validate(key, from_attributes=True)
+
+
+async def partner_for_key(uow: KpiUnitOfWork, key: str) -> Principal | None:
+    async with uow:
+        row = await uow.access.key_by_hash(hash_key(key))
+    if row is None or row.revoked_at is not None:
+        return None
+    return Principal.partner(row.organisation_id)
+
+
+async def lock_period(uow: KpiUnitOfWork, data: PeriodLockIn, user: StaffUser) -> None:
+    _parse_period(data.period)
+    async with uow:
+        if await uow.replica.programme(data.programme_id) is None:
+            raise InvalidKpiInputError.single(("body", "programme_id"), "unknown programme")
+        if await uow.access.lock(data.programme_id, data.period):
+            return
+        uow.access.add(
+            PeriodLock(programme_id=data.programme_id, period=data.period, locked_by=user.username)
+        )
+        await _commit(uow)
+
+
+async def grant_lock_exception(uow: KpiUnitOfWork, data: LockExceptionIn, user: StaffUser) -> None:
+    _parse_period(data.period)
+    async with uow:
+        if await uow.replica.project(data.project_id) is None:
+            raise InvalidKpiInputError.single(("body", "project_id"), "unknown project")
+        if await uow.access.lock_exception(data.project_id, data.period):
+            return
+        uow.access.add(
+            LockException(
+                project_id=data.project_id,
+                period=data.period,
+                reason=data.reason,
+                granted_by=user.username,
+            )
+        )
+        await _commit(uow)
+
+
+def _parse_period(text: str) -> Period:
+    try:
+        return Period.parse(text)
+    except PeriodError as exc:
+        raise InvalidKpiInputError.single(("body", "period"), str(exc)) from exc
