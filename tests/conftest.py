@@ -9,6 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from services.kpi.catalogue import load_catalogue
+from services.kpi.main import MIGRATIONS as KPI_MIGRATIONS
 from services.projects.config import ProjectsSettings
 from services.projects.main import MIGRATIONS as REGISTRY_MIGRATIONS
 from services.projects.main import create_app
@@ -68,6 +70,23 @@ async def registry_db(
 ) -> AsyncIterator[str]:
     """A freshly migrated registry database, once on SQLite and once on PostgreSQL."""
     async for url in migrated_database(request.param, REGISTRY_MIGRATIONS, tmp_path, postgres):
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def kpi_db(
+    request: pytest.FixtureRequest, tmp_path: Path, postgres: PostgresDatabases
+) -> AsyncIterator[str]:
+    """A migrated KPI database holding the shipped indicator catalogue, on each database kind."""
+    async for url in migrated_database(request.param, KPI_MIGRATIONS, tmp_path, postgres):
+        await load_catalogue(url)
+        yield url
+
+
+@pytest.fixture
+async def kpi_pg_db(tmp_path: Path, postgres: PostgresDatabases) -> AsyncIterator[str]:
+    async for url in migrated_database("postgresql", KPI_MIGRATIONS, tmp_path, postgres):
+        await load_catalogue(url)
         yield url
 
 

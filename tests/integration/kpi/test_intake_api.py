@@ -1,0 +1,350 @@
+"""Partner intake and staff review on SQLite and PostgreSQL, as partner systems use them."""
+
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from shared.auth import Role
+from tests.conftest import AuthHeaders
+from tests.integration.kpi.harness import KpiService, kpi_service
+
+
+@pytest.fixture
+async def kpi(kpi_db: str) -> AsyncIterator[KpiService]:
+    async for service in kpi_service(kpi_db):
+        r = service.registry
+        r.goal("LINE", kind="programme_line")
+        r.goal("G1", parent="LINE")
+        r.organisation("IBDO BV")
+        r.organisation("Other BV")
+        r.project("IBDO", lead="IBDO BV", goals=["G1"])
+        r.project("OTHER", lead="Other BV", goals=["G1"])
+        await service.deliver()
+        yield service
+
+
+async def declare(
+    kpi: KpiService, auth: AuthHeaders, project: str, indicator: str, **body: Any
+) -> None:
+    response = await kpi.client.put(
+        f"/v1/projects/{kpi.registry.projects[project]}/kpis/{indicator}", json=body, headers=auth()
+    )
+    assert response.status_code == 200, response.text
+
+
+async def partner_key(kpi: KpiService, auth: AuthHeaders, organisation: str) -> dict[str, str]:
+    response = await kpi.client.post(
+        "/v1/api-keys",
+        json={
+            "organisation_id": str(kpi.registry.organisations[organisation]),
+            "name": "partner system",
+        },
+        headers=auth(Role.ADMIN),
+    )
+    assert response.status_code == 201, response.text
+    return {"Authorization": f"Bearer {response.json()['key']}"}
+
+
+def report(**overrides: Any) -> dict[str, Any]:
+    return {
+        "project": "IBDO",
+        "indicator": "ENTREPRENEURS_REACHED",
+        "period": "2019-Q1",
+        "value": 400,
+        **overrides,
+    }
+
+
+async def test_partner_reports_and_revises_a_value(kpi: KpiService, auth: AuthHeaders) -> None:
+    await declare(
+        kpi, auth, "IBDO", "ENTREPRENEURS_REACHED", target_value=1500, target_date="2019-12-31"
+    )
+    key = await partner_key(kpi, auth, "IBDO BV")
+
+    first = await kpi.client.post("/v1/reports", json=report(comment="strong quarter"), headers=key)
+    assert first.status_code == 201, first.text
+    assert (first.json()["version"], first.json()["outcome"], first.json()["value"]) == (
+        1,
+        "submitted",
+        "400",
+    )
+
+    again = await kpi.client.post("/v1/reports", json=report(comment="strong quarter"), headers=key)
+    assert again.status_code == 200
+    assert again.json()["outcome"] == "unchanged"
+    assert again.json()["id"] == first.json()["id"]
+
+    revised = await kpi.client.post(
+        "/v1/reports", json=report(value=410, reason="late registrations"), headers=key
+    )
+    assert revised.status_code == 201
+    assert (revised.json()["version"], revised.json()["outcome"]) == (2, "revised")
+
+    history = await kpi.client.get(
+        f"/v1/projects/{kpi.registry.projects['IBDO']}/reports", headers=key
+    )
+    assert [(r["version"], r["value"]) for r in history.json()] == [(1, "400"), (2, "410")]
+
+
+async def test_zero_is_a_value_and_a_project_may_be_named_by_id(
+    kpi: KpiService, auth: AuthHeaders
+) -> None:
+    await declare(kpi, auth, "IBDO", "MEETINGS_ORGANISED")
+    key = await partner_key(kpi, auth, "IBDO BV")
+    by_id = str(kpi.registry.projects["IBDO"])
+    response = await kpi.client.post(
+        "/v1/reports",
+        json=report(project=by_id, indicator="MEETINGS_ORGANISED", value=0),
+        headers=key,
+    )
+    assert response.status_code == 201
+    assert response.json()["value"] == "0"
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "words"),
+    [
+        (report(project="NOPE"), "project", "unknown project"),
+        (report(indicator="NOPE"), "indicator", "unknown indicator"),
+        (report(indicator="MEETINGS_ORGANISED"), "indicator", "does not report"),
+        (report(period="2019"), "period", "reported quarterly"),
+        (report(period="2021-Q1"), "period", "outside the project"),
+        (report(period="2019-Q5"), "period", "not a period"),
+        (report(value=-1), "value", "negative"),
+        (report(value=10.5), "value", "whole number"),
+        (report(value=None), "value", "needs 'value'"),
+        (report(comment="x" * 2001), "comment", "2000"),
+        (report(disaggregation={"gender": "f"}), "disaggregation", "disaggregated by: none"),
+        (report(colour="red"), "colour", "xtra"),
+    ],
+)
+async def test_bad_reports_are_422_naming_the_field(
+    kpi: KpiService, auth: AuthHeaders, body: dict[str, Any], field: str, words: str
+) -> None:
+    await declare(kpi, auth, "IBDO", "ENTREPRENEURS_REACHED")
+    key = await partner_key(kpi, auth, "IBDO BV")
+    response = await kpi.client.post("/v1/reports", json=body, headers=key)
+    assert response.status_code == 422, response.text
+    problems = response.json()["detail"]
+    assert any(p["loc"][-1] == field and words in p["msg"] for p in problems), problems
+    history = await kpi.client.get(
+        f"/v1/projects/{kpi.registry.projects['IBDO']}/reports", headers=auth()
+    )
+    assert history.json() == []
+
+
+async def test_ratio_reports_need_a_non_zero_denominator(
+    kpi: KpiService, auth: AuthHeaders
+) -> None:
+    await declare(kpi, auth, "IBDO", "PLACEMENT_RATE")
+    key = await partner_key(kpi, auth, "IBDO BV")
+    ratio = report(indicator="PLACEMENT_RATE", value=None)
+    missing = await kpi.client.post("/v1/reports", json={**ratio, "numerator": 5}, headers=key)
+    zero = await kpi.client.post(
+        "/v1/reports", json={**ratio, "numerator": 5, "denominator": 0}, headers=key
+    )
+    good = await kpi.client.post(
+        "/v1/reports", json={**ratio, "numerator": 100, "denominator": 130}, headers=key
+    )
+    assert [missing.status_code, zero.status_code, good.status_code] == [422, 422, 201]
+    assert zero.json()["detail"][0]["loc"] == ["body", "denominator"]
+
+
+async def test_malformed_json_is_422(kpi: KpiService, auth: AuthHeaders) -> None:
+    key = await partner_key(kpi, auth, "IBDO BV")
+    response = await kpi.client.post(
+        "/v1/reports",
+        content=b'{"project": "IBDO",',
+        headers={**key, "content-type": "application/json"},
+    )
+    assert response.status_code == 422
+
+
+async def test_a_partner_cannot_touch_another_partners_project(
+    kpi: KpiService, auth: AuthHeaders
+) -> None:
+    await declare(kpi, auth, "OTHER", "ENTREPRENEURS_REACHED")
+    key = await partner_key(kpi, auth, "IBDO BV")
+    write = await kpi.client.post("/v1/reports", json=report(project="OTHER"), headers=key)
+    assert write.status_code == 403
+    read = await kpi.client.get(
+        f"/v1/projects/{kpi.registry.projects['OTHER']}/reports", headers=key
+    )
+    assert read.status_code == 403
+    progress = await kpi.client.get(
+        f"/v1/projects/{kpi.registry.projects['OTHER']}/progress", headers=key
+    )
+    assert progress.status_code == 403
+    assert (
+        await kpi.client.get(
+            "/v1/aggregates", params={"programme": str(kpi.registry.programme)}, headers=key
+        )
+    ).status_code == 401
+
+
+async def test_revoked_and_unknown_keys_fail_and_keys_never_reach_the_logs(
+    kpi: KpiService, auth: AuthHeaders, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    await declare(kpi, auth, "IBDO", "ENTREPRENEURS_REACHED")
+    issued = await kpi.client.post(
+        "/v1/api-keys",
+        json={"organisation_id": str(kpi.registry.organisations["IBDO BV"]), "name": "x"},
+        headers=auth(Role.ADMIN),
+    )
+    secret = issued.json()["key"]
+    headers = {"Authorization": f"Bearer {secret}"}
+    assert (await kpi.client.post("/v1/reports", json=report(), headers=headers)).status_code == 201
+    listed = await kpi.client.get("/v1/api-keys", headers=auth(Role.ADMIN))
+    assert secret not in listed.text
+    revoked = await kpi.client.delete(
+        f"/v1/api-keys/{issued.json()['id']}", headers=auth(Role.ADMIN)
+    )
+    assert revoked.json()["revoked_at"] is not None
+    assert (
+        await kpi.client.post("/v1/reports", json=report(value=1), headers=headers)
+    ).status_code == 401
+    unknown = {"Authorization": "Bearer km_" + "x" * 43}
+    assert (await kpi.client.post("/v1/reports", json=report(), headers=unknown)).status_code == 401
+    assert secret not in caplog.text
+
+
+async def test_idempotency_key_replays_the_first_answer_and_refuses_another_body(
+    kpi: KpiService, auth: AuthHeaders
+) -> None:
+    await declare(kpi, auth, "IBDO", "ENTREPRENEURS_REACHED")
+    key = {**(await partner_key(kpi, auth, "IBDO BV")), "Idempotency-Key": "partner-record-17"}
+    first = await kpi.client.post("/v1/reports", json=report(), headers=key)
+    retry = await kpi.client.post("/v1/reports", json=report(), headers=key)
+    assert (first.status_code, retry.status_code) == (201, 201)
+    assert retry.json() == first.json()
+    other = await kpi.client.post("/v1/reports", json=report(value=999), headers=key)
+    assert other.status_code == 409
+    history = await kpi.client.get(
+        f"/v1/projects/{kpi.registry.projects['IBDO']}/reports", headers=auth()
+    )
+    assert len(history.json()) == 1
+
+
+async def test_batch_accepts_valid_items_and_reports_each_failure(
+    kpi: KpiService, auth: AuthHeaders
+) -> None:
+    await declare(kpi, auth, "IBDO", "ENTREPRENEURS_REACHED")
+    await declare(kpi, auth, "OTHER", "ENTREPRENEURS_REACHED")
+    key = await partner_key(kpi, auth, "IBDO BV")
+    items = [
+        report(period="2019-Q1", value=400),
+        report(period="2019-Q2", value=-5),
+        report(project="OTHER"),
+        {"project": "IBDO"},
+        report(period="2019-Q2", value=450),
+        report(period="2019-Q2", value=455, reason="recount"),
+    ]
+    response = await kpi.client.post("/v1/reports/batch", json={"reports": items}, headers=key)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["accepted"], body["rejected"]) == (3, 3)
+    assert [r["status"] for r in body["results"]] == [201, 422, 403, 422, 201, 201]
+    assert body["results"][5]["report"]["version"] == 2
+    history = await kpi.client.get(
+        f"/v1/projects/{kpi.registry.projects['IBDO']}/reports", headers=auth()
+    )
+    assert [(r["period"], r["version"], r["value"]) for r in history.json()] == [
+        ("2019-Q1", 1, "400"),
+        ("2019-Q2", 1, "450"),
+        ("2019-Q2", 2, "455"),
+    ]
+
+
+async def test_batch_over_a_thousand_items_is_refused(kpi: KpiService, auth: AuthHeaders) -> None:
+    key = await partner_key(kpi, auth, "IBDO BV")
+    response = await kpi.client.post(
+        "/v1/reports/batch", json={"reports": [report()] * 1001}, headers=key
+    )
+    assert response.status_code == 422
+
+
+async def test_review_approves_and_returns_and_approved_periods_need_a_reason(
+    kpi: KpiService, auth: AuthHeaders
+) -> None:
+    await declare(kpi, auth, "IBDO", "ENTREPRENEURS_REACHED")
+    key = await partner_key(kpi, auth, "IBDO BV")
+    first = (await kpi.client.post("/v1/reports", json=report(), headers=key)).json()
+    pm = auth(Role.PROGRAMME_MANAGER, user="pm-anna")
+    no_reason = await kpi.client.post(
+        f"/v1/reports/{first['id']}/review", json={"decision": "return"}, headers=pm
+    )
+    assert no_reason.status_code == 422
+    approved = await kpi.client.post(
+        f"/v1/reports/{first['id']}/review", json={"decision": "approve"}, headers=pm
+    )
+    assert (approved.json()["state"], approved.json()["reviewed_by"]) == ("approved", "pm-anna")
+    twice = await kpi.client.post(
+        f"/v1/reports/{first['id']}/review", json={"decision": "approve"}, headers=pm
+    )
+    assert twice.status_code == 409
+
+    unexplained = await kpi.client.post("/v1/reports", json=report(value=401), headers=key)
+    assert unexplained.status_code == 422
+    assert unexplained.json()["detail"][0]["loc"] == ["body", "reason"]
+    explained = await kpi.client.post(
+        "/v1/reports", json=report(value=401, reason="typo"), headers=key
+    )
+    assert explained.status_code == 201
+    returned = await kpi.client.post(
+        f"/v1/reports/{explained.json()['id']}/review",
+        json={"decision": "return", "reason": "source?"},
+        headers=pm,
+    )
+    assert (returned.json()["state"], returned.json()["review_reason"]) == ("returned", "source?")
+    viewer = await kpi.client.post(
+        f"/v1/reports/{explained.json()['id']}/review",
+        json={"decision": "approve"},
+        headers=auth(Role.VIEWER),
+    )
+    assert viewer.status_code == 403
+
+
+async def test_locked_periods_refuse_values_unless_an_exception_is_granted(
+    kpi: KpiService, auth: AuthHeaders
+) -> None:
+    await declare(kpi, auth, "IBDO", "ENTREPRENEURS_REACHED")
+    key = await partner_key(kpi, auth, "IBDO BV")
+    lock = {"programme_id": str(kpi.registry.programme), "period": "2019-Q1"}
+    assert (await kpi.client.post("/v1/period-locks", json=lock, headers=auth())).status_code == 204
+    refused = await kpi.client.post("/v1/reports", json=report(), headers=key)
+    assert refused.status_code == 409
+    assert "locked" in refused.json()["detail"]
+    exception = {
+        "project_id": str(kpi.registry.projects["IBDO"]),
+        "period": "2019-Q1",
+        "reason": "late invoice",
+    }
+    assert (
+        await kpi.client.post("/v1/lock-exceptions", json=exception, headers=auth())
+    ).status_code == 204
+    assert (await kpi.client.post("/v1/reports", json=report(), headers=key)).status_code == 201
+
+
+async def test_periods_lock_by_themselves_after_the_reporting_window(
+    kpi_db: str, auth: AuthHeaders
+) -> None:
+    async for kpi in kpi_service(kpi_db, lock_after_days=30):
+        kpi.registry.goal("G")
+        kpi.registry.organisation("Org")
+        kpi.registry.project("P", lead="Org", goals=["G"])
+        await kpi.deliver()
+        await declare(kpi, auth, "P", "ENTREPRENEURS_REACHED")
+        key = await partner_key(kpi, auth, "Org")
+        kpi.today[0] = kpi.today[0].replace(year=2019, month=4, day=30)
+        assert (
+            await kpi.client.post("/v1/reports", json=report(project="P"), headers=key)
+        ).status_code == 201
+        kpi.today[0] = kpi.today[0].replace(month=5, day=2)
+        late = await kpi.client.post(
+            "/v1/reports", json=report(project="P", value=1, reason="x"), headers=key
+        )
+        assert late.status_code == 409
+        assert "30 days" in late.json()["detail"]
