@@ -27,6 +27,8 @@ class ServiceSettings(BaseSettings):
     kafka_fetch_max_wait_ms: int = 100
     kafka_session_timeout_ms: int = 6000
     consumer_max_attempts: int = 3
+    # Prepended to consumer group ids: two environments (or test runs) on one cluster.
+    consumer_group_prefix: str = ""
     outbox_poll_interval_s: float = 0.05
     outbox_batch_size: int = 500
     db_pool_size: int = 10

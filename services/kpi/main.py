@@ -56,20 +56,15 @@ def consumers(
         return KpiUnitOfWork(runtime.sessions, source=settings.service_name)
 
     def build(publisher: KafkaPublisher) -> list[tuple[MessageProcessor[Any], list[str]]]:
-        opts = options(settings)
-        attempts = settings.consumer_max_attempts
-        return [
-            (
-                MessageProcessor(
-                    REGISTRY_REPLICA, registry_handlers(opts), uow, publisher, attempts
-                ),
-                [topics.PROJECTS],
-            ),
-            (
-                MessageProcessor(AGGREGATES, projection_handlers(opts), uow, publisher, attempts),
-                [topics.KPI],
-            ),
-        ]
+        opts, attempts = options(settings), settings.consumer_max_attempts
+        group = settings.consumer_group_prefix
+        replica = MessageProcessor(
+            group + REGISTRY_REPLICA, registry_handlers(opts), uow, publisher, attempts
+        )
+        aggregates = MessageProcessor(
+            group + AGGREGATES, projection_handlers(opts), uow, publisher, attempts
+        )
+        return [(replica, [topics.PROJECTS]), (aggregates, [topics.KPI])]
 
     return build
 

@@ -1,7 +1,9 @@
 """The KPI service over ASGI on a migrated database, with a replica fed by real registry events."""
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -10,7 +12,7 @@ import httpx
 
 from services.kpi.config import KpiSettings
 from services.kpi.consumers import registry_handlers
-from services.kpi.main import create_app, options
+from services.kpi.main import create_app, options, run_worker
 from services.kpi.uow import KpiUnitOfWork
 from shared.contracts import projects as registry
 from shared.contracts.base import Event
@@ -140,3 +142,26 @@ async def kpi_service(database_url: str, **settings: Any) -> AsyncIterator[KpiSe
     ) as client:
         yield KpiService(client, app.state.runtime, config, Registry(), today)
     await app.state.runtime.close()
+
+
+@dataclass
+class RunningKpi:
+    client: httpx.AsyncClient
+    runtime: ServiceRuntime
+
+
+@asynccontextmanager
+async def running_kpi(settings: KpiSettings) -> AsyncIterator[RunningKpi]:
+    """The KPI service as deployed: API over ASGI, worker (relay, replica, projection) alongside."""
+    app = create_app(settings)
+    stop = asyncio.Event()
+    worker = asyncio.create_task(run_worker(settings, stop))
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://kpi"
+        ) as client:
+            yield RunningKpi(client, app.state.runtime)
+    finally:
+        stop.set()
+        await worker
+        await app.state.runtime.close()
