@@ -95,8 +95,11 @@ async def test_ibdo_reports_add_up_to_the_programme_line_and_programme(
 
         async def programme_shows_ibdo() -> bool:
             totals = await _totals(kpi.client, staff, programme=programme["id"])
-            reached = totals.get("ENTREPRENEURS_REACHED", {}).get("total") or {}
-            return reached.get("value") == "1705"
+            values = [
+                (totals.get(c, {}).get("total") or {}).get("value")
+                for c in ("ENTREPRENEURS_REACHED", "MEETINGS_ORGANISED")
+            ]
+            return values == ["1705", "39"]
 
         await eventually(programme_shows_ibdo, timeout_s=30)
         for node in ({"programme": programme["id"]}, {"goal": line["id"]}, {"goal": goal["id"]}):
