@@ -5,17 +5,18 @@ event reaction changes, including the events it announces and the fact that it
 consumed an event, commits or rolls back together.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Self
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import async_sessionmaker
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.contracts.base import Event
 from shared.contracts.envelope import CloudEvent
-from shared.db import OutboxMessage, ProcessedEvent
+from shared.db import OutboxMessage, ProcessedEvent, utcnow
 from shared.telemetry import traceparent_for_new_event
 
 
@@ -96,3 +97,20 @@ class SqlUnitOfWork:
 
     def mark_processed(self, consumer: str, event_id: str) -> None:
         self.session.add(ProcessedEvent(consumer=consumer, event_id=event_id))
+
+    async def processed_among(self, consumer: str, event_ids: Sequence[str]) -> set[str]:
+        result = await self.session.exec(
+            select(ProcessedEvent.event_id).where(
+                ProcessedEvent.consumer == consumer, col(ProcessedEvent.event_id).in_(event_ids)
+            )
+        )
+        return set(result.all())
+
+    async def mark_many_processed(self, consumer: str, event_ids: Sequence[str]) -> None:
+        if event_ids:
+            connection = await self.session.connection()
+            now = utcnow()
+            await connection.execute(
+                insert(ProcessedEvent),
+                [{"consumer": consumer, "event_id": i, "processed_at": now} for i in event_ids],
+            )

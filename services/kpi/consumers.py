@@ -35,6 +35,17 @@ async def _on_project(event: registry.ProjectEvent, uow: KpiUnitOfWork, options:
     await replica.on_project(event, uow, options)
 
 
+def projection_batch_handler(
+    options: Options,
+) -> Callable[[list[Any], KpiUnitOfWork], Awaitable[None]]:
+    """A partition's batch in one transaction: totals touched by many events are written once."""
+
+    async def apply(batch: list[Any], uow: KpiUnitOfWork) -> None:
+        await apply_kpi_events(uow, batch, options)
+
+    return apply
+
+
 def projection_handlers(options: Options) -> dict[str, Handler]:
     async def on_kpi_event(event: kpi_events.KpiEvent, uow: KpiUnitOfWork) -> None:
         await apply_kpi_events(uow, [event], options)

@@ -14,6 +14,7 @@ from services.kpi.config import KpiSettings
 from services.kpi.consumers import (
     AGGREGATES,
     REGISTRY_REPLICA,
+    projection_batch_handler,
     projection_handlers,
     registry_handlers,
 )
@@ -62,7 +63,12 @@ def consumers(
             group + REGISTRY_REPLICA, registry_handlers(opts), uow, publisher, attempts
         )
         aggregates = MessageProcessor(
-            group + AGGREGATES, projection_handlers(opts), uow, publisher, attempts
+            group + AGGREGATES,
+            projection_handlers(opts),
+            uow,
+            publisher,
+            attempts,
+            batch_handler=projection_batch_handler(opts),
         )
         return [(replica, [topics.PROJECTS]), (aggregates, [topics.KPI])]
 

@@ -11,7 +11,7 @@ waits and retries it rather than dead-lettering good data.
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 U = TypeVar("U", bound=SqlUnitOfWork)
 Handler = Callable[[Any, U], Awaitable[None]]
+# Applies many events of the handled types in one transaction, in order.
+BatchHandler = Callable[[list[Any], U], Awaitable[None]]
 
 
 class PoisonMessageError(Exception):
@@ -69,8 +71,10 @@ class MessageProcessor(Generic[U]):
         dead_letters: Publisher,
         max_attempts: int = 3,
         retry_backoff_s: float = 0.2,
+        batch_handler: BatchHandler[U] | None = None,
     ) -> None:
         self.consumer_name = consumer_name
+        self._batch_handler = batch_handler
         self._handlers = handlers
         self._uow_factory = uow_factory
         self._dead_letters = dead_letters
@@ -99,6 +103,75 @@ class MessageProcessor(Generic[U]):
             },
         ):
             return await self._apply_with_retries(message, envelope, event, handler)
+
+    async def process_many(self, messages: Sequence[ReceivedMessage]) -> None:
+        """Apply a partition's batch in one transaction when a batch handler exists.
+
+        Poison is dead-lettered first; if the batch fails for any other reason than a
+        lost database, the messages are applied one by one, so one bad event cannot
+        hold back the rest.
+        """
+        if self._batch_handler is None or len(messages) == 1:
+            for message in messages:
+                await self.process(message)
+            return
+        ready: list[tuple[ReceivedMessage, CloudEvent, Event]] = []
+        for message in messages:
+            try:
+                envelope, event = self._decode(message)
+            except PoisonMessageError as exc:
+                await self._dead_letter(message, exc, attempts=0)
+                continue
+            if envelope.type in self._handlers:
+                ready.append((message, envelope, event))
+        while ready:
+            try:
+                await self._apply_batch(ready)
+                return
+            except Exception as exc:
+                if not _is_database_outage(exc):
+                    log.warning(
+                        "batch of %d failed; applying one by one", len(ready), exc_info=True
+                    )
+                    for message, _, _ in ready:
+                        await self.process(message)
+                    return
+                log.warning("database unavailable; retrying a batch of %d", len(ready))
+                await asyncio.sleep(self._retry_backoff_s)
+
+    async def _apply_batch(
+        self, ready: Sequence[tuple[ReceivedMessage, CloudEvent, Event]]
+    ) -> None:
+        assert self._batch_handler is not None
+        links = [
+            trace.Link(ctx)
+            for _, envelope, _ in ready
+            if (
+                ctx := trace.get_current_span(
+                    context_from_traceparent(envelope.traceparent)
+                ).get_span_context()
+            ).is_valid
+        ]
+        with tracer(__name__).start_as_current_span(
+            f"{ready[0][0].topic} process",
+            kind=trace.SpanKind.CONSUMER,
+            links=links,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.batch.message_count": len(ready),
+                "messaging.consumer.group.name": self.consumer_name,
+            },
+        ):
+            async with self._uow_factory() as uow:
+                seen = await uow.processed_among(self.consumer_name, [e.id for _, e, _ in ready])
+                fresh: dict[str, Event] = {}
+                for _, envelope, event in ready:
+                    if envelope.id not in seen and envelope.id not in fresh:
+                        fresh[envelope.id] = event
+                if fresh:
+                    await self._batch_handler(list(fresh.values()), uow)
+                    await uow.mark_many_processed(self.consumer_name, list(fresh))
+                await uow.commit()
 
     def _decode(self, message: ReceivedMessage) -> tuple[CloudEvent, Event]:
         try:
@@ -194,8 +267,7 @@ class KafkaEventConsumer(Generic[U]):
             while not stop.is_set():
                 batches = await consumer.getmany(timeout_ms=200, max_records=500)
                 for tp, records in batches.items():
-                    for record in records:
-                        await self.processor.process(received_message(record))
+                    await self.processor.process_many([received_message(r) for r in records])
                     try:
                         await consumer.commit({tp: records[-1].offset + 1})
                     except (CommitFailedError, IllegalStateError):

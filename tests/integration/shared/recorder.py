@@ -48,6 +48,11 @@ async def on_organisation_registered(
 HANDLERS = {events.OrganisationRegistered.type: on_organisation_registered}
 
 
+async def apply_all(batch: list[events.OrganisationRegistered], uow: RecorderUnitOfWork) -> None:
+    for event in batch:
+        await on_organisation_registered(event, uow)
+
+
 async def recorder_sessions(url: str) -> async_sessionmaker[AsyncSession]:
     engine = create_engine(url)
     async with engine.begin() as conn:

@@ -122,3 +122,39 @@ async def test_event_types_without_a_handler_are_skipped_not_dead_lettered(
     )
     assert await _processor(sessions, dead).process(_message(envelope)) == "skipped"
     assert dead.sent == []
+
+
+async def test_a_batch_applies_once_each_and_isolates_poison_and_failures(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    dead = ListPublisher()
+    processor = MessageProcessor(
+        "recorder-batch",
+        recorder.HANDLERS,
+        lambda: recorder.RecorderUnitOfWork(sessions, source="recorder"),
+        dead,
+        max_attempts=2,
+        retry_backoff_s=0.001,
+        batch_handler=recorder.apply_all,
+    )
+    good = [recorder.organisation_registered() for _ in range(3)]
+    failing = recorder.organisation_registered(name=recorder.FAIL_NAME)
+    envelopes = [CloudEvent.wrap(e, source="projects") for e in good]
+    batch = [
+        _message(envelopes[0], 0),
+        _message(envelopes[0], 1),  # redelivered within the batch
+        ReceivedMessage(PROJECTS, 0, 2, b"k", b"junk", ()),
+        _message(envelopes[1], 3),
+        _message(CloudEvent.wrap(failing, source="projects"), 4),
+        _message(envelopes[2], 5),
+    ]
+    await processor.process_many(batch)
+    assert [await recorder.effects_for(sessions, e.organisation_id) for e in good] == [1, 1, 1]
+    assert await recorder.effects_for(sessions, failing.organisation_id) == 0
+    assert sorted(dict(letter.headers)["dlq_original_offset"] for letter in dead.sent) == [
+        b"2",
+        b"4",
+    ]
+
+    await processor.process_many(batch[:2])  # the whole batch again: nothing changes
+    assert await recorder.effects_for(sessions, good[0].organisation_id) == 1
