@@ -5,11 +5,14 @@ broker; the KPI service learns the project only from the registry's events.
 """
 
 import secrets
+import sqlite3
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import httpx
 
+from services.kpi.rebuild import differences, rebuild
 from shared.auth import Role
 from tests.conftest import AuthHeaders, Kafka, registry_settings
 from tests.integration.kpi.harness import kpi_settings, running_kpi
@@ -34,7 +37,7 @@ async def _totals(
 
 
 async def test_ibdo_reports_add_up_to_the_programme_line_and_programme(
-    kafka: Kafka, registry_pg_db: str, kpi_pg_db: str, auth: AuthHeaders
+    kafka: Kafka, registry_pg_db: str, kpi_pg_db: str, auth: AuthHeaders, tmp_path: Path
 ) -> None:
     staff = auth(Role.ADMIN)
     group = f"test-{secrets.token_hex(3)}."
@@ -133,3 +136,20 @@ async def test_ibdo_reports_add_up_to_the_programme_line_and_programme(
         )
         assert round(Decimal(reached["percent_of_target"]), 1) == Decimal("113.7")
         assert by_code["MEETINGS_ORGANISED"]["percent_of_target"].startswith("195")
+
+        rebuilt = f"sqlite+aiosqlite:///{tmp_path / 'rebuilt.db'}"
+        stats = await rebuild(kafka.bootstrap_servers, rebuilt, idle_s=1.0)
+        assert stats.kpi_events >= 10  # 2 targets + 8 reports, and whatever other tests sent
+
+        async def rebuilt_equals_live() -> list[str] | bool:
+            return (await differences(kpi_pg_db, rebuilt)) or True
+
+        await eventually(rebuilt_equals_live, timeout_s=30)
+        assert await differences(kpi_pg_db, rebuilt) == []
+        tampered = sqlite3.connect(tmp_path / "rebuilt.db")
+        tampered.execute(
+            "UPDATE projection_node_totals SET value = value + 1000000 WHERE period_key = 'all'"
+        )
+        tampered.commit()
+        tampered.close()
+        assert any("node totals" in d for d in await differences(kpi_pg_db, rebuilt))
