@@ -253,6 +253,7 @@ class KafkaEventConsumer(Generic[U]):
         self._bootstrap_servers = bootstrap_servers
         self._fetch_max_wait_ms = fetch_max_wait_ms
         self._session_timeout_ms = session_timeout_ms
+        self.assignment: frozenset[tuple[str, int]] = frozenset()  # what this member holds now
 
     async def run(self, stop: asyncio.Event) -> None:
         consumer = make_consumer(
@@ -266,6 +267,9 @@ class KafkaEventConsumer(Generic[U]):
         try:
             while not stop.is_set():
                 batches = await consumer.getmany(timeout_ms=200, max_records=500)
+                self.assignment = frozenset(
+                    (tp.topic, tp.partition) for tp in consumer.assignment()
+                )
                 for tp, records in batches.items():
                     await self.processor.process_many([received_message(r) for r in records])
                     try:

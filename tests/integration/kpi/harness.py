@@ -133,8 +133,10 @@ class KpiService:
         await self.registry.deliver(self.runtime, self.settings)
 
 
-async def kpi_service(database_url: str, **settings: Any) -> AsyncIterator[KpiService]:
-    config = kpi_settings(database_url, **settings)
+async def kpi_service(
+    database_url: str, bootstrap: str = "127.0.0.1:1", **settings: Any
+) -> AsyncIterator[KpiService]:
+    config = kpi_settings(database_url, bootstrap, **settings)
     today = [date(2019, 6, 1)]
     app = create_app(config, today=lambda: today[0])
     async with httpx.AsyncClient(
