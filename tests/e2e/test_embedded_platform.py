@@ -17,24 +17,11 @@ from shared.contracts.topics import PROJECTS
 from tests.kafka_helpers import collect
 
 
-def _start(data_dir: Path, broker_port: int, registry_port: int) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "services",
-            "run",
-            "--data-dir",
-            str(data_dir),
-            "--broker-port",
-            str(broker_port),
-            "--projects-port",
-            str(registry_port),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+def _start(data_dir: Path, ports: dict[str, int]) -> subprocess.Popen[str]:
+    command = [sys.executable, "-m", "services", "run", "--data-dir", str(data_dir)]
+    for name, port in ports.items():
+        command += [f"--{name}-port", str(port)]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
 def _wait_for_start(process: subprocess.Popen[str], timeout_s: float = 60) -> list[str]:
@@ -71,10 +58,12 @@ def _projects(port: int, token: str) -> list[str]:
 
 
 def test_run_starts_everything_seeds_once_and_stops_cleanly(tmp_path: Path) -> None:
-    broker_port, registry_port = free_port(), free_port()
-    process = _start(tmp_path, broker_port, registry_port)
+    ports = {"broker": free_port(), "projects": free_port(), "kpi": free_port()}
+    broker_port, registry_port = ports["broker"], ports["projects"]
+    process = _start(tmp_path, ports)
     lines = _wait_for_start(process)
     assert f"projects   http://127.0.0.1:{registry_port}/docs" in lines
+    assert f"kpi        http://127.0.0.1:{ports['kpi']}/docs" in lines
     token = TokenService(jwt_secret(tmp_path)).mint("admin", [Role.ADMIN])
     try:
         assert _projects(registry_port, token) == ["CHEMPORT", "HHR", "IBDO", "NICE", "SPT"]
@@ -91,6 +80,17 @@ def test_run_starts_everything_seeds_once_and_stops_cleanly(tmp_path: Path) -> N
             )
         )
         assert len(registered) == 5
+        headers = {"Authorization": f"Bearer {token}"}
+        ibdo = httpx.get(
+            f"http://127.0.0.1:{registry_port}/v1/projects?code=IBDO", headers=headers
+        ).json()
+        kpis = httpx.get(
+            f"http://127.0.0.1:{ports['kpi']}/v1/projects/{ibdo['data'][0]['id']}/kpis",
+            headers=headers,
+        ).json()
+        targets = {k["indicator_code"]: k["target_value"] for k in kpis}
+        assert targets["ENTREPRENEURS_REACHED"] == "1500"
+        assert targets["MEETINGS_ORGANISED"] == "20"
     finally:
         code, out = _stop(process)
     assert code == 0, out
@@ -105,7 +105,7 @@ def test_run_starts_everything_seeds_once_and_stops_cleanly(tmp_path: Path) -> N
     assert republish.stdout.startswith("projects: ")
     assert int(republish.stdout.split()[1]) >= 5 * 4  # each project: registered + 3 status changes
 
-    again = _start(tmp_path, broker_port, registry_port)
+    again = _start(tmp_path, ports)
     _wait_for_start(again)
     try:
         assert _projects(registry_port, token) == ["CHEMPORT", "HHR", "IBDO", "NICE", "SPT"]
