@@ -10,7 +10,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
-APP_SERVICES = ("projects-api", "projects-worker")
+APP_SERVICES = ("projects-api", "projects-worker", "kpi-api", "kpi-worker")
 
 
 @pytest.fixture(scope="module")
@@ -46,15 +46,14 @@ def test_services_start_after_their_migration_which_starts_after_postgres_and_to
     compose: dict[str, Any],
 ) -> None:
     services = compose["services"]
-    migrate = services["projects-migrate"]["depends_on"]
-    assert migrate["postgres"]["condition"] == "service_healthy"
-    assert migrate["create-topics"]["condition"] == "service_completed_successfully"
     assert services["create-topics"]["depends_on"]["kafka"]["condition"] == "service_healthy"
     for name in APP_SERVICES:
-        assert (
-            services[name]["depends_on"]["projects-migrate"]["condition"]
-            == "service_completed_successfully"
-        )
+        migration = name.split("-")[0] + "-migrate"
+        needs = services[name]["depends_on"][migration]["condition"]
+        assert needs == "service_completed_successfully"
+        migrate = services[migration]["depends_on"]
+        assert migrate["postgres"]["condition"] == "service_healthy"
+        assert migrate["create-topics"]["condition"] == "service_completed_successfully"
 
 
 def test_kafka_runs_in_kraft_mode_without_auto_created_topics(compose: dict[str, Any]) -> None:
@@ -76,7 +75,7 @@ def test_env_example_names_every_variable_the_compose_file_reads() -> None:
     used = set(re.findall(r"\$\{([A-Z0-9_]+)", COMPOSE.read_text()))
     example = (ROOT / ".env.example").read_text()
     documented = set(re.findall(r"^#?\s*([A-Z0-9_]+)=", example, flags=re.MULTILINE))
-    assert used - {"PROJECTS_PUBLISH_PORT"} <= documented, used - documented
+    assert used - {"PROJECTS_PUBLISH_PORT", "KPI_PUBLISH_PORT"} <= documented, used - documented
 
 
 def test_tracing_is_an_optional_profile(compose: dict[str, Any]) -> None:
