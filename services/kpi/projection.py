@@ -11,8 +11,9 @@ returned) and `approved` (the latest approved version).
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -20,14 +21,15 @@ from services.kpi.domain.indicators import Direction, IndicatorKind
 from services.kpi.domain.periods import Period
 from services.kpi.domain.progress import Target, Tolerances, progress
 from services.kpi.domain.series import (
+    ALL,
     Measure,
     Series,
     project_series,
     series_changes,
     sum_series,
 )
-from services.kpi.models import CellVersion, ProgressState, ProjectReplica, TargetState
-from services.kpi.repository import Key
+from services.kpi.models import ProjectReplica, TargetState
+from services.kpi.repository import Key, VersionRow
 from services.kpi.uow import KpiUnitOfWork
 from shared.contracts import kpi as events
 
@@ -42,11 +44,9 @@ class Options:
     emit_status_changes: bool = True  # off while rebuilding: history is not news
 
 
-def chosen_versions(
-    versions: Iterable[CellVersion], view: str
-) -> dict[tuple[str, str], CellVersion]:
+def chosen_versions(versions: Iterable[VersionRow], view: str) -> dict[tuple[str, str], VersionRow]:
     """Per (period, dimension): the latest version not returned, or the latest approved one."""
-    chosen: dict[tuple[str, str], CellVersion] = {}
+    chosen: dict[tuple[str, str], VersionRow] = {}
     for v in versions:
         eligible = v.state != "returned" if view == CURRENT else v.state == "approved"
         key = (v.period, v.dimension_key)
@@ -55,11 +55,11 @@ def chosen_versions(
     return chosen
 
 
-def _measure(v: CellVersion) -> Measure:
+def _measure(v: VersionRow) -> Measure:
     return Measure(v.value or Decimal(0), v.numerator or Decimal(0), v.denominator or Decimal(0))
 
 
-def series_of(versions: Sequence[CellVersion], view: str, horizon: Period | None) -> Series:
+def series_of(versions: Sequence[VersionRow], view: str, horizon: Period | None) -> Series:
     """The project's series for one indicator in one view, summed over disaggregations."""
     if not versions:
         return {}
@@ -143,35 +143,44 @@ class NodeDeltas:
 
 async def refresh(uow: KpiUnitOfWork, keys: set[Key], options: Options) -> None:
     """Recompute the touched (project, indicator) series and push the differences up the tree."""
+    projects = await uow.replica.projects({p for p, _ in keys})
+    current, as_of, kinds = await _recompute(uow, keys, projects)
+    await _update_progress(uow, keys, kinds, current, as_of, projects, options)
+
+
+async def _recompute(
+    uow: KpiUnitOfWork, keys: set[Key], projects: Mapping[uuid.UUID, ProjectReplica]
+) -> tuple[dict[Key, Series], dict[Key, date | None], dict[Key, str]]:
+    """The general path: each key's series from all its versions, diffed with the stored one."""
     if not keys:
-        return
+        return {}, {}, {}
     versions = await uow.projection.versions(keys)
     stored: dict[tuple[Key, str], Series] = defaultdict(dict)
     for t in await uow.projection.project_totals(keys):
         stored[((t.project_id, t.indicator_code), t.view)][t.period_key] = Measure(
             t.value, t.numerator, t.denominator
         )
-    projects = await uow.replica.projects({p for p, _ in keys})
     nodes_of = await closures(uow, projects)
-    deltas, total_rows = NodeDeltas(), []
+    deltas, upserts, removals = NodeDeltas(), [], []
+    current: dict[Key, Series] = {}
     for key in keys:
         project = projects.get(key[0])
         horizon = Period.quarter_of(project.end_date) if project else None
+        nodes = nodes_of.get(key[0], set())
         for view in VIEWS:
             after = series_of(versions.get(key, []), view, horizon)
+            if view == CURRENT:
+                current[key] = after
             for period_key, change in series_changes(stored.get((key, view), {}), after).items():
-                deltas.add(
-                    nodes_of.get(key[0], set()),
-                    key[1],
-                    view,
-                    period_key,
-                    change.delta,
-                    change.projects,
-                )
-            total_rows += [_total_row(key[0], key[1], view, k, m) for k, m in after.items()]
-    await uow.projection.replace_project_totals(keys, total_rows)
+                deltas.add(nodes, key[1], view, period_key, change.delta, change.projects)
+                if period_key in after:
+                    upserts.append(_total_row(key[0], key[1], view, period_key, after[period_key]))
+                else:
+                    removals.append((key[0], key[1], view, period_key))
+    await uow.projection.write_project_totals(upserts, removals)
     await uow.projection.add_to_node_totals(deltas.rows())
-    await _update_progress(uow, keys, versions, projects, options)
+    kinds = {k: vs[0].kind for k, vs in versions.items() if vs}
+    return current, {k: _end(_as_of(versions.get(k, []))) for k in keys}, kinds
 
 
 async def reattribute(
@@ -190,7 +199,11 @@ async def reattribute(
     await uow.projection.add_to_node_totals(deltas.rows())
 
 
-def _as_of(versions: Sequence[CellVersion]) -> Period | None:
+def _end(period: Period | None) -> date | None:
+    return period.end if period else None
+
+
+def _as_of(versions: Sequence[VersionRow]) -> Period | None:
     periods = [Period.parse(p) for (p, _) in chosen_versions(versions, CURRENT)]
     return max(periods, key=lambda p: p.sort_key) if periods else None
 
@@ -214,58 +227,58 @@ def _rounded(value: Decimal | None) -> Decimal | None:
 async def _update_progress(
     uow: KpiUnitOfWork,
     keys: set[Key],
-    versions: Mapping[Key, Sequence[CellVersion]],
+    kinds: Mapping[Key, str],
+    current: Mapping[Key, Series],
+    as_ofs: Mapping[Key, date | None],
     projects: Mapping[uuid.UUID, ProjectReplica],
     options: Options,
+    only_later: Set[Key] = frozenset(),
 ) -> None:
+    """Progress of each key; for `only_later` keys the latest period can only move forward."""
     targets = await uow.projection.targets(keys)
     previous = await uow.projection.progress(keys)
+    rows: list[dict[str, Any]] = []
     for key in keys:
         project, target_state = projects.get(key[0]), targets.get(key)
-        kinds = {v.kind for v in versions.get(key, [])} or (
-            {target_state.kind} if target_state else set()
-        )
-        if project is None or not kinds:
+        kind = kinds.get(key) or (target_state.kind if target_state else None)
+        if project is None or kind is None:
             continue
-        kind = IndicatorKind(kinds.pop())
-        horizon = Period.quarter_of(project.end_date)
-        as_of = _as_of(versions.get(key, []))
+        as_of = as_ofs.get(key)
+        if key in only_later and key in previous and previous[key].as_of:
+            as_of = max(d for d in (as_of, previous[key].as_of) if d)
         result = progress(
-            kind,
-            series_of(versions.get(key, []), CURRENT, horizon),
+            IndicatorKind(kind),
+            current.get(key, {}),
             _target(target_state),
-            as_of.end if as_of else None,
+            as_of,
             project.start_date,
             options.tolerances,
         )
-        state = ProgressState(
-            project_id=key[0],
-            indicator_code=key[1],
-            realised=_rounded(result.realised),
-            expected=_rounded(result.expected),
-            percent_of_target=_rounded(result.percent_of_target),
-            status=result.status,
-            as_of=result.as_of,
-        )
-        old = previous.get(key)
-        await uow.projection.put_progress(state)
-        if (
-            options.emit_status_changes
-            and state.status
-            and state.status != (old.status if old else None)
-        ):
+        row = {
+            "project_id": key[0],
+            "indicator_code": key[1],
+            "realised": _rounded(result.realised),
+            "expected": _rounded(result.expected),
+            "percent_of_target": _rounded(result.percent_of_target),
+            "status": result.status.value if result.status else None,
+            "as_of": result.as_of,
+        }
+        rows.append(row)
+        old_status = previous[key].status if key in previous else None
+        if options.emit_status_changes and row["status"] and row["status"] != old_status:
             uow.publish(
                 events.ProgressStatusChanged(
                     project_id=key[0],
                     indicator_code=key[1],
-                    previous_status=old.status if old else None,
-                    status=state.status,
-                    realised=state.realised,
-                    expected=state.expected,
-                    percent_of_target=state.percent_of_target,
-                    as_of=state.as_of,
+                    previous_status=old_status,
+                    status=row["status"],
+                    realised=row["realised"],
+                    expected=row["expected"],
+                    percent_of_target=row["percent_of_target"],
+                    as_of=row["as_of"],
                 )
             )
+    await uow.projection.put_progress(rows)
 
 
 def _version_row(e: events.ReportSubmitted) -> dict[str, Any]:
@@ -284,36 +297,151 @@ def _version_row(e: events.ReportSubmitted) -> dict[str, Any]:
     }
 
 
+Cell = tuple[uuid.UUID, str, str, str]  # project, indicator, period, dimension
+
+
 async def apply_kpi_events(
     uow: KpiUnitOfWork, batch: Sequence[events.KpiEvent], options: Options
 ) -> None:
-    """Apply a batch of kpi.events.v1 events in order, then refresh what they touched once."""
-    touched: set[Key] = set()
-    pending: list[dict[str, Any]] = []  # new versions, written together before any review
+    """Apply a batch of kpi.events.v1 events in order; then update each touched total once.
+
+    Flows and ratios take a fast path: a cell's change only moves its own quarter, year
+    and `all` by the difference of its chosen measure before and after. Stocks (whose
+    value carries forward), a cell that loses its last counting version, and target
+    changes take the general path that recomputes the project's whole series.
+    """
+    report_events = [e for e in batch if isinstance(e, events.ReportCellEvent)]
+    before = await uow.projection.cell_versions({_cell(e) for e in report_events})
+    after: dict[Cell, dict[int, VersionRow]] = {
+        c: {v.version: v for v in vs} for c, vs in before.items()
+    }
+    changed: dict[tuple[Cell, int], VersionRow] = {}
+    kinds: dict[Key, str] = {}
+    cells_of: dict[Key, set[Cell]] = defaultdict(set)
+    general: set[Key] = set()
     for event in batch:
-        if isinstance(event, events.ReportSubmitted):  # and ReportRevised
-            pending.append(_version_row(event))
-        elif isinstance(event, events.ReportApproved | events.ReportReturned):
-            await uow.projection.put_versions(pending)
-            pending = []
-            state = "approved" if isinstance(event, events.ReportApproved) else "returned"
-            await uow.projection.set_state(
-                (
-                    event.project_id,
-                    event.indicator_code,
-                    event.period,
-                    event.dimension_key,
-                    event.version,
-                ),
-                state,
-            )
-        elif isinstance(event, events.TargetSet):
+        key = (event.project_id, event.indicator_code)
+        if isinstance(event, events.TargetSet):
             await uow.projection.put_target(_target_state(event))
-        else:
-            continue
-        touched.add((event.project_id, event.indicator_code))
-    await uow.projection.put_versions(pending)
-    await refresh(uow, touched, options)
+            kinds.setdefault(key, event.indicator_kind)
+            general.add(key)
+        elif isinstance(event, events.ReportCellEvent):
+            cell = _cell(event)
+            row = _apply_to_cell(event, after.setdefault(cell, {}).get(event.version))
+            if row is not None:
+                after[cell][event.version] = changed[(cell, event.version)] = row
+            kinds[key] = event.indicator_kind
+            cells_of[key].add(cell)
+    await uow.projection.put_versions([r._asdict() for r in changed.values()])
+    fast = {
+        key
+        for key, cells in cells_of.items()
+        if key not in general
+        and kinds[key] in (IndicatorKind.FLOW, IndicatorKind.RATIO)
+        and not any(_loses_last_version(before.get(c, []), after[c].values()) for c in cells)
+    }
+    slow = (general | set(cells_of)) - fast
+    projects = await uow.replica.projects({p for p, _ in fast | slow})
+    current, as_of, found_kinds = await _recompute(uow, slow, projects)
+    fast_current, fast_as_of = await _apply_cell_changes(
+        uow, fast, cells_of, before, after, projects
+    )
+    await _update_progress(
+        uow,
+        fast | slow,
+        {**kinds, **found_kinds},
+        {**current, **fast_current},
+        {**as_of, **fast_as_of},
+        projects,
+        options,
+    )
+
+
+def _cell(e: events.ReportCellEvent) -> Cell:
+    return (e.project_id, e.indicator_code, e.period, e.dimension_key)
+
+
+def _apply_to_cell(event: events.ReportCellEvent, existing: VersionRow | None) -> VersionRow | None:
+    if isinstance(event, events.ReportSubmitted):  # and ReportRevised
+        return VersionRow(**_version_row(event))
+    if existing is None:  # a review of a version never seen: nothing to change
+        return None
+    return existing._replace(
+        state="approved" if isinstance(event, events.ReportApproved) else "returned"
+    )
+
+
+def _chosen_measure(versions: Iterable[VersionRow], view: str) -> Measure | None:
+    chosen = chosen_versions(versions, view)
+    return _measure(next(iter(chosen.values()))) if chosen else None
+
+
+def _loses_last_version(before: Iterable[VersionRow], after: Iterable[VersionRow]) -> bool:
+    before, after = list(before), list(after)
+    return any(
+        _chosen_measure(before, view) is not None and _chosen_measure(after, view) is None
+        for view in VIEWS
+    )
+
+
+def _period_keys(period: Period) -> list[str]:
+    return [str(period), str(period.year_period), ALL] if period.quarter else [str(period), ALL]
+
+
+async def _apply_cell_changes(
+    uow: KpiUnitOfWork,
+    keys: set[Key],
+    cells_of: Mapping[Key, set[Cell]],
+    before: Mapping[Cell, list[VersionRow]],
+    after: Mapping[Cell, dict[int, VersionRow]],
+    projects: Mapping[uuid.UUID, ProjectReplica],
+) -> tuple[dict[Key, Series], dict[Key, date | None]]:
+    """The fast path for flows and ratios: add each cell's difference to its periods.
+
+    Returns each key's new current `all` total and its latest reported period's end.
+    """
+    if not keys:
+        return {}, {}
+    added: dict[tuple[uuid.UUID, str, str, str], Measure] = defaultdict(Measure)
+    appears: set[tuple[uuid.UUID, str, str, str]] = set()
+    latest: dict[Key, date] = {}
+    for key in keys:
+        for cell in cells_of[key]:
+            period = Period.parse(cell[2])
+            for view in VIEWS:
+                old = _chosen_measure(before.get(cell, []), view)
+                new = _chosen_measure(after[cell].values(), view)
+                if old is None and new is None:
+                    continue
+                if new is not None and view == CURRENT:
+                    latest[key] = max(latest.get(key, period.end), period.end)
+                for period_key in _period_keys(period):
+                    total = (key[0], key[1], view, period_key)
+                    added[total] = added[total] + ((new or Measure()) - (old or Measure()))
+                    if new is not None:
+                        appears.add(total)
+    stored = {
+        (t.project_id, t.indicator_code, t.view, t.period_key): t
+        for t in await uow.projection.totals_at(added)
+    }
+    nodes_of = await closures(uow, projects)
+    deltas = NodeDeltas()
+    current: dict[Key, Series] = {}
+    for total, delta in added.items():
+        project_id, code, view, period_key = total
+        new_project = total in appears and total not in stored
+        deltas.add(
+            nodes_of.get(project_id, set()), code, view, period_key, delta, 1 if new_project else 0
+        )
+        if view == CURRENT and period_key == ALL:
+            row = stored.get(total)
+            base = Measure(row.value, row.numerator, row.denominator) if row else Measure()
+            current[(project_id, code)] = {ALL: base + delta}
+    await uow.projection.add_to_project_totals(
+        [_total_row(p, c, v, k, m) for (p, c, v, k), m in added.items()]
+    )
+    await uow.projection.add_to_node_totals(deltas.rows())
+    return current, dict(latest)
 
 
 def _target_state(e: events.TargetSet) -> TargetState:

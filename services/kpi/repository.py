@@ -2,7 +2,8 @@
 
 import uuid
 from collections.abc import Iterable, Sequence
-from typing import Any
+from decimal import Decimal
+from typing import Any, NamedTuple
 
 from sqlalchemy import delete, func, tuple_, update
 from sqlmodel import col, select
@@ -31,6 +32,32 @@ from services.kpi.models import (
 from shared.db import upsert_add, upsert_replace
 
 Key = tuple[uuid.UUID, str]  # (project id, indicator code)
+
+
+class VersionRow(NamedTuple):
+    """A cell version as the projection reads it (plain rows: thousands per batch)."""
+
+    project_id: uuid.UUID
+    indicator_code: str
+    period: str
+    dimension_key: str
+    version: int
+    kind: str
+    value: Decimal | None
+    numerator: Decimal | None
+    denominator: Decimal | None
+    comment: str | None
+    state: str
+
+
+class TotalRow(NamedTuple):
+    project_id: uuid.UUID
+    indicator_code: str
+    view: str
+    period_key: str
+    value: Decimal
+    numerator: Decimal
+    denominator: Decimal
 
 
 class CatalogueRepository:
@@ -331,18 +358,23 @@ class ProjectionRepository:
             .values(state=state)
         )
 
-    async def versions(self, keys: Iterable[Key]) -> dict[Key, list[CellVersion]]:
-        wanted = set(keys)
-        if not wanted:
-            return {}
-        result = await self.session.exec(
-            select(CellVersion).where(
-                tuple_(CellVersion.project_id, CellVersion.indicator_code).in_(list(wanted))
+    async def versions(self, keys: Iterable[Key]) -> dict[Key, list[VersionRow]]:
+        wanted = list(set(keys))
+        grouped: dict[Key, list[VersionRow]] = {k: [] for k in wanted}
+        table = CellVersion.__table__  # type: ignore[attr-defined]
+        columns = [table.c[name] for name in VersionRow._fields]
+        connection = await self.session.connection()
+        for start in range(0, len(wanted), 500):
+            result = await connection.execute(
+                select(*columns).where(
+                    tuple_(table.c.project_id, table.c.indicator_code).in_(
+                        wanted[start : start + 500]
+                    )
+                )
             )
-        )
-        grouped: dict[Key, list[CellVersion]] = {k: [] for k in wanted}
-        for v in result.all():
-            grouped[(v.project_id, v.indicator_code)].append(v)
+            for row in result:
+                v = VersionRow(*row)
+                grouped[(v.project_id, v.indicator_code)].append(v)
         return grouped
 
     async def keys_of_projects(self, project_ids: Iterable[uuid.UUID]) -> set[Key]:
@@ -359,28 +391,91 @@ class ProjectionRepository:
         )
         return keys | set(targets.all())
 
-    async def project_totals(self, keys: Iterable[Key]) -> list[ProjectTotal]:
-        wanted = set(keys)
-        if not wanted:
-            return []
-        result = await self.session.exec(
-            select(ProjectTotal).where(
-                tuple_(ProjectTotal.project_id, ProjectTotal.indicator_code).in_(list(wanted))
-            )
-        )
-        return list(result.all())
-
-    async def replace_project_totals(self, keys: Iterable[Key], rows: list[dict[str, Any]]) -> None:
+    async def project_totals(self, keys: Iterable[Key]) -> list[TotalRow]:
         wanted = list(set(keys))
-        if wanted:
-            await self.session.exec(
-                delete(ProjectTotal).where(
-                    tuple_(ProjectTotal.project_id, ProjectTotal.indicator_code).in_(wanted)
+        table = ProjectTotal.__table__  # type: ignore[attr-defined]
+        columns = [table.c[name] for name in TotalRow._fields]
+        connection = await self.session.connection()
+        rows: list[TotalRow] = []
+        for start in range(0, len(wanted), 500):
+            result = await connection.execute(
+                select(*columns).where(
+                    tuple_(table.c.project_id, table.c.indicator_code).in_(
+                        wanted[start : start + 500]
+                    )
                 )
             )
-        if rows:
-            connection = await self.session.connection()
-            await connection.execute(ProjectTotal.__table__.insert(), rows)  # type: ignore[attr-defined]
+            rows += [TotalRow(*row) for row in result]
+        return rows
+
+    async def cell_versions(
+        self, cells: Iterable[tuple[uuid.UUID, str, str, str]]
+    ) -> dict[tuple[uuid.UUID, str, str, str], list[VersionRow]]:
+        wanted = list(set(cells))
+        grouped: dict[tuple[uuid.UUID, str, str, str], list[VersionRow]] = {}
+        table = CellVersion.__table__  # type: ignore[attr-defined]
+        columns = [table.c[name] for name in VersionRow._fields]
+        connection = await self.session.connection()
+        for start in range(0, len(wanted), 500):
+            result = await connection.execute(
+                select(*columns).where(
+                    tuple_(
+                        table.c.project_id,
+                        table.c.indicator_code,
+                        table.c.period,
+                        table.c.dimension_key,
+                    ).in_(wanted[start : start + 500])
+                )
+            )
+            for row in result:
+                v = VersionRow(*row)
+                grouped.setdefault(
+                    (v.project_id, v.indicator_code, v.period, v.dimension_key), []
+                ).append(v)
+        return grouped
+
+    async def totals_at(self, totals: Iterable[tuple[uuid.UUID, str, str, str]]) -> list[TotalRow]:
+        """The stored project totals at exactly these (project, indicator, view, period) keys."""
+        wanted = list(totals)
+        table = ProjectTotal.__table__  # type: ignore[attr-defined]
+        columns = [table.c[name] for name in TotalRow._fields]
+        key = tuple_(table.c.project_id, table.c.indicator_code, table.c.view, table.c.period_key)
+        connection = await self.session.connection()
+        rows: list[TotalRow] = []
+        for start in range(0, len(wanted), 500):
+            result = await connection.execute(
+                select(*columns).where(key.in_(wanted[start : start + 500]))
+            )
+            rows += [TotalRow(*row) for row in result]
+        return rows
+
+    async def add_to_project_totals(self, rows: list[dict[str, Any]]) -> None:
+        await upsert_add(
+            self.session,
+            ProjectTotal.__table__,  # type: ignore[attr-defined]
+            rows,
+            ["project_id", "indicator_code", "view", "period_key"],
+            ["value", "numerator", "denominator"],
+        )
+
+    async def write_project_totals(
+        self, upserts: list[dict[str, Any]], removals: list[tuple[uuid.UUID, str, str, str]]
+    ) -> None:
+        table = ProjectTotal.__table__  # type: ignore[attr-defined]
+        await upsert_replace(
+            self.session, table, upserts, ["project_id", "indicator_code", "view", "period_key"]
+        )
+        for start in range(0, len(removals), 500):
+            await self.session.exec(
+                delete(ProjectTotal).where(
+                    tuple_(
+                        ProjectTotal.project_id,
+                        ProjectTotal.indicator_code,
+                        ProjectTotal.view,
+                        ProjectTotal.period_key,
+                    ).in_(removals[start : start + 500])
+                )
+            )
 
     async def add_to_node_totals(self, rows: list[dict[str, Any]]) -> None:
         await upsert_add(
@@ -416,8 +511,9 @@ class ProjectionRepository:
         )
         return {(p.project_id, p.indicator_code): p for p in result.all()}
 
-    async def put_progress(self, state: ProgressState) -> None:
-        await self.session.merge(state)
+    async def put_progress(self, rows: list[dict[str, Any]]) -> None:
+        keys = ["project_id", "indicator_code"]
+        await upsert_replace(self.session, ProgressState.__table__, rows, keys)  # type: ignore[attr-defined]
 
 
 class TotalsRepository:
