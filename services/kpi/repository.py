@@ -3,7 +3,7 @@
 import uuid
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import delete, func, tuple_, update
 from sqlmodel import col, select
@@ -48,6 +48,34 @@ class VersionRow(NamedTuple):
     denominator: Decimal | None
     comment: str | None
     state: str
+
+
+R = TypeVar("R", bound=tuple[Any, ...])
+_KEY = ("project_id", "indicator_code")
+_CELL = ("project_id", "indicator_code", "period", "dimension_key")
+_TOTAL = ("project_id", "indicator_code", "view", "period_key")
+
+
+async def _rows_in(
+    session: AsyncSession,
+    model: Any,
+    row_type: type[R],
+    key: tuple[str, ...],
+    wanted: Iterable[tuple[Any, ...]],
+) -> list[R]:
+    """Plain rows (no ORM objects: the projection reads thousands a batch) whose key is wanted."""
+    table = model.__table__
+    columns = [table.c[name] for name in row_type._fields]  # type: ignore[attr-defined]
+    key_columns = tuple_(*(table.c[name] for name in key))
+    connection = await session.connection()
+    wanted = list(wanted)
+    rows: list[R] = []
+    for start in range(0, len(wanted), 500):
+        result = await connection.execute(
+            select(*columns).where(key_columns.in_(wanted[start : start + 500]))
+        )
+        rows += [row_type(*row) for row in result]
+    return rows
 
 
 class TotalRow(NamedTuple):
@@ -359,22 +387,9 @@ class ProjectionRepository:
         )
 
     async def versions(self, keys: Iterable[Key]) -> dict[Key, list[VersionRow]]:
-        wanted = list(set(keys))
-        grouped: dict[Key, list[VersionRow]] = {k: [] for k in wanted}
-        table = CellVersion.__table__  # type: ignore[attr-defined]
-        columns = [table.c[name] for name in VersionRow._fields]
-        connection = await self.session.connection()
-        for start in range(0, len(wanted), 500):
-            result = await connection.execute(
-                select(*columns).where(
-                    tuple_(table.c.project_id, table.c.indicator_code).in_(
-                        wanted[start : start + 500]
-                    )
-                )
-            )
-            for row in result:
-                v = VersionRow(*row)
-                grouped[(v.project_id, v.indicator_code)].append(v)
+        grouped: dict[Key, list[VersionRow]] = {k: [] for k in set(keys)}
+        for v in await _rows_in(self.session, CellVersion, VersionRow, _KEY, grouped):
+            grouped[(v.project_id, v.indicator_code)].append(v)
         return grouped
 
     async def keys_of_projects(self, project_ids: Iterable[uuid.UUID]) -> set[Key]:
@@ -392,62 +407,21 @@ class ProjectionRepository:
         return keys | set(targets.all())
 
     async def project_totals(self, keys: Iterable[Key]) -> list[TotalRow]:
-        wanted = list(set(keys))
-        table = ProjectTotal.__table__  # type: ignore[attr-defined]
-        columns = [table.c[name] for name in TotalRow._fields]
-        connection = await self.session.connection()
-        rows: list[TotalRow] = []
-        for start in range(0, len(wanted), 500):
-            result = await connection.execute(
-                select(*columns).where(
-                    tuple_(table.c.project_id, table.c.indicator_code).in_(
-                        wanted[start : start + 500]
-                    )
-                )
-            )
-            rows += [TotalRow(*row) for row in result]
-        return rows
+        return await _rows_in(self.session, ProjectTotal, TotalRow, _KEY, set(keys))
 
     async def cell_versions(
         self, cells: Iterable[tuple[uuid.UUID, str, str, str]]
     ) -> dict[tuple[uuid.UUID, str, str, str], list[VersionRow]]:
-        wanted = list(set(cells))
         grouped: dict[tuple[uuid.UUID, str, str, str], list[VersionRow]] = {}
-        table = CellVersion.__table__  # type: ignore[attr-defined]
-        columns = [table.c[name] for name in VersionRow._fields]
-        connection = await self.session.connection()
-        for start in range(0, len(wanted), 500):
-            result = await connection.execute(
-                select(*columns).where(
-                    tuple_(
-                        table.c.project_id,
-                        table.c.indicator_code,
-                        table.c.period,
-                        table.c.dimension_key,
-                    ).in_(wanted[start : start + 500])
-                )
-            )
-            for row in result:
-                v = VersionRow(*row)
-                grouped.setdefault(
-                    (v.project_id, v.indicator_code, v.period, v.dimension_key), []
-                ).append(v)
+        for v in await _rows_in(self.session, CellVersion, VersionRow, _CELL, set(cells)):
+            grouped.setdefault(
+                (v.project_id, v.indicator_code, v.period, v.dimension_key), []
+            ).append(v)
         return grouped
 
     async def totals_at(self, totals: Iterable[tuple[uuid.UUID, str, str, str]]) -> list[TotalRow]:
         """The stored project totals at exactly these (project, indicator, view, period) keys."""
-        wanted = list(totals)
-        table = ProjectTotal.__table__  # type: ignore[attr-defined]
-        columns = [table.c[name] for name in TotalRow._fields]
-        key = tuple_(table.c.project_id, table.c.indicator_code, table.c.view, table.c.period_key)
-        connection = await self.session.connection()
-        rows: list[TotalRow] = []
-        for start in range(0, len(wanted), 500):
-            result = await connection.execute(
-                select(*columns).where(key.in_(wanted[start : start + 500]))
-            )
-            rows += [TotalRow(*row) for row in result]
-        return rows
+        return await _rows_in(self.session, ProjectTotal, TotalRow, _TOTAL, set(totals))
 
     async def add_to_project_totals(self, rows: list[dict[str, Any]]) -> None:
         await upsert_add(
