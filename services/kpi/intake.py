@@ -79,13 +79,13 @@ async def load_context(
     ids = {uuid.UUID(r) for r in refs if _is_uuid(r)}
     by_id = await uow.replica.projects(ids)
     projects: dict[str, ProjectReplica] = {str(p.id): p for p in by_id.values()}
-    for ref in refs - set(projects):
-        if not _is_uuid(ref) and (found := await uow.replica.project_by_code(ref)):
-            projects[ref.lower()] = found
-            projects[str(found.id)] = found
+    for found in await uow.replica.projects_by_codes({r for r in refs if not _is_uuid(r)}):
+        projects[found.code.lower()] = found
+        projects[str(found.id)] = found
     indicator_rows = await uow.catalogue.many({i.indicator for i in items})
-    project_ids = {p.id for p in projects.values()}
-    kpis = await uow.kpis.many((p, i.indicator) for p in project_ids for i in items)
+    kpis = await uow.kpis.many(
+        {(p.id, i.indicator) for i in items if (p := _lookup(projects, i.project))}
+    )
     reportable = None
     if not principal.reports_for_any_project and principal.organisation_id:
         reportable = await uow.replica.member_projects(principal.organisation_id)
@@ -97,12 +97,11 @@ async def load_context(
         if (p := _lookup(projects, i.project))
     ]
     locked: set[tuple[uuid.UUID, str]] = set()
-    exceptions: set[tuple[uuid.UUID, str]] = set()
     for programme_id in {p.programme_id for p in projects.values()}:
         locked |= {(programme_id, lock.period) for lock in await uow.access.locks(programme_id)}
-    for project_id, _, period, _ in cells:
-        if await uow.access.lock_exception(project_id, period):
-            exceptions.add((project_id, period))
+    exceptions = await uow.access.lock_exceptions(
+        {(project_id, period) for project_id, _, period, _ in cells}
+    )
     latest, approved = await uow.reports.cell_states(cells)
     return IntakeContext(
         projects=projects,

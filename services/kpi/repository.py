@@ -256,6 +256,23 @@ class AccessRepository:
         )
         return list(result.all())
 
+    async def lock_exceptions(
+        self, pairs: Iterable[tuple[uuid.UUID, str]]
+    ) -> set[tuple[uuid.UUID, str]]:
+        """Which of these (project, period) pairs have a lock exception."""
+        wanted = list(set(pairs))
+        found: set[tuple[uuid.UUID, str]] = set()
+        for start in range(0, len(wanted), 500):
+            result = await self.session.exec(
+                select(LockException.project_id, LockException.period).where(
+                    tuple_(LockException.project_id, LockException.period).in_(
+                        wanted[start : start + 500]
+                    )
+                )
+            )
+            found |= set(result.all())
+        return found
+
     async def lock_exception(self, project_id: uuid.UUID, period: str) -> LockException | None:
         return await self.session.get(LockException, (project_id, period))
 
@@ -275,6 +292,15 @@ class ReplicaRepository:
             select(ProjectReplica).where(func.lower(ProjectReplica.code) == code.lower())
         )
         return result.first()
+
+    async def projects_by_codes(self, codes: Iterable[str]) -> list[ProjectReplica]:
+        wanted = {c.lower() for c in codes}
+        if not wanted:
+            return []
+        result = await self.session.exec(
+            select(ProjectReplica).where(func.lower(ProjectReplica.code).in_(wanted))
+        )
+        return list(result.all())
 
     async def projects(self, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, ProjectReplica]:
         result = await self.session.exec(

@@ -7,9 +7,10 @@ writes with its events in one unit of work and commits once.
 import hashlib
 import json
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
@@ -126,7 +127,36 @@ async def _commit(uow: KpiUnitOfWork) -> None:
 # --- intake ----------------------------------------------------------------------------------
 
 
+WRITE_ATTEMPTS = 3
+T = TypeVar("T")
+
+
+async def _retrying_clashes(attempt: Callable[[], Awaitable[T]]) -> T:
+    """Run a write again when a concurrent request took the same version number first.
+
+    The retry reads the new latest version, so both values are kept, in some order,
+    as versions n and n+1; only when clashes persist does the caller get a 409.
+    """
+    for remaining in range(WRITE_ATTEMPTS - 1, -1, -1):
+        try:
+            return await attempt()
+        except IntegrityError:
+            if not remaining:
+                raise ConflictError("other requests kept changing the same report; retry") from None
+    raise AssertionError("unreachable")
+
+
 async def submit_report(
+    uow: KpiUnitOfWork,
+    principal: Principal,
+    item: ReportIn,
+    rules: IntakeRules,
+    idem: Idempotency | None,
+) -> ReportAccepted | StoredResponse:
+    return await _retrying_clashes(lambda: _submit_report(uow, principal, item, rules, idem))
+
+
+async def _submit_report(
     uow: KpiUnitOfWork,
     principal: Principal,
     item: ReportIn,
@@ -149,7 +179,7 @@ async def submit_report(
             200 if outcome == "unchanged" else 201,
             result.model_dump(mode="json"),
         )
-        await _commit(uow)
+        await uow.commit()
         return result
 
 
@@ -161,6 +191,16 @@ async def submit_batch(
     idem: Idempotency | None,
 ) -> BatchResult | StoredResponse:
     """Each item is judged alone: valid ones are written together, invalid ones change nothing."""
+    return await _retrying_clashes(lambda: _submit_batch(uow, principal, raw_items, rules, idem))
+
+
+async def _submit_batch(
+    uow: KpiUnitOfWork,
+    principal: Principal,
+    raw_items: list[dict[str, Any]],
+    rules: IntakeRules,
+    idem: Idempotency | None,
+) -> BatchResult | StoredResponse:
     async with uow:
         if replay := await _replay(uow, principal, idem):
             return replay
@@ -185,7 +225,7 @@ async def submit_batch(
         accepted = sum(1 for r in final if r.status < 300)
         batch = BatchResult(accepted=accepted, rejected=len(final) - accepted, results=final)
         _remember(uow, principal, idem, 200, batch.model_dump(mode="json"))
-        await _commit(uow)
+        await uow.commit()
         return batch
 
 

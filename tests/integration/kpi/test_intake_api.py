@@ -1,5 +1,6 @@
 """Partner intake and staff review on SQLite and PostgreSQL, as partner systems use them."""
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -348,3 +349,24 @@ async def test_periods_lock_by_themselves_after_the_reporting_window(
         )
         assert late.status_code == 409
         assert "30 days" in late.json()["detail"]
+
+
+async def test_concurrent_reports_for_one_cell_never_fail_with_500(
+    kpi: KpiService, auth: AuthHeaders
+) -> None:
+    await declare(kpi, auth, "IBDO", "ENTREPRENEURS_REACHED")
+    key = await partner_key(kpi, auth, "IBDO BV")
+    responses = await asyncio.gather(
+        *(
+            kpi.client.post("/v1/reports", json=report(value=100 + i), headers=key)
+            for i in range(16)
+        )
+    )
+    codes = sorted(r.status_code for r in responses)
+    assert set(codes) <= {201, 409, 503}, [r.text for r in responses if r.status_code >= 500]
+    history = await kpi.client.get(
+        f"/v1/projects/{kpi.registry.projects['IBDO']}/reports", headers=auth()
+    )
+    versions = [r["version"] for r in history.json()]
+    assert versions == list(range(1, len(versions) + 1))
+    assert len(versions) == codes.count(201)

@@ -1,0 +1,544 @@
+"""KPI intake and aggregation benchmarks, each against a baseline measured in the same run.
+
+    .venv/bin/python -m bench.kpi [--projects 1000] [--indicators 20] [--quarters 16]
+
+(a) single-report POST: throughput and p50/p99 latency, against a bare FastAPI endpoint
+    validating the same body (both one uvicorn worker, same client, same concurrency);
+(b) batch intake in reports/s, against raw aiokafka produce to the same broker;
+(c) end-to-end lag from an accepted batch to its reports counted in the programme
+    aggregate, under (b)'s load, against the broker's own produce-to-consume latency;
+(d) GET /v1/aggregates latency with projects x indicators x quarters loaded, against
+    the bare endpoint's GET;
+(e) rebuild speed of the projection from kpi.events.v1, against raw consumption.
+Everything runs on loopback: the embedded broker, SQLite (the embedded default).
+"""
+
+import argparse
+import asyncio
+import os
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaConsumer
+from sqlalchemy import insert
+
+from services.kpi.access import hash_key
+from services.kpi.catalogue import load_catalogue
+from services.kpi.main import MIGRATIONS
+from services.kpi.models import (
+    ApiKey,
+    GoalReplica,
+    Indicator,
+    ProgrammeReplica,
+    ProjectGoalReplica,
+    ProjectKpi,
+    ProjectMemberReplica,
+    ProjectReplica,
+)
+from services.kpi.rebuild import rebuild
+from shared.broker import EmbeddedBroker, free_port, port_open
+from shared.contracts import kpi as events
+from shared.contracts.envelope import CloudEvent
+from shared.contracts.topics import ALL_TOPICS, KPI
+from shared.db import create_engine
+from shared.messaging.kafka import KafkaPublisher, OutgoingMessage, create_topics, make_producer
+from shared.migrations import upgrade
+
+SECRET = "bench-" + secrets.token_hex(16)
+NOW = datetime.now(UTC)
+
+
+def pct(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def line(
+    name: str, value: float, unit: str, baseline: float, higher_is_better: bool = True
+) -> None:
+    ratio = value / baseline if baseline else float("nan")
+    better = "" if higher_is_better else " (lower is better)"
+    print(
+        f"{name:<16}{value:>11,.1f} {unit:<9} baseline{baseline:>11,.1f} ratio {ratio:5.2f}{better}"
+    )
+
+
+class World:
+    """Programme, goal tree, projects, KPIs and a partner key, written straight to the database."""
+
+    def __init__(self, projects: int, indicators: int) -> None:
+        self.programme = uuid.uuid4()
+        self.line = uuid.uuid4()
+        self.goals = [uuid.uuid4() for _ in range(4)]
+        self.organisation = uuid.uuid4()
+        self.projects = [uuid.uuid4() for _ in range(projects)]
+        self.codes = [f"BENCH_{i:02d}" for i in range(indicators)]
+        self.key = "km_" + secrets.token_urlsafe(32)
+
+    async def write(self, url: str) -> None:
+        await asyncio.to_thread(upgrade, MIGRATIONS, url)
+        await load_catalogue(url)
+        engine = create_engine(url)
+        async with engine.begin() as c:
+            await c.execute(
+                insert(Indicator),
+                [
+                    {
+                        "code": code,
+                        "name_en": code,
+                        "unit": "items",
+                        "level": "output",
+                        "kind": "flow",
+                        "direction": "higher_is_better",
+                        "decimals_allowed": False,
+                        "negative_allowed": False,
+                    }
+                    for code in self.codes
+                ],
+            )
+            await c.execute(
+                insert(ProgrammeReplica),
+                [{"id": self.programme, "name": "Bench", "period_start": 2020, "period_end": 2023}],
+            )
+            await c.execute(
+                insert(GoalReplica),
+                [
+                    {
+                        "id": self.line,
+                        "programme_id": self.programme,
+                        "parent_id": None,
+                        "kind": "programme_line",
+                        "code": "L",
+                        "name": "L",
+                    }
+                ]
+                + [
+                    {
+                        "id": g,
+                        "programme_id": self.programme,
+                        "parent_id": self.line,
+                        "kind": "goal",
+                        "code": f"G{i}",
+                        "name": f"G{i}",
+                    }
+                    for i, g in enumerate(self.goals)
+                ],
+            )
+            await c.execute(
+                insert(ProjectReplica),
+                [
+                    {
+                        "id": p,
+                        "programme_id": self.programme,
+                        "code": f"B{i}",
+                        "name": f"B{i}",
+                        "lead_organisation_id": self.organisation,
+                        "start_date": date(2020, 1, 1),
+                        "end_date": date(2023, 12, 31),
+                        "status": "running",
+                        "version": 1,
+                    }
+                    for i, p in enumerate(self.projects)
+                ],
+            )
+            await c.execute(
+                insert(ProjectMemberReplica),
+                [
+                    {"project_id": p, "organisation_id": self.organisation, "role": "lead"}
+                    for p in self.projects
+                ],
+            )
+            await c.execute(
+                insert(ProjectGoalReplica),
+                [
+                    {"project_id": p, "goal_id": self.goals[i % 4]}
+                    for i, p in enumerate(self.projects)
+                ]
+                + [
+                    {"project_id": p, "goal_id": self.goals[(i + 1) % 4]}
+                    for i, p in enumerate(self.projects)
+                ],
+            )
+            for start in range(0, len(self.projects), 200):
+                await c.execute(
+                    insert(ProjectKpi),
+                    [
+                        {
+                            "project_id": p,
+                            "indicator_code": code,
+                            "frequency": "quarterly",
+                            "dimensions": [],
+                            "period_targets": {},
+                            "updated_by": "bench",
+                            "updated_at": NOW,
+                        }
+                        for p in self.projects[start : start + 200]
+                        for code in self.codes
+                    ],
+                )
+            await c.execute(
+                insert(ApiKey),
+                [
+                    {
+                        "id": uuid.uuid4(),
+                        "organisation_id": self.organisation,
+                        "name": "bench",
+                        "prefix": self.key[:11],
+                        "key_hash": hash_key(self.key),
+                        "created_by": "bench",
+                        "created_at": NOW,
+                    }
+                ],
+            )
+        await engine.dispose()
+
+
+def quarters(n: int) -> list[str]:
+    return [f"{2020 + i // 4}-Q{i % 4 + 1}" for i in range(n)]
+
+
+def serve(args: list[str], env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [sys.executable, *args], env={**os.environ, **env}, stdout=out, stderr=out
+        )
+    deadline = time.monotonic() + 30
+    while not port_open("127.0.0.1", port):
+        if time.monotonic() > deadline or process.poll() is not None:
+            raise RuntimeError(f"{args} did not start")
+        time.sleep(0.05)
+    return process
+
+
+async def load(
+    url: str, bodies: list[dict[str, Any]], headers: dict[str, str], concurrency: int
+) -> tuple[float, list[float]]:
+    """POST every body with `concurrency` requests in flight; return (requests/s, latencies ms)."""
+    latencies: list[float] = []
+    queue = list(reversed(bodies))
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as client:
+
+        async def worker() -> None:
+            while queue:
+                body = queue.pop()
+                started = time.perf_counter()
+                response = await client.post("/v1/reports", json=body)
+                latencies.append((time.perf_counter() - started) * 1000)
+                assert response.status_code in (200, 201), response.text
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return len(bodies) / (time.perf_counter() - started), latencies
+
+
+async def get_latencies(
+    url: str, path: str, params: dict[str, str], headers: dict[str, str], n: int
+) -> list[float]:
+    samples = []
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as client:
+        for _ in range(n):
+            started = time.perf_counter()
+            response = await client.get(path, params=params)
+            samples.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200
+    return samples
+
+
+async def raw_produce(bootstrap: str, count: int, size: int) -> float:
+    producer = make_producer(bootstrap)
+    await producer.start()
+    publisher = KafkaPublisher(producer)
+    payload = b"x" * size
+    messages = [
+        OutgoingMessage("bench.raw", str(i % 64).encode(), payload, []) for i in range(count)
+    ]
+    started = time.perf_counter()
+    for start in range(0, count, 1000):
+        await publisher.publish(messages[start : start + 1000])
+    rate = count / (time.perf_counter() - started)
+    await producer.stop()
+    return rate
+
+
+async def broker_round_trip(bootstrap: str, n: int = 200) -> list[float]:
+    """Produce one message, wait until a consumer sees it: the broker's own hop latency."""
+    consumer = AIOKafkaConsumer(
+        "bench.rtt",
+        bootstrap_servers=bootstrap,
+        group_id=f"rtt-{uuid.uuid4().hex[:6]}",
+        auto_offset_reset="earliest",
+        fetch_max_wait_ms=100,
+        enable_auto_commit=False,
+    )
+    producer = make_producer(bootstrap)
+    await asyncio.gather(consumer.start(), producer.start())
+    await consumer.getmany(timeout_ms=3000)
+    samples = []
+    for i in range(n):
+        started = time.perf_counter()
+        await producer.send_and_wait("bench.rtt", str(i).encode())
+        while not await consumer.getmany(timeout_ms=50):
+            pass
+        samples.append((time.perf_counter() - started) * 1000)
+    await asyncio.gather(consumer.stop(), producer.stop())
+    return samples
+
+
+async def raw_consume(bootstrap: str, topic: str, count: int) -> float:
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+        fetch_max_wait_ms=50,
+        max_partition_fetch_bytes=4 * 1024 * 1024,
+    )
+    await consumer.start()
+    seen, started = 0, time.perf_counter()
+    while seen < count:
+        for records in (await consumer.getmany(timeout_ms=500, max_records=5000)).values():
+            seen += len(records)
+    rate = seen / (time.perf_counter() - started)
+    await consumer.stop()
+    return rate
+
+
+async def main(projects: int, indicators: int, n_quarters: int, single: int) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="koers-bench-"))
+    broker = EmbeddedBroker(free_port()).start()
+    children: list[subprocess.Popen[bytes]] = []
+    try:
+        await create_topics(broker.bootstrap_servers, ALL_TOPICS)
+        intake_world = World(projects=250, indicators=4)
+        intake_url = f"sqlite+aiosqlite:///{tmp / 'intake.db'}"
+        await intake_world.write(intake_url)
+        env = {
+            "KPI_DATABASE_URL": intake_url,
+            "KPI_KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers,
+            "KPI_JWT_SECRET": SECRET,
+            "KPI_LOG_LEVEL": "WARNING",
+            "KPI_CONSUMER_GROUP_PREFIX": "bench.",
+        }
+        kpi_port, bare_port = free_port(), free_port()
+        children.append(
+            serve(
+                ["-m", "services.kpi", "api"],
+                {**env, "KPI_PORT": str(kpi_port)},
+                kpi_port,
+                tmp / "kpi-api.log",
+            )
+        )
+        children.append(
+            serve(
+                [
+                    "-m",
+                    "uvicorn",
+                    "bench.bare_app:app",
+                    "--port",
+                    str(bare_port),
+                    "--log-level",
+                    "warning",
+                ],
+                {},
+                bare_port,
+                tmp / "bare.log",
+            )
+        )
+        partner = {"Authorization": f"Bearer {intake_world.key}"}
+
+        # (a) single-report POST
+        bodies = [
+            {
+                "project": f"B{(i // 4) % 250}",
+                "indicator": intake_world.codes[i % 4],
+                "period": "2020-Q1",
+                "value": i,
+            }
+            for i in range(single)
+        ]
+        bare_rate, bare_lat = await load(f"http://127.0.0.1:{bare_port}", bodies, {}, 16)
+        kpi_rate, kpi_lat = await load(f"http://127.0.0.1:{kpi_port}", bodies, partner, 16)
+        print(f"\n(a) single POST /v1/reports, {single} requests, 16 in flight, SQLite")
+        line("throughput", kpi_rate, "req/s", bare_rate)
+        line("latency p50", pct(kpi_lat, 0.50), "ms", pct(bare_lat, 0.50), higher_is_better=False)
+        line("latency p99", pct(kpi_lat, 0.99), "ms", pct(bare_lat, 0.99), higher_is_better=False)
+
+        # (b) batch intake with (c) lag, the worker relaying and aggregating
+        children.append(
+            serve(
+                ["-m", "services.kpi", "worker"],
+                {**env, "KPI_WORKER_HEALTH_PORT": str(w := free_port())},
+                w,
+                tmp / "kpi-worker.log",
+            )
+        )
+        await asyncio.sleep(4)  # consumer groups join
+        raw_rate = await raw_produce(broker.bootstrap_servers, 20_000, 400)
+        staff = {"Authorization": "Bearer " + _staff_token()}
+        base = f"http://127.0.0.1:{kpi_port}"
+        async with httpx.AsyncClient(base_url=base, timeout=60, headers=staff) as client:
+            counted = await _programme_total(client, str(intake_world.programme))
+        accepted_at: list[tuple[Decimal, float]] = []  # (total once counted, when accepted)
+        lags: list[float] = []
+        watcher = asyncio.create_task(
+            _watch(base, staff, str(intake_world.programme), accepted_at, lags)
+        )
+        batches, accepted = 0, 0
+        started = time.perf_counter()
+        async with httpx.AsyncClient(base_url=base, timeout=60, headers=partner) as client:
+            for q in quarters(16)[1:11]:  # ten batches, each a whole new quarter: 1,000 new cells
+                items = [
+                    {"project": f"B{p}", "indicator": code, "period": q, "value": 1}
+                    for p in range(250)
+                    for code in intake_world.codes
+                ]
+                response = await client.post("/v1/reports/batch", json={"reports": items})
+                accepted += response.json()["accepted"]
+                counted += len(items)
+                accepted_at.append((counted, time.perf_counter()))
+                batches += 1
+        intake_seconds = time.perf_counter() - started
+        batch_rate = accepted / intake_seconds
+        await asyncio.wait_for(watcher, 120)
+        print(f"\n(b) batch intake, {batches} batches of 1,000 back to back")
+        line("batch intake", batch_rate, "reports/s", raw_rate)
+        rtt = await broker_round_trip(broker.bootstrap_servers)
+        print(f"\n(c) accepted batch -> counted in the programme total, {len(lags)} batches")
+        line("lag p50", pct(lags, 0.5), "ms", pct(rtt, 0.5), higher_is_better=False)
+        line("lag p99", pct(lags, 0.99), "ms", pct(rtt, 0.99), higher_is_better=False)
+
+        # (e) rebuild speed, and (d) reads on the rebuilt projection
+        world = World(projects, indicators)
+        big_url = f"sqlite+aiosqlite:///{tmp / 'big-source.db'}"
+        await world.write(big_url)
+        count = await _produce_reports(broker.bootstrap_servers, world, quarters(n_quarters))
+        consume_rate = await raw_consume(broker.bootstrap_servers, KPI, count)
+        rebuilt_url = f"sqlite+aiosqlite:///{tmp / 'rebuilt.db'}"
+        await world.write(
+            rebuilt_url
+        )  # the replica the rebuild would have read from projects.events.v1
+        stats = await rebuild(broker.bootstrap_servers, rebuilt_url, idle_s=2.0)
+        print(f"\n(e) rebuild from kpi.events.v1, {stats.kpi_events:,} events")
+        line("rebuild", stats.kpi_events_per_second, "events/s", consume_rate)
+
+        read_port = free_port()
+        children.append(
+            serve(
+                ["-m", "services.kpi", "api"],
+                {**env, "KPI_DATABASE_URL": rebuilt_url, "KPI_PORT": str(read_port)},
+                read_port,
+                tmp / "kpi-read-api.log",
+            )
+        )
+        params = {"programme": str(world.programme)}
+        kpi_get = await get_latencies(
+            f"http://127.0.0.1:{read_port}", "/v1/aggregates", params, staff, 200
+        )
+        bare_get = await get_latencies(
+            f"http://127.0.0.1:{bare_port}", "/v1/aggregates", {}, {}, 200
+        )
+        print(
+            f"\n(d) GET /v1/aggregates for the programme, "
+            f"{projects} projects x {indicators} KPIs x {n_quarters} quarters"
+        )
+        line("latency p50", pct(kpi_get, 0.5), "ms", pct(bare_get, 0.5), higher_is_better=False)
+        line("latency p95", pct(kpi_get, 0.95), "ms", pct(bare_get, 0.95), higher_is_better=False)
+        print(f"\nmean single-POST latency {statistics.mean(kpi_lat):.1f} ms; data in {tmp}")
+    finally:
+        for child in children:
+            child.terminate()
+            child.wait(10)
+        broker.stop()
+
+
+def _staff_token() -> str:
+    from shared.auth import Role, TokenService
+
+    return TokenService(SECRET).mint("bench", [Role.ADMIN])
+
+
+async def _programme_total(client: httpx.AsyncClient, programme: str) -> Decimal:
+    response = await client.get("/v1/aggregates", params={"programme": programme})
+    return sum((Decimal(a["total"]["value"]) for a in response.json() if a["total"]), Decimal(0))
+
+
+async def _watch(
+    base: str,
+    staff: dict[str, str],
+    programme: str,
+    accepted_at: list[tuple[Decimal, float]],
+    lags: list[float],
+) -> None:
+    """Poll the programme total; each accepted batch's lag ends when the total reaches it."""
+    async with httpx.AsyncClient(base_url=base, timeout=60, headers=staff) as client:
+        done = 0
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            total = await _programme_total(client, programme)
+            now = time.perf_counter()
+            while done < len(accepted_at) and total >= accepted_at[done][0]:
+                lags.append((now - accepted_at[done][1]) * 1000)
+                done += 1
+            if done == 10:
+                return
+            await asyncio.sleep(0.01)
+
+
+async def _produce_reports(bootstrap: str, world: World, periods: list[str]) -> int:
+    producer = make_producer(bootstrap)
+    await producer.start()
+    publisher = KafkaPublisher(producer)
+    count, batch = 0, []
+    for period in periods:
+        for project in world.projects:
+            for code in world.codes:
+                event = events.ReportSubmitted(
+                    project_id=project,
+                    indicator_code=code,
+                    report_id=uuid.uuid4(),
+                    indicator_kind="flow",
+                    period=period,
+                    dimension_key="",
+                    version=1,
+                    value=Decimal(3),
+                    numerator=None,
+                    denominator=None,
+                    comment=None,
+                    source_ref=None,
+                    organisation_id=world.organisation,
+                    submitted_by="bench",
+                )
+                envelope = CloudEvent.wrap(event, source="kpi")
+                batch.append(
+                    OutgoingMessage(
+                        KPI, envelope.subject.encode(), envelope.value(), envelope.headers()
+                    )
+                )
+                if len(batch) == 2000:
+                    await publisher.publish(batch)
+                    count, batch = count + len(batch), []
+    await publisher.publish(batch)
+    await producer.stop()
+    return count + len(batch)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--projects", type=int, default=1000)
+    parser.add_argument("--indicators", type=int, default=20)
+    parser.add_argument("--quarters", type=int, default=16)
+    parser.add_argument("--single", type=int, default=3000, help="requests for (a)")
+    a = parser.parse_args()
+    asyncio.run(main(a.projects, a.indicators, a.quarters, a.single))
