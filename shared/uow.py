@@ -34,11 +34,11 @@ class SqlUnitOfWork:
         self._sessions = sessions
         self.source = source
         self._on_commit = on_commit
-        self._published = 0
+        self._outbox: list[dict[str, object]] = []
 
     async def __aenter__(self) -> Self:
         self.session = self._sessions()
-        self._published = 0
+        self._outbox = []
         self._start()
         return self
 
@@ -54,37 +54,48 @@ class SqlUnitOfWork:
         # close() rolls back what was not committed without expiring what was read,
         # so results stay usable after the block.
         await self.session.close()
-        self._published = 0
+        self._outbox = []
 
     async def commit(self) -> None:
+        await self._write_pending()
         await self.session.commit()
-        if self._published and self._on_commit is not None:
+        if self._outbox and self._on_commit is not None:
             self._on_commit()
-        self._published = 0
+        self._outbox = []
 
     async def rollback(self) -> None:
         await self.session.rollback()
-        self._published = 0
+        self._outbox = []
+
+    async def _write_pending(self) -> None:
+        """Rows queued for bulk insert go in just before the commit; subclasses add theirs."""
+        if self._outbox:
+            connection = await self.session.connection()
+            await connection.execute(insert(OutboxMessage), self._outbox)
 
     def publish(self, event: Event) -> CloudEvent:
-        """Queue `event` in the outbox; it leaves only if the transaction commits."""
+        """Queue `event` in the outbox; it leaves only if the transaction commits.
+
+        Rows are inserted in bulk at commit, in the order they were published.
+        """
         envelope = CloudEvent.wrap(
             event, source=self.source, traceparent=traceparent_for_new_event()
         )
-        self.session.add(
-            OutboxMessage(
-                event_id=envelope.id,
-                topic=event.topic,
-                key=event.key,
-                type=envelope.type,
-                source=envelope.source,
-                subject=envelope.subject,
-                time=envelope.time,
-                data=envelope.value().decode(),
-                traceparent=envelope.traceparent,
-            )
+        self._outbox.append(
+            {
+                "event_id": envelope.id,
+                "topic": event.topic,
+                "key": event.key,
+                "type": envelope.type,
+                "source": envelope.source,
+                "subject": envelope.subject,
+                "time": envelope.time,
+                "data": envelope.value().decode(),
+                "traceparent": envelope.traceparent,
+                "created_at": envelope.time,
+                "sent_at": None,
+            }
         )
-        self._published += 1
         return envelope
 
     async def already_processed(self, consumer: str, event_id: str) -> bool:

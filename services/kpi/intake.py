@@ -7,8 +7,9 @@ a batch of a thousand costs a handful of round trips.
 """
 
 import uuid
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Literal
 
 from services.kpi.access import Principal
@@ -27,6 +28,7 @@ from services.kpi.models import ProjectKpi, ProjectReplica, Report
 from services.kpi.schemas import ReportAccepted, ReportIn
 from services.kpi.uow import KpiUnitOfWork
 from shared.contracts import kpi as events
+from shared.db import utcnow
 from shared.errors import FieldProblem
 
 Cell = tuple[uuid.UUID, str, str, str]  # project, indicator, period, dimension key
@@ -52,6 +54,34 @@ def dimension_key(disaggregation: dict[str, str] | None) -> str:
     return ";".join(f"{k}={v}" for k, v in sorted((disaggregation or {}).items()))
 
 
+@dataclass(slots=True)
+class ReportRecord:
+    """A new version, built without an ORM object: a batch makes a thousand of these."""
+
+    project_id: uuid.UUID
+    indicator_code: str
+    period: str
+    dimension_key: str
+    version: int
+    value: Decimal | None
+    numerator: Decimal | None
+    denominator: Decimal | None
+    comment: str | None
+    source_ref: str | None
+    state: str
+    organisation_id: uuid.UUID | None
+    submitted_by: str
+    revision_reason: str | None
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
+    submitted_at: datetime = field(default_factory=utcnow)
+    review_reason: str | None = None
+    reviewed_by: str | None = None
+    reviewed_at: datetime | None = None
+
+
+ReportLike = Report | ReportRecord
+
+
 @dataclass
 class IntakeContext:
     """What a request's items refer to, loaded once."""
@@ -60,7 +90,7 @@ class IntakeContext:
     indicators: dict[str, Indicator]
     kpis: dict[tuple[uuid.UUID, str], ProjectKpi]
     reportable: set[uuid.UUID] | None  # the caller's projects; None = any
-    latest: dict[Cell, Report]
+    latest: dict[Cell, ReportLike]
     approved: set[Cell]  # cells with an approved version: changes need a reason
     locked: set[tuple[uuid.UUID, str]]  # (programme, period)
     exceptions: set[tuple[uuid.UUID, str]]  # (project, period)
@@ -108,7 +138,7 @@ async def load_context(
         indicators={c: indicator_of(r) for c, r in indicator_rows.items()},
         kpis=kpis,
         reportable=reportable,
-        latest=latest,
+        latest=dict(latest),
         approved=approved,
         locked=locked,
         exceptions=exceptions,
@@ -131,7 +161,7 @@ def _lookup(projects: dict[str, ProjectReplica], ref: str) -> ProjectReplica | N
 
 def check_item(
     ctx: IntakeContext, principal: Principal, item: ReportIn
-) -> tuple[Report, Outcome, Indicator]:
+) -> tuple[ReportLike, Outcome, Indicator]:
     """Validate one item against the context; raise the error a caller should see."""
     project = _lookup(ctx.projects, item.project)
     indicator = ctx.indicators.get(item.indicator)
@@ -207,7 +237,7 @@ def _check_lock(ctx: IntakeContext, project: ProjectReplica, period: Period) -> 
         )
 
 
-def _same(a: Report, item: ReportIn) -> bool:
+def _same(a: ReportLike, item: ReportIn) -> bool:
     return (a.value, a.numerator, a.denominator, a.comment, a.source_ref) == (
         item.value,
         item.numerator,
@@ -219,7 +249,7 @@ def _same(a: Report, item: ReportIn) -> bool:
 
 def _new_version(
     ctx: IntakeContext, principal: Principal, project: ProjectReplica, item: ReportIn, period: str
-) -> tuple[Report, Outcome]:
+) -> tuple[ReportLike, Outcome]:
     cell = (project.id, item.indicator, period, dimension_key(item.disaggregation))
     latest = ctx.latest.get(cell)
     if latest is not None and latest.state != "returned" and _same(latest, item):
@@ -228,7 +258,7 @@ def _new_version(
         raise InvalidKpiInputError.single(
             ("body", "reason"), "this period was approved: say why the value changes"
         )
-    report = Report(
+    report = ReportRecord(
         project_id=project.id,
         indicator_code=item.indicator,
         period=period,
@@ -248,7 +278,7 @@ def _new_version(
     return report, "revised" if latest else "submitted"
 
 
-def report_event(report: Report, indicator: Indicator) -> events.ReportSubmitted:
+def report_event(report: ReportRecord, indicator: Indicator) -> events.ReportSubmitted:
     common = dict(
         project_id=report.project_id,
         indicator_code=report.indicator_code,
@@ -270,10 +300,13 @@ def report_event(report: Report, indicator: Indicator) -> events.ReportSubmitted
     return events.ReportSubmitted(**common)
 
 
-def accepted(report: Report, outcome: Outcome) -> ReportAccepted:
-    return ReportAccepted.model_validate({**report.model_dump(), "outcome": outcome})
+def accepted(report: ReportLike, outcome: Outcome) -> ReportAccepted:
+    fields = {
+        name: getattr(report, name) for name in ReportAccepted.model_fields if name != "outcome"
+    }
+    return ReportAccepted.model_validate({**fields, "outcome": outcome})
 
 
-def write(uow: KpiUnitOfWork, report: Report, indicator: Indicator) -> None:
-    uow.reports.add(report)
+def write(uow: KpiUnitOfWork, report: ReportRecord, indicator: Indicator) -> None:
+    uow.reports.add_new(asdict(report))
     uow.publish(report_event(report, indicator))

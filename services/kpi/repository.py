@@ -5,7 +5,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import delete, func, tuple_, update
+from sqlalchemy import delete, func, insert, tuple_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -154,6 +154,17 @@ class ProjectKpiRepository:
 class ReportRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self.pending: list[dict[str, Any]] = []
+
+    def add_new(self, row: dict[str, Any]) -> None:
+        """Queue a new version for the bulk insert at commit."""
+        self.pending.append(row)
+
+    async def write_pending(self) -> None:
+        if self.pending:
+            connection = await self.session.connection()
+            await connection.execute(insert(Report), self.pending)
+            self.pending = []
 
     def add(self, report: Report) -> None:
         self.session.add(report)

@@ -168,9 +168,8 @@ async def _submit_report(
             return replay
         ctx = await intake.load_context(uow, principal, [item], rules.today, rules.lock_after_days)
         report, outcome, indicator = intake.check_item(ctx, principal, item)
-        if outcome != "unchanged":
+        if isinstance(report, intake.ReportRecord):
             intake.write(uow, report, indicator)
-        await uow.session.flush()
         result = intake.accepted(report, outcome)
         _remember(
             uow,
@@ -220,7 +219,6 @@ async def _submit_batch(
         )
         for index, item in parsed:
             results[index] = _batch_item(uow, ctx, principal, index, item)
-        await uow.session.flush()
         final = [r for r in results if r is not None]
         accepted = sum(1 for r in final if r.status < 300)
         batch = BatchResult(accepted=accepted, rejected=len(final) - accepted, results=final)
@@ -245,7 +243,7 @@ def _batch_item(
         return BatchItemResult(
             index=index, status=409, errors=[{"loc": ["body", "period"], "msg": str(exc)}]
         )
-    if outcome != "unchanged":
+    if isinstance(report, intake.ReportRecord):
         intake.write(uow, report, indicator)
     return BatchItemResult(
         index=index,

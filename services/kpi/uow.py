@@ -29,3 +29,7 @@ class KpiUnitOfWork(SqlUnitOfWork):
         self.replica = ReplicaRepository(self.session)
         self.projection = ProjectionRepository(self.session)
         self.totals = TotalsRepository(self.session)
+
+    async def _write_pending(self) -> None:
+        await self.reports.write_pending()
+        await super()._write_pending()
