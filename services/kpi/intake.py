@@ -118,10 +118,12 @@ async def load_context(
         {(p.id, i.indicator) for i in items if (p := _lookup(projects, i.project))}
     )
     reportable = None
-    if not principal.reports_for_any_project and principal.organisation_id:
-        reportable = await uow.replica.member_projects(principal.organisation_id)
-    elif not principal.reports_for_any_project:
-        reportable = set()
+    if not principal.reports_for_any_project:
+        involved = {p.id for p in projects.values()}
+        organisation = principal.organisation_id
+        reportable = (
+            await uow.replica.members_among(organisation, involved) if organisation else set()
+        )
     cells = [
         (p.id, i.indicator, i.period.strip(), dimension_key(i.disaggregation))
         for i in items

@@ -319,10 +319,17 @@ class ReplicaRepository:
         )
         return {p.id: p for p in result.all()}
 
-    async def member_projects(self, organisation_id: uuid.UUID) -> set[uuid.UUID]:
+    async def members_among(
+        self, organisation_id: uuid.UUID, project_ids: Iterable[uuid.UUID]
+    ) -> set[uuid.UUID]:
+        """Which of these projects the organisation leads or partners in."""
+        wanted = set(project_ids)
+        if not wanted:
+            return set()
         result = await self.session.exec(
             select(ProjectMemberReplica.project_id).where(
-                ProjectMemberReplica.organisation_id == organisation_id
+                ProjectMemberReplica.organisation_id == organisation_id,
+                col(ProjectMemberReplica.project_id).in_(wanted),
             )
         )
         return set(result.all())
