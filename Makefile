@@ -42,6 +42,7 @@ fmt: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.outbox_relay --database sqlite
 	$(BIN)/python -m bench.outbox_relay --database postgresql
+	$(BIN)/python -m bench.kpi
 
 token: $(STAMP)
 	$(BIN)/python -m services token --role admin

@@ -79,8 +79,9 @@ async def read_topic(
             fetched = await consumer.getmany(timeout_ms=100, max_records=batch)
             for records in fetched.values():
                 if records:
-                    idle_since = time.monotonic()
                     yield [received_message(r) for r in records]
+                    idle_since = time.monotonic()  # idle counts from when we ask again, not from
+                    # when the last batch arrived: applying a batch can take longer than idle_s
     finally:
         await consumer.stop()
 
