@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from services.kpi.access import Principal
 from services.kpi.domain.errors import InvalidKpiInputError, NotYourProjectError, PeriodLockedError
@@ -281,15 +281,22 @@ def _new_version(
     return report, "revised" if latest else "submitted"
 
 
+def cell_fields(report: ReportLike, kind: str) -> dict[str, Any]:
+    """What identifies a version of a cell in every report event."""
+    return {
+        "project_id": report.project_id,
+        "indicator_code": report.indicator_code,
+        "report_id": report.id,
+        "indicator_kind": kind,
+        "period": report.period,
+        "dimension_key": report.dimension_key,
+        "version": report.version,
+    }
+
+
 def report_event(report: ReportRecord, indicator: Indicator) -> events.ReportSubmitted:
     common = dict(
-        project_id=report.project_id,
-        indicator_code=report.indicator_code,
-        report_id=report.id,
-        indicator_kind=indicator.kind,
-        period=report.period,
-        dimension_key=report.dimension_key,
-        version=report.version,
+        **cell_fields(report, indicator.kind),
         value=report.value,
         numerator=report.numerator,
         denominator=report.denominator,

@@ -277,16 +277,7 @@ async def review_report(
         report.reviewed_by = user.username
         report.reviewed_at = utcnow()
         uow.reports.add(report)
-        common = dict(
-            project_id=report.project_id,
-            indicator_code=report.indicator_code,
-            report_id=report.id,
-            indicator_kind=indicator.kind,
-            period=report.period,
-            dimension_key=report.dimension_key,
-            version=report.version,
-            reviewed_by=user.username,
-        )
+        common = {**intake.cell_fields(report, indicator.kind), "reviewed_by": user.username}
         if data.decision == "approve":
             uow.publish(events.ReportApproved(**common))
         else:
