@@ -5,7 +5,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import delete, func, insert, tuple_, update
+from sqlalchemy import delete, func, insert, tuple_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -415,20 +415,6 @@ class ProjectionRepository:
     async def put_versions(self, rows: list[dict[str, Any]]) -> None:
         keys = ["project_id", "indicator_code", "period", "dimension_key", "version"]
         await upsert_replace(self.session, CellVersion.__table__, rows, keys)  # type: ignore[attr-defined]
-
-    async def set_state(self, key: tuple[uuid.UUID, str, str, str, int], state: str) -> None:
-        project_id, indicator_code, period, dimension_key, version = key
-        await self.session.exec(
-            update(CellVersion)
-            .where(
-                col(CellVersion.project_id) == project_id,
-                col(CellVersion.indicator_code) == indicator_code,
-                col(CellVersion.period) == period,
-                col(CellVersion.dimension_key) == dimension_key,
-                col(CellVersion.version) == version,
-            )
-            .values(state=state)
-        )
 
     async def versions(self, keys: Iterable[Key]) -> dict[Key, list[VersionRow]]:
         grouped: dict[Key, list[VersionRow]] = {k: [] for k in set(keys)}
