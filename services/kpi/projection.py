@@ -424,19 +424,24 @@ async def _apply_cell_changes(
         (t.project_id, t.indicator_code, t.view, t.period_key): t
         for t in await uow.projection.totals_at(added)
     }
-    nodes_of = await closures(uow, projects)
-    deltas = NodeDeltas()
+    nodes_of = {p: frozenset(n) for p, n in (await closures(uow, projects)).items()}
+    # Projects on the same goals share their closure: add their differences up first, then
+    # spread each sum over the closure's nodes once.
+    by_closure: dict[tuple[frozenset[uuid.UUID], str, str, str], tuple[Measure, int]] = {}
     current: dict[Key, Series] = {}
     for total, delta in added.items():
         project_id, code, view, period_key = total
-        new_project = total in appears and total not in stored
-        deltas.add(
-            nodes_of.get(project_id, set()), code, view, period_key, delta, 1 if new_project else 0
-        )
+        new_project = 1 if total in appears and total not in stored else 0
+        group = (nodes_of.get(project_id, frozenset()), code, view, period_key)
+        summed, count = by_closure.get(group, (Measure(), 0))
+        by_closure[group] = (summed + delta, count + new_project)
         if view == CURRENT and period_key == ALL:
             row = stored.get(total)
             base = Measure(row.value, row.numerator, row.denominator) if row else Measure()
             current[(project_id, code)] = {ALL: base + delta}
+    deltas = NodeDeltas()
+    for (nodes, code, view, period_key), (summed, count) in by_closure.items():
+        deltas.add(nodes, code, view, period_key, summed, count)
     await uow.projection.add_to_project_totals(
         [_total_row(p, c, v, k, m) for (p, c, v, k), m in added.items()]
     )
