@@ -38,7 +38,7 @@ async def _on_project(event: registry.ProjectEvent, uow: KpiUnitOfWork, options:
 def projection_batch_handler(
     options: Options,
 ) -> Callable[[list[Any], KpiUnitOfWork], Awaitable[None]]:
-    """A partition's batch in one transaction: totals touched by many events are written once."""
+    """A fetched batch in one transaction: totals touched by many events are written once."""
 
     async def apply(batch: list[Any], uow: KpiUnitOfWork) -> None:
         await apply_kpi_events(uow, batch, options)

@@ -56,7 +56,7 @@ class RebuildStats:
 
 
 async def read_topic(
-    bootstrap_servers: str, topic: str, idle_s: float = 2.0, batch: int = 2000
+    bootstrap_servers: str, topic: str, idle_s: float = 2.0, batch: int = 5000
 ) -> AsyncIterator[list[ReceivedMessage]]:
     """Every message of `topic` from the start, in order per partition, without a group."""
     consumer = AIOKafkaConsumer(
@@ -77,11 +77,11 @@ async def read_topic(
         idle_since = time.monotonic()
         while time.monotonic() - idle_since < idle_s:
             fetched = await consumer.getmany(timeout_ms=100, max_records=batch)
-            for records in fetched.values():
-                if records:
-                    yield [received_message(r) for r in records]
-                    idle_since = time.monotonic()  # idle counts from when we ask again, not from
-                    # when the last batch arrived: applying a batch can take longer than idle_s
+            messages = [received_message(r) for records in fetched.values() for r in records]
+            if messages:  # one batch across partitions: each partition's order is kept within it
+                yield messages
+                idle_since = time.monotonic()  # idle counts from when we ask again: applying
+                # a batch can take longer than idle_s
     finally:
         await consumer.stop()
 

@@ -105,7 +105,7 @@ class MessageProcessor(Generic[U]):
             return await self._apply_with_retries(message, envelope, event, handler)
 
     async def process_many(self, messages: Sequence[ReceivedMessage]) -> None:
-        """Apply a partition's batch in one transaction when a batch handler exists.
+        """Apply a fetched batch in one transaction when a batch handler exists.
 
         Poison is dead-lettered first; if the batch fails for any other reason than a
         lost database, the messages are applied one by one, so one bad event cannot
@@ -247,8 +247,10 @@ class KafkaEventConsumer(Generic[U]):
         bootstrap_servers: str,
         fetch_max_wait_ms: int = 100,
         session_timeout_ms: int = 6000,
+        max_records: int = 1000,
     ) -> None:
         self.processor = processor
+        self._max_records = max_records
         self._topics = topics
         self._bootstrap_servers = bootstrap_servers
         self._fetch_max_wait_ms = fetch_max_wait_ms
@@ -266,18 +268,23 @@ class KafkaEventConsumer(Generic[U]):
         await consumer.start()
         try:
             while not stop.is_set():
-                batches = await consumer.getmany(timeout_ms=200, max_records=500)
+                batches = await consumer.getmany(timeout_ms=200, max_records=self._max_records)
                 self.assignment = frozenset(
                     (tp.topic, tp.partition) for tp in consumer.assignment()
                 )
-                for tp, records in batches.items():
-                    await self.processor.process_many([received_message(r) for r in records])
-                    try:
-                        await consumer.commit({tp: records[-1].offset + 1})
-                    except (CommitFailedError, IllegalStateError):
-                        # The partition moved to another member mid-batch; it will
-                        # redeliver from the last commit and the inbox drops repeats.
-                        log.info("commit for %s refused after a rebalance", tp)
+                if not batches:
+                    continue
+                # One batch across partitions (each partition's order kept), then one commit.
+                await self.processor.process_many(
+                    [received_message(r) for records in batches.values() for r in records]
+                )
+                offsets = {tp: records[-1].offset + 1 for tp, records in batches.items() if records}
+                try:
+                    await consumer.commit(offsets)
+                except (CommitFailedError, IllegalStateError):
+                    # Partitions moved to another member mid-batch; they redeliver from the
+                    # last commit and the inbox drops the repeats.
+                    log.info("commit refused after a rebalance")
         finally:
             await consumer.stop()
 
