@@ -1,9 +1,8 @@
 """The KPI service over ASGI on a migrated database, with a replica fed by real registry events."""
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -18,6 +17,7 @@ from shared.contracts import projects as registry
 from shared.contracts.base import Event
 from shared.runtime import ServiceRuntime
 from tests.conftest import JWT_SECRET
+from tests.running import RunningService, running_service
 
 
 def kpi_settings(database_url: str, bootstrap: str = "127.0.0.1:1", **extra: Any) -> KpiSettings:
@@ -146,24 +146,6 @@ async def kpi_service(
     await app.state.runtime.close()
 
 
-@dataclass
-class RunningKpi:
-    client: httpx.AsyncClient
-    runtime: ServiceRuntime
-
-
-@asynccontextmanager
-async def running_kpi(settings: KpiSettings) -> AsyncIterator[RunningKpi]:
-    """The KPI service as deployed: API over ASGI, worker (relay, replica, projection) alongside."""
-    app = create_app(settings)
-    stop = asyncio.Event()
-    worker = asyncio.create_task(run_worker(settings, stop))
-    try:
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://kpi"
-        ) as client:
-            yield RunningKpi(client, app.state.runtime)
-    finally:
-        stop.set()
-        await worker
-        await app.state.runtime.close()
+def running_kpi(settings: KpiSettings) -> AbstractAsyncContextManager[RunningService]:
+    """The KPI service as deployed: API, and worker (relay, replica, projection) alongside."""
+    return running_service(create_app(settings), lambda stop: run_worker(settings, stop))
