@@ -41,7 +41,7 @@ SIX_PLACES = Decimal("0.000001")
 @dataclass(frozen=True)
 class Options:
     tolerances: Tolerances = field(default_factory=Tolerances)
-    emit_status_changes: bool = True  # off while rebuilding: history is not news
+    announce: bool = True  # status and realised-value events; off while rebuilding
 
 
 def chosen_versions(versions: Iterable[VersionRow], view: str) -> dict[tuple[str, str], VersionRow]:
@@ -238,6 +238,7 @@ async def _update_progress(
     targets = await uow.projection.targets(keys)
     previous = await uow.projection.progress(keys)
     rows: list[dict[str, Any]] = []
+    realised_changed: list[tuple[Key, str, dict[str, Any]]] = []
     for key in keys:
         project, target_state = projects.get(key[0]), targets.get(key)
         kind = kinds.get(key) or (target_state.kind if target_state else None)
@@ -264,8 +265,12 @@ async def _update_progress(
             "as_of": result.as_of,
         }
         rows.append(row)
-        old_status = previous[key].status if key in previous else None
-        if options.emit_status_changes and row["status"] and row["status"] != old_status:
+        old = previous.get(key)
+        before = (old.realised, old.as_of) if old else (None, None)
+        if before != (row["realised"], row["as_of"]):
+            realised_changed.append((key, kind, row))
+        old_status = old.status if old else None
+        if options.announce and row["status"] and row["status"] != old_status:
             uow.publish(
                 events.ProgressStatusChanged(
                     project_id=key[0],
@@ -279,6 +284,27 @@ async def _update_progress(
                 )
             )
     await uow.projection.put_progress(rows)
+    if options.announce and realised_changed:
+        await _announce_realised(uow, realised_changed)
+
+
+async def _announce_realised(
+    uow: KpiUnitOfWork, changed: Sequence[tuple[Key, str, Mapping[str, Any]]]
+) -> None:
+    indicators = await uow.catalogue.many({key[1] for key, _, _ in changed})
+    for (project_id, code), kind, row in changed:
+        indicator = indicators.get(code)
+        uow.publish(
+            events.OutputRealised(
+                project_id=project_id,
+                indicator_code=code,
+                indicator_kind=kind,
+                unit=indicator.unit if indicator else None,
+                eu_code=indicator.eu_code if indicator else None,
+                realised=row["realised"],
+                as_of=row["as_of"],
+            )
+        )
 
 
 def _version_row(e: events.ReportSubmitted) -> dict[str, Any]:

@@ -92,7 +92,7 @@ async def rebuild(bootstrap_servers: str, into_url: str, idle_s: float = 2.0) ->
     engine = create_engine(into_url)
     sessions = session_factory(engine)
     skipped = SkippedLetters()
-    opts = Options(emit_status_changes=False)
+    opts = Options(announce=False)
 
     def uow() -> KpiUnitOfWork:
         return KpiUnitOfWork(sessions, source="kpi-rebuild")

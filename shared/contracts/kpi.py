@@ -92,6 +92,29 @@ class ProgressStatusChanged(KpiEvent):
     as_of: date | None
 
 
+class OutputRealised(KpiEvent):
+    """A project's realised value of an indicator to date changed (the current view).
+
+    Derived by the aggregation projection from the indicator's kind, so consumers (the
+    funding service's cost per output) take the figure as it is and re-implement no rule.
+    Absolute, not a difference: applying it twice, or an older one again, is harmless.
+    """
+
+    type: ClassVar[str] = "kpi.output.realised.v1"
+
+    indicator_kind: str
+    unit: str | None
+    eu_code: str | None
+    realised: Decimal | None
+    as_of: date | None
+
+
 register(
-    ReportSubmitted, ReportRevised, ReportApproved, ReportReturned, TargetSet, ProgressStatusChanged
+    ReportSubmitted,
+    ReportRevised,
+    ReportApproved,
+    ReportReturned,
+    TargetSet,
+    ProgressStatusChanged,
+    OutputRealised,
 )

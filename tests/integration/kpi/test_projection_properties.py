@@ -163,7 +163,7 @@ async def _check(path: Path, actions: list[tuple[Any, ...]], batch_size: int) ->
                     uow.mark_processed("projection", event_ids[id(e)])
                     await uow.session.flush()
                     batch.append(e)
-            await apply_kpi_events(uow, batch, Options(emit_status_changes=False))
+            await apply_kpi_events(uow, batch, Options(announce=False))
             await uow.commit()
     assert await node_totals(sessions) == _recompute(tree, history)
     await sessions.kw["bind"].dispose()

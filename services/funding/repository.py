@@ -1,0 +1,315 @@
+"""Data access for the funding service, one repository per aggregate; no rules here."""
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Table, delete, func
+from sqlmodel import SQLModel, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.funding.models import (
+    Budget,
+    CeilingRuleRow,
+    FinancingPlan,
+    GoalReplica,
+    GrantDecision,
+    Payment,
+    PlanContribution,
+    PlanGoalShare,
+    PriorityRateRow,
+    ProgrammeFunding,
+    ProgrammeReplica,
+    ProjectGoalReplica,
+    ProjectReplica,
+    RealisedHistory,
+    RealisedOutput,
+    Settlement,
+)
+from shared.db import upsert_replace
+
+
+def _table(model: type[SQLModel]) -> Table:
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    return table
+
+
+@dataclass(frozen=True)
+class PlanVersion:
+    """A plan version with its contributions and goal shares."""
+
+    plan: FinancingPlan
+    contributions: dict[str, Any]
+    goal_shares: dict[uuid.UUID, Any]
+
+
+class RulesRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, item: CeilingRuleRow | PriorityRateRow | ProgrammeFunding) -> None:
+        self.session.add(item)
+
+    async def ceilings(self) -> list[CeilingRuleRow]:
+        result = await self.session.exec(
+            select(CeilingRuleRow).order_by(
+                col(CeilingRuleRow.fund),
+                col(CeilingRuleRow.region_category),
+                col(CeilingRuleRow.effective_from),
+            )
+        )
+        return list(result.all())
+
+    async def ceiling(
+        self, fund: str, category: str, effective_from: date
+    ) -> CeilingRuleRow | None:
+        result = await self.session.exec(
+            select(CeilingRuleRow).where(
+                CeilingRuleRow.fund == fund,
+                CeilingRuleRow.region_category == category,
+                CeilingRuleRow.effective_from == effective_from,
+            )
+        )
+        return result.first()
+
+    async def programme(self, programme_id: uuid.UUID) -> ProgrammeFunding | None:
+        return await self.session.get(ProgrammeFunding, programme_id)
+
+    async def priority_rates(self, programme_id: uuid.UUID) -> list[PriorityRateRow]:
+        result = await self.session.exec(
+            select(PriorityRateRow)
+            .where(PriorityRateRow.programme_id == programme_id)
+            .order_by(col(PriorityRateRow.effective_from))
+        )
+        return list(result.all())
+
+    async def priority_rate(
+        self, programme_id: uuid.UUID, goal_id: uuid.UUID, fund: str, effective_from: date
+    ) -> PriorityRateRow | None:
+        return await self.session.get(
+            PriorityRateRow, (programme_id, goal_id, fund, effective_from)
+        )
+
+
+class PlanRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(
+        self, plan: FinancingPlan, contributions: dict[str, Any], shares: dict[uuid.UUID, Any]
+    ) -> None:
+        self.session.add(plan)
+        for source, amount in contributions.items():
+            self.session.add(
+                PlanContribution(
+                    project_id=plan.project_id, version=plan.version, source=source, amount=amount
+                )
+            )
+        for goal_id, share in shares.items():
+            self.session.add(
+                PlanGoalShare(
+                    project_id=plan.project_id, version=plan.version, goal_id=goal_id, share=share
+                )
+            )
+
+    async def latest_version(self, project_id: uuid.UUID) -> int:
+        result = await self.session.exec(
+            select(func.max(FinancingPlan.version)).where(FinancingPlan.project_id == project_id)
+        )
+        return int(result.one() or 0)
+
+    async def versions(
+        self, project_ids: Iterable[uuid.UUID]
+    ) -> dict[uuid.UUID, list[PlanVersion]]:
+        """Every plan version of the projects, oldest first."""
+        ids = set(project_ids)
+        if not ids:
+            return {}
+        plans = await self.session.exec(
+            select(FinancingPlan)
+            .where(col(FinancingPlan.project_id).in_(ids))
+            .order_by(col(FinancingPlan.project_id), col(FinancingPlan.version))
+        )
+        contributions = await self.session.exec(
+            select(PlanContribution).where(col(PlanContribution.project_id).in_(ids))
+        )
+        shares = await self.session.exec(
+            select(PlanGoalShare).where(col(PlanGoalShare.project_id).in_(ids))
+        )
+        money: dict[tuple[uuid.UUID, int], dict[str, Any]] = defaultdict(dict)
+        for c in contributions.all():
+            money[(c.project_id, c.version)][c.source] = c.amount
+        split: dict[tuple[uuid.UUID, int], dict[uuid.UUID, Any]] = defaultdict(dict)
+        for s in shares.all():
+            split[(s.project_id, s.version)][s.goal_id] = s.share
+        found: dict[uuid.UUID, list[PlanVersion]] = defaultdict(list)
+        for p in plans.all():
+            key = (p.project_id, p.version)
+            found[p.project_id].append(PlanVersion(p, money[key], split[key]))
+        return dict(found)
+
+    async def latest(self, project_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, PlanVersion]:
+        return {p: vs[-1] for p, vs in (await self.versions(project_ids)).items()}
+
+
+class MoneyRepository:
+    """Grant decisions, payments and settlements."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, item: GrantDecision | Payment | Settlement) -> None:
+        self.session.add(item)
+
+    async def grant_by_reference(self, reference: str) -> GrantDecision | None:
+        result = await self.session.exec(
+            select(GrantDecision).where(GrantDecision.reference == reference)
+        )
+        return result.first()
+
+    async def grants(self, project_ids: Iterable[uuid.UUID]) -> list[GrantDecision]:
+        result = await self.session.exec(
+            select(GrantDecision)
+            .where(col(GrantDecision.project_id).in_(set(project_ids)))
+            .order_by(col(GrantDecision.decided_on), col(GrantDecision.created_at))
+        )
+        return list(result.all())
+
+    async def payments(self, project_ids: Iterable[uuid.UUID]) -> list[Payment]:
+        result = await self.session.exec(
+            select(Payment)
+            .where(col(Payment.project_id).in_(set(project_ids)))
+            .order_by(col(Payment.paid_on), col(Payment.created_at))
+        )
+        return list(result.all())
+
+    async def settlements(self, project_ids: Iterable[uuid.UUID]) -> list[Settlement]:
+        result = await self.session.exec(
+            select(Settlement).where(col(Settlement.project_id).in_(set(project_ids)))
+        )
+        return list(result.all())
+
+    async def lock_project(self, project_id: uuid.UUID) -> None:
+        """Serialise money changes of one project (PostgreSQL); SQLite has one writer anyway."""
+        connection = await self.session.connection()
+        if connection.dialect.name == "postgresql":
+            await self.session.exec(
+                select(func.pg_advisory_xact_lock(func.hashtext(str(project_id))))
+            )
+
+
+class BudgetRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def of_programme(self, programme_id: uuid.UUID) -> list[Budget]:
+        result = await self.session.exec(select(Budget).where(Budget.programme_id == programme_id))
+        return list(result.all())
+
+    async def put(self, budget: Budget) -> None:
+        keys = ["programme_id", "goal_id", "fund"]
+        await upsert_replace(self.session, _table(Budget), [budget.model_dump()], keys)
+
+
+class ReplicaRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def put(self, row: ProgrammeReplica | GoalReplica | ProjectReplica) -> None:
+        await upsert_replace(self.session, _table(type(row)), [row.model_dump()], ["id"])
+
+    async def programme(self, programme_id: uuid.UUID) -> ProgrammeReplica | None:
+        return await self.session.get(ProgrammeReplica, programme_id)
+
+    async def goals(self, programme_id: uuid.UUID) -> list[GoalReplica]:
+        result = await self.session.exec(
+            select(GoalReplica)
+            .where(GoalReplica.programme_id == programme_id)
+            .order_by(col(GoalReplica.code))
+        )
+        return list(result.all())
+
+    async def goal(self, goal_id: uuid.UUID) -> GoalReplica | None:
+        return await self.session.get(GoalReplica, goal_id)
+
+    async def project(self, project_id: uuid.UUID) -> ProjectReplica | None:
+        return await self.session.get(ProjectReplica, project_id)
+
+    async def project_by_code(self, code: str) -> ProjectReplica | None:
+        result = await self.session.exec(select(ProjectReplica).where(ProjectReplica.code == code))
+        return result.first()
+
+    async def projects_of(self, programme_id: uuid.UUID) -> list[ProjectReplica]:
+        result = await self.session.exec(
+            select(ProjectReplica)
+            .where(ProjectReplica.programme_id == programme_id)
+            .order_by(col(ProjectReplica.code))
+        )
+        return list(result.all())
+
+    async def goal_ids(self, project_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[uuid.UUID]]:
+        result = await self.session.exec(
+            select(ProjectGoalReplica)
+            .where(col(ProjectGoalReplica.project_id).in_(set(project_ids)))
+            .order_by(col(ProjectGoalReplica.goal_id))
+        )
+        links: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+        for link in result.all():
+            links[link.project_id].append(link.goal_id)
+        return dict(links)
+
+    async def replace_goals(self, project_id: uuid.UUID, goal_ids: Iterable[uuid.UUID]) -> None:
+        await self.session.exec(
+            delete(ProjectGoalReplica).where(col(ProjectGoalReplica.project_id) == project_id)
+        )
+        for goal_id in set(goal_ids):
+            self.session.add(ProjectGoalReplica(project_id=project_id, goal_id=goal_id))
+
+
+class OutputRepository:
+    """Realised outputs as the KPI service announced them."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def put(self, output: RealisedOutput) -> None:
+        await upsert_replace(
+            self.session,
+            _table(RealisedOutput),
+            [output.model_dump()],
+            ["project_id", "indicator_code"],
+        )
+        if output.as_of is not None:
+            await upsert_replace(
+                self.session,
+                _table(RealisedHistory),
+                [
+                    {
+                        "project_id": output.project_id,
+                        "indicator_code": output.indicator_code,
+                        "as_of": output.as_of,
+                        "realised": output.realised,
+                    }
+                ],
+                ["project_id", "indicator_code", "as_of"],
+            )
+
+    async def realised(self, project_ids: Iterable[uuid.UUID]) -> list[RealisedOutput]:
+        result = await self.session.exec(
+            select(RealisedOutput)
+            .where(col(RealisedOutput.project_id).in_(set(project_ids)))
+            .order_by(col(RealisedOutput.indicator_code))
+        )
+        return list(result.all())
+
+    async def history(self, project_ids: Iterable[uuid.UUID], until: date) -> list[RealisedHistory]:
+        result = await self.session.exec(
+            select(RealisedHistory).where(
+                col(RealisedHistory.project_id).in_(set(project_ids)),
+                col(RealisedHistory.as_of) <= until,
+            )
+        )
+        return list(result.all())

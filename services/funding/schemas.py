@@ -1,0 +1,275 @@
+"""What the funding API accepts and returns; amounts are euro with at most two decimals."""
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.funding.domain.funds import FundSource, RateBasis, RegionCategory
+from services.funding.domain.ledger import PaymentKind
+
+Euro = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2, examples=["125000.00"])]
+PositiveEuro = Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2)]
+Fraction = Annotated[Decimal, Field(gt=0, le=1, decimal_places=6, examples=["0.6"])]
+Text = Annotated[str, Field(max_length=2000)]
+Reference = Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Public(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+# --- rules ----------------------------------------------------------------------------------
+
+
+class CeilingRuleIn(Model):
+    fund: FundSource = Field(description="an EU fund: efro or jtf")
+    region_category: RegionCategory
+    rate: Fraction
+    basis: RateBasis = RateBasis.TOTAL
+    effective_from: date
+    source: Annotated[str, Field(max_length=1000)] = ""
+
+
+class CeilingRulePublic(Public):
+    fund: str
+    region_category: str
+    rate: Decimal
+    basis: str
+    effective_from: date
+    source: str
+    created_by: str
+    created_at: datetime
+
+
+class ProgrammeFundingIn(Model):
+    region_category: RegionCategory
+    jtf_territory: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list, max_length=100, description="municipalities or places"
+    )
+
+
+class ProgrammeFundingPublic(Public):
+    programme_id: uuid.UUID
+    region_category: str
+    jtf_territory: list[str]
+    updated_by: str
+    updated_at: datetime
+
+
+class PriorityRateIn(Model):
+    goal_id: uuid.UUID = Field(description="the priority: a programme line of the programme")
+    fund: FundSource
+    rate: Fraction
+    basis: RateBasis = RateBasis.TOTAL
+    effective_from: date
+
+
+class PriorityRatePublic(Public):
+    programme_id: uuid.UUID
+    goal_id: uuid.UUID
+    fund: str
+    rate: Decimal
+    basis: str
+    effective_from: date
+    set_by: str
+
+
+class RatePublic(BaseModel):
+    fund: str
+    rate: Decimal
+    basis: str
+    effective_from: date
+    origin: str
+
+
+# --- plans ----------------------------------------------------------------------------------
+
+
+class FinancingPlanIn(Model):
+    total_costs: PositiveEuro
+    eligible_costs: Euro
+    ineligible_costs: Euro = Decimal(0)
+    contributions: dict[FundSource, Euro] = Field(min_length=1)
+    goal_shares: dict[uuid.UUID, Fraction] | None = Field(
+        default=None, description="share of the money per goal; equal shares when left out"
+    )
+    reason: Text | None = Field(default=None, description="required for an amendment")
+
+
+class FinancingPlanPublic(BaseModel):
+    project_id: uuid.UUID
+    version: int
+    total_costs: Decimal
+    eligible_costs: Decimal
+    ineligible_costs: Decimal
+    contributions: dict[str, Decimal]
+    goal_shares: dict[uuid.UUID, Decimal]
+    public_contribution: Decimal
+    private_contribution: Decimal
+    leverage: Decimal | None
+    eu_rates: list[RatePublic]
+    reason: str | None
+    created_by: str
+    created_at: datetime
+
+
+# --- grants and payments --------------------------------------------------------------------
+
+
+class GrantDecisionIn(Model):
+    fund: FundSource
+    amount: PositiveEuro
+    decided_on: date
+    reference: Reference
+    conditions: Annotated[str, Field(max_length=4000)] = ""
+
+
+class GrantDecisionPublic(Public):
+    id: uuid.UUID
+    project_id: uuid.UUID
+    fund: str
+    amount: Decimal
+    decided_on: date
+    reference: str
+    conditions: str
+    created_by: str
+    created_at: datetime
+
+
+class PaymentIn(Model):
+    fund: FundSource
+    kind: PaymentKind
+    amount: PositiveEuro
+    paid_on: date
+    reference: Annotated[str, Field(max_length=100)] = ""
+
+
+class PaymentPublic(Public):
+    id: uuid.UUID
+    project_id: uuid.UUID
+    fund: str
+    kind: str
+    amount: Decimal
+    paid_on: date
+    reference: str
+    created_by: str
+    created_at: datetime
+
+
+class SettlementIn(Model):
+    fund: FundSource
+    amount: Euro = Field(description="the definitive grant")
+    settled_on: date
+    reference: Reference
+
+
+class LedgerPublic(BaseModel):
+    fund: str
+    committed: Decimal
+    paid: Decimal
+    remaining: Decimal
+    settled: bool
+
+
+class SettlementPublic(BaseModel):
+    fund: str
+    amount: Decimal
+    settled_on: date
+    reference: str
+    payment: PaymentPublic | None = Field(description="the balance paid, or the recovery")
+    ledger: LedgerPublic
+
+
+class ProjectMoneyPublic(BaseModel):
+    """A project's money at a glance: its plan, decisions, payments and ledgers per fund."""
+
+    project_id: uuid.UUID
+    code: str
+    name: str
+    plan: FinancingPlanPublic | None
+    grants: list[GrantDecisionPublic]
+    payments: list[PaymentPublic]
+    ledgers: list[LedgerPublic]
+
+
+# --- budgets, efficiency, EU reports --------------------------------------------------------
+
+
+class BudgetIn(Model):
+    goal_id: uuid.UUID
+    fund: FundSource
+    amount: Euro
+
+
+class BudgetLinePublic(BaseModel):
+    goal_id: uuid.UUID
+    code: str
+    name: str
+    kind: str
+    parent_id: uuid.UUID | None
+    fund: str
+    allocated: Decimal
+    committed: Decimal
+    paid: Decimal
+    remaining: Decimal
+    committed_share: Decimal | None
+    absorption_rate: Decimal | None = Field(description="paid / allocated")
+
+
+class OutputCostPublic(BaseModel):
+    indicator_code: str
+    unit: str | None
+    realised: Decimal
+    committed_per_unit: Decimal | None
+    paid_per_unit: Decimal | None
+
+
+class EfficiencyPublic(BaseModel):
+    """Money against output of one project, one goal node, or the whole programme."""
+
+    scope: str  # project | goal | programme
+    id: uuid.UUID
+    code: str
+    name: str
+    committed: Decimal
+    paid: Decimal
+    public_contribution: Decimal
+    private_contribution: Decimal
+    leverage: Decimal | None
+    outputs: list[OutputCostPublic]
+
+
+class EuProjectLine(BaseModel):
+    project_id: uuid.UUID
+    code: str
+    name: str
+    eligible_costs: Decimal
+    eu_planned: Decimal
+    eu_committed: Decimal
+    eu_paid: Decimal
+
+
+class EuIndicatorTotal(BaseModel):
+    eu_code: str
+    unit: str | None
+    value: Decimal
+    projects: int
+
+
+class EuReportPublic(BaseModel):
+    programme_id: uuid.UUID
+    fund: str
+    as_of: date
+    is_cutoff: bool = Field(description="as_of is an indicator cut-off (31 January or 31 July)")
+    projects: list[EuProjectLine]
+    eligible_costs: Decimal
+    eu_committed: Decimal
+    eu_paid: Decimal
+    indicators: list[EuIndicatorTotal]

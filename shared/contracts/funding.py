@@ -1,0 +1,111 @@
+"""Events of the funding service, on `funding.events.v1`.
+
+Project money (plans, decisions, payments, settlements) is keyed by project id, so one
+project's money events stay in order; programme budgets and rules by their own ids.
+Amounts are euro with cents, as exact decimals.
+"""
+
+from datetime import date
+from decimal import Decimal
+from typing import ClassVar
+from uuid import UUID
+
+from shared.contracts import topics
+from shared.contracts.base import Event, register
+
+
+class ProjectMoneyEvent(Event):
+    topic: ClassVar[str] = topics.FUNDING
+    key_field: ClassVar[str] = "project_id"
+
+    project_id: UUID
+    programme_id: UUID
+    actor: str
+
+
+class FinancingPlanSet(ProjectMoneyEvent):
+    """A new version of a project's financing plan (the first one, or an amendment)."""
+
+    type: ClassVar[str] = "funding.plan.set.v1"
+
+    version: int
+    total_costs: Decimal
+    eligible_costs: Decimal
+    ineligible_costs: Decimal
+    contributions: dict[str, Decimal]
+    goal_shares: dict[str, Decimal]
+    reason: str | None
+
+
+class GrantDecided(ProjectMoneyEvent):
+    type: ClassVar[str] = "funding.grant.decided.v1"
+
+    grant_id: UUID
+    fund: str
+    amount: Decimal
+    decided_on: date
+    reference: str
+    committed_total: Decimal  # of this fund for this project, after the decision
+
+
+class PaymentMade(ProjectMoneyEvent):
+    """Money moved: an advance, interim or final payment, or a recovery (paid back)."""
+
+    type: ClassVar[str] = "funding.payment.made.v1"
+
+    payment_id: UUID
+    fund: str
+    kind: str
+    amount: Decimal
+    paid_on: date
+    committed_total: Decimal
+    paid_total: Decimal  # net of recoveries, after this payment
+
+
+class GrantSettled(ProjectMoneyEvent):
+    """The final settlement (vaststelling): the definitive grant of one fund for a project."""
+
+    type: ClassVar[str] = "funding.grant.settled.v1"
+
+    fund: str
+    settled_amount: Decimal
+    settled_on: date
+    reference: str
+
+
+class BudgetUsage(Event):
+    """Where a budget (one goal node, one fund) stands: sent when it is set, and whenever a
+    plan, grant decision, payment or settlement of a project under the node changes it."""
+
+    topic: ClassVar[str] = topics.FUNDING
+    key_field: ClassVar[str] = "programme_id"
+    type: ClassVar[str] = "funding.budget.usage.v1"
+
+    programme_id: UUID
+    goal_id: UUID
+    goal_code: str
+    fund: str
+    allocated: Decimal
+    committed: Decimal
+    paid: Decimal
+    committed_share: Decimal | None  # committed / allocated
+
+
+class CeilingRuleSet(Event):
+    """A co-financing ceiling (or a programme's approved rate) takes effect on a date."""
+
+    topic: ClassVar[str] = topics.FUNDING
+    key_field: ClassVar[str] = "fund"
+    type: ClassVar[str] = "funding.rule.set.v1"
+
+    fund: str
+    region_category: str | None
+    programme_id: UUID | None
+    goal_id: UUID | None
+    rate: Decimal
+    basis: str
+    effective_from: date
+    actor: str
+
+
+register(FinancingPlanSet, GrantDecided, PaymentMade, GrantSettled, BudgetUsage, CeilingRuleSet)
