@@ -5,6 +5,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from services.funding.config import FundingSettings
+from services.funding.main import migrate as migrate_funding
+from services.funding.seed import seed_demo as seed_funding
+from services.funding.uow import FundingUnitOfWork
 from services.kpi.config import KpiSettings
 from services.kpi.main import migrate as migrate_kpi
 from services.kpi.seed import seed_demo as seed_kpis
@@ -25,6 +29,10 @@ async def _seed_projects(runtime: ServiceRuntime) -> None:
 
 async def _seed_kpis(runtime: ServiceRuntime) -> None:
     await seed_kpis(KpiUnitOfWork(runtime.sessions, source=runtime.settings.service_name))
+
+
+async def _seed_funding(runtime: ServiceRuntime) -> None:
+    await seed_funding(FundingUnitOfWork(runtime.sessions, source=runtime.settings.service_name))
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,15 @@ SERVICES: tuple[ServiceSpec, ...] = (
         default_port=8002,
         migrate=migrate_kpi,
         seed_when_running=_seed_kpis,
+    ),
+    ServiceSpec(
+        name="funding",
+        module="services.funding",
+        settings_class=FundingSettings,
+        env_prefix="FUNDING_",
+        default_port=8003,
+        migrate=migrate_funding,
+        seed_when_running=_seed_funding,
     ),
 )
 

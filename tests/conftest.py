@@ -9,6 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from services.funding.main import MIGRATIONS as FUNDING_MIGRATIONS
+from services.funding.rules_data import load_ceilings
 from services.kpi.catalogue import load_catalogue
 from services.kpi.main import MIGRATIONS as KPI_MIGRATIONS
 from services.projects.config import ProjectsSettings
@@ -80,6 +82,23 @@ async def kpi_db(
     """A migrated KPI database holding the shipped indicator catalogue, on each database kind."""
     async for url in migrated_database(request.param, KPI_MIGRATIONS, tmp_path, postgres):
         await load_catalogue(url)
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def funding_db(
+    request: pytest.FixtureRequest, tmp_path: Path, postgres: PostgresDatabases
+) -> AsyncIterator[str]:
+    """A migrated funding database holding the shipped ceilings, on each database kind."""
+    async for url in migrated_database(request.param, FUNDING_MIGRATIONS, tmp_path, postgres):
+        await load_ceilings(url)
+        yield url
+
+
+@pytest.fixture
+async def funding_pg_db(tmp_path: Path, postgres: PostgresDatabases) -> AsyncIterator[str]:
+    async for url in migrated_database("postgresql", FUNDING_MIGRATIONS, tmp_path, postgres):
+        await load_ceilings(url)
         yield url
 
 

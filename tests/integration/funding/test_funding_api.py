@@ -1,0 +1,357 @@
+"""Finance staff at work on SQLite and PostgreSQL: rules, plans, grants, payments, views."""
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy import func
+from sqlmodel import select
+
+from services.funding.models import FinancingPlan, GrantDecision, Payment
+from shared.auth import Role
+from shared.contracts import kpi
+from tests.conftest import AuthHeaders
+from tests.integration.funding.harness import FundingService, funding_service
+
+PLAN = {
+    "total_costs": "400000.00",
+    "eligible_costs": "380000.00",
+    "ineligible_costs": "20000.00",
+    "contributions": {"efro": "190000.00", "province": "170000.00", "private": "40000.00"},
+}
+
+
+@pytest.fixture
+async def funding(funding_db: str, auth: AuthHeaders) -> AsyncIterator[FundingService]:
+    async for service in funding_service(funding_db):
+        r = service.registry
+        r.goal("LINE-A", kind="programme_line")
+        r.goal("G1", parent="LINE-A")
+        r.goal("LINE-B", kind="programme_line")
+        r.organisation("Lead BV")
+        r.project("IBDO", lead="Lead BV", goals=["G1", "LINE-B"], municipality="Assen")
+        r.project("EMMEN", lead="Lead BV", goals=["LINE-B"], municipality="Emmen")
+        await service.deliver()
+        response = await service.client.put(
+            f"/v1/programmes/{r.programme}/funding",
+            json={"region_category": "transition", "jtf_territory": ["Groningen", "Emmen"]},
+            headers=auth(Role.FINANCE_OFFICER),
+        )
+        assert response.status_code == 200, response.text
+        yield service
+
+
+def project(funding: FundingService, code: str) -> uuid.UUID:
+    return funding.registry.projects[code]
+
+
+async def put_plan(
+    funding: FundingService, auth: AuthHeaders, code: str, body: dict[str, Any]
+) -> Any:
+    return await funding.client.put(
+        f"/v1/projects/{project(funding, code)}/plan", json=body, headers=auth(Role.FINANCE_OFFICER)
+    )
+
+
+def problems(response: Any) -> dict[str, str]:
+    assert response.status_code == 422, response.text
+    return {".".join(map(str, p["loc"])): p["msg"] for p in response.json()["detail"]}
+
+
+async def count(funding: FundingService, model: Any) -> int:
+    async with funding.uow() as uow:
+        return int((await uow.session.exec(select(func.count()).select_from(model))).one())
+
+
+async def test_a_plan_within_the_ceiling_is_accepted_with_its_rate_and_leverage(
+    funding: FundingService, auth: AuthHeaders
+) -> None:
+    response = await put_plan(funding, auth, "IBDO", PLAN)
+    assert response.status_code == 200, response.text
+    plan = response.json()
+    assert plan["version"] == 1
+    assert Decimal(plan["public_contribution"]) == Decimal("360000")
+    assert Decimal(plan["leverage"]) == Decimal("0.1111")  # 40,000 private per 360,000 public
+    assert [(r["fund"], Decimal(r["rate"])) for r in plan["eu_rates"]] == [("efro", Decimal("0.6"))]
+    shares = {uuid.UUID(g): Decimal(s) for g, s in plan["goal_shares"].items()}
+    assert sum(shares.values()) == 1 and len(shares) == 2  # equal shares by default
+
+
+async def test_efro_exactly_at_sixty_percent_passes_and_one_cent_more_is_refused(
+    funding: FundingService, auth: AuthHeaders
+) -> None:
+    at_rate = {**PLAN, "contributions": {"efro": "228000.00", "province": "172000.00"}}
+    assert (await put_plan(funding, auth, "IBDO", at_rate)).status_code == 200
+    above = {
+        **PLAN,
+        "contributions": {"efro": "228000.01", "province": "171999.99"},
+        "reason": "more EU money",
+    }
+    found = problems(await put_plan(funding, auth, "IBDO", above))
+    assert "228000.00 allowed" in found["contributions.efro"]
+    assert "60.00% of total eligible cost" in found["contributions.efro"]
+
+
+async def test_every_problem_of_a_bad_plan_is_reported_at_its_field_and_nothing_is_written(
+    funding: FundingService, auth: AuthHeaders
+) -> None:
+    bad = {
+        "total_costs": "400000.00",
+        "eligible_costs": "390000.00",
+        "ineligible_costs": "20000.00",
+        "contributions": {"efro": "300000.00", "province": "50000.00"},
+    }
+    found = problems(await put_plan(funding, auth, "IBDO", bad))
+    assert "add up to the total costs" in found["eligible_costs"]
+    assert "does not balance" in found["contributions"]
+    assert "more than the" in found["contributions.efro"]
+    assert await count(funding, FinancingPlan) == 0
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("total_costs", "-1.00", "greater than 0"),
+        ("eligible_costs", "100.001", "decimal places"),
+        ("contributions", {"lottery": "1.00"}, "Input should be"),
+    ],
+)
+async def test_negative_sub_cent_amounts_and_unknown_funds_are_refused(
+    funding: FundingService, auth: AuthHeaders, field: str, value: Any, reason: str
+) -> None:
+    found = problems(await put_plan(funding, auth, "IBDO", {**PLAN, field: value}))
+    assert any(loc.startswith(f"body.{field}") and reason in msg for loc, msg in found.items())
+
+
+async def test_jtf_needs_the_territory_and_no_other_eu_fund(
+    funding: FundingService, auth: AuthHeaders
+) -> None:
+    jtf_and_efro = {
+        "total_costs": "100000.00",
+        "eligible_costs": "100000.00",
+        "contributions": {"jtf": "50000.00", "efro": "10000.00", "private": "40000.00"},
+    }
+    found = problems(await put_plan(funding, auth, "IBDO", jtf_and_efro))
+    assert "outside the programme's JTF territory (Emmen, Groningen)" in found["project_id"]
+    assert "may not come from another EU fund (efro)" in found["contributions.jtf"]
+    jtf_only = {**jtf_and_efro, "contributions": {"jtf": "70000.00", "private": "30000.00"}}
+    assert (await put_plan(funding, auth, "EMMEN", jtf_only)).status_code == 200  # 70% ceiling
+
+
+async def test_an_approved_priority_rate_below_the_ceiling_applies(
+    funding: FundingService, auth: AuthHeaders
+) -> None:
+    r = funding.registry
+    rates = f"/v1/programmes/{r.programme}/rates"
+    staff = auth(Role.FINANCE_OFFICER)
+    too_high = {
+        "goal_id": str(r.goals["LINE-B"]),
+        "fund": "efro",
+        "rate": "0.65",
+        "effective_from": "2021-01-01",
+    }
+    assert (
+        "above the ceiling"
+        in problems(await funding.client.post(rates, json=too_high, headers=staff))["rate"]
+    )
+    ok = {**too_high, "rate": "0.5"}
+    assert (await funding.client.post(rates, json=ok, headers=staff)).status_code == 201
+    # IBDO is booked on LINE-B (50%) and under LINE-A (ceiling 60%): the strictest applies.
+    contributions = {"efro": "200000.00", "province": "160000.00", "private": "40000.00"}
+    found = problems(
+        await put_plan(funding, auth, "IBDO", {**PLAN, "contributions": contributions})
+    )
+    assert "50.00% of total eligible cost (priority LINE-B)" in found["contributions.efro"]
+
+
+async def test_an_amendment_is_a_new_version_with_its_reason_and_history(
+    funding: FundingService, auth: AuthHeaders
+) -> None:
+    assert (await put_plan(funding, auth, "IBDO", PLAN)).status_code == 200
+    assert "reason" in problems(await put_plan(funding, auth, "IBDO", PLAN))
+    amended = {
+        **PLAN,
+        "reason": "province adds 10k",
+        "total_costs": "410000.00",
+        "eligible_costs": "390000.00",
+        "contributions": {**PLAN["contributions"], "province": "180000.00"},
+    }
+    assert (await put_plan(funding, auth, "IBDO", amended)).status_code == 200
+    history = await funding.client.get(
+        f"/v1/projects/{project(funding, 'IBDO')}/plan/versions", headers=auth()
+    )
+    assert [(v["version"], v["reason"], v["created_by"]) for v in history.json()] == [
+        (1, None, "tester"),
+        (2, "province adds 10k", "tester"),
+    ]
+
+
+async def grant(funding: FundingService, auth: AuthHeaders, **body: Any) -> Any:
+    return await funding.client.post(
+        f"/v1/projects/{project(funding, 'IBDO')}/grants",
+        json={"fund": "efro", "decided_on": "2022-03-01", **body},
+        headers=auth(Role.FINANCE_OFFICER),
+    )
+
+
+async def pay(funding: FundingService, auth: AuthHeaders, **body: Any) -> Any:
+    return await funding.client.post(
+        f"/v1/projects/{project(funding, 'IBDO')}/payments",
+        json={"fund": "efro", "paid_on": "2022-06-01", **body},
+        headers=auth(Role.FINANCE_OFFICER),
+    )
+
+
+async def test_payments_never_exceed_the_commitment_and_settlement_recovers_the_excess(
+    funding: FundingService, auth: AuthHeaders
+) -> None:
+    await put_plan(funding, auth, "IBDO", PLAN)
+    too_much = await grant(funding, auth, amount="190000.01", reference="B-0")
+    assert "more than the 190000" in problems(too_much)["amount"]
+    assert (await grant(funding, auth, amount="190000.00", reference="B-1")).status_code == 201
+    assert (await grant(funding, auth, amount="1.00", reference="B-1")).status_code == 409
+    assert (await pay(funding, auth, kind="advance", amount="100000.00")).status_code == 201
+    over = await pay(funding, auth, kind="interim", amount="90000.01")
+    assert "exceeds what remains of the commitment" in problems(over)["amount"]
+    assert await count(funding, Payment) == 1
+    assert (await pay(funding, auth, kind="interim", amount="90000.00")).status_code == 201
+    settled = await funding.client.post(
+        f"/v1/projects/{project(funding, 'IBDO')}/settlements",
+        json={
+            "fund": "efro",
+            "amount": "175000.00",
+            "settled_on": "2024-01-31",
+            "reference": "V-1",
+        },
+        headers=auth(Role.FINANCE_OFFICER),
+    )
+    assert settled.status_code == 201, settled.text
+    body = settled.json()
+    assert (body["payment"]["kind"], Decimal(body["payment"]["amount"])) == ("recovery", 15000)
+    assert (Decimal(body["ledger"]["committed"]), Decimal(body["ledger"]["paid"])) == (
+        175000,
+        175000,
+    )
+    assert (await pay(funding, auth, kind="interim", amount="1.00")).status_code == 422
+    money = (
+        await funding.client.get(f"/v1/projects/{project(funding, 'IBDO')}/funding", headers=auth())
+    ).json()
+    assert [(g["reference"], Decimal(g["amount"])) for g in money["grants"]] == [("B-1", 190000)]
+    assert [p["kind"] for p in money["payments"]] == ["advance", "interim", "recovery"]
+
+
+async def test_only_finance_officers_change_money(
+    funding: FundingService, auth: AuthHeaders
+) -> None:
+    response = await funding.client.put(
+        f"/v1/projects/{project(funding, 'IBDO')}/plan", json=PLAN, headers=auth(Role.VIEWER)
+    )
+    assert response.status_code == 403
+    assert await count(funding, FinancingPlan) == 0 and await count(funding, GrantDecision) == 0
+
+
+async def test_budgets_show_committed_paid_and_absorption_per_line(
+    funding: FundingService, auth: AuthHeaders
+) -> None:
+    r, staff = funding.registry, auth(Role.FINANCE_OFFICER)
+    for line in ("LINE-A", "LINE-B"):
+        body = {"goal_id": str(r.goals[line]), "fund": "efro", "amount": "200000.00"}
+        response = await funding.client.put(
+            f"/v1/programmes/{r.programme}/budgets", json=body, headers=staff
+        )
+        assert response.status_code == 200, response.text
+    await put_plan(funding, auth, "IBDO", PLAN)  # half under LINE-A (via G1), half LINE-B
+    await grant(funding, auth, amount="190000.00", reference="B-1")
+    await pay(funding, auth, kind="advance", amount="50000.00")
+    lines = (
+        await funding.client.get(f"/v1/programmes/{r.programme}/budgets", headers=auth())
+    ).json()
+    by_code = {(line["code"], line["fund"]): line for line in lines}
+    line_a = by_code[("LINE-A", "efro")]
+    assert Decimal(line_a["committed"]) == 95000 and Decimal(line_a["paid"]) == 25000
+    assert Decimal(line_a["remaining"]) == 105000
+    assert Decimal(line_a["committed_share"]) == Decimal("0.475")
+    assert Decimal(line_a["absorption_rate"]) == Decimal("0.125")
+    assert Decimal(by_code[("G1", "efro")]["committed"]) == 95000  # no budget, money shown
+
+
+def realised(
+    funding: FundingService,
+    code: str,
+    indicator: str,
+    value: str,
+    as_of: date,
+    eu_code: str | None = None,
+) -> kpi.OutputRealised:
+    return kpi.OutputRealised(
+        project_id=project(funding, code),
+        indicator_code=indicator,
+        indicator_kind="flow",
+        unit="enterprises",
+        eu_code=eu_code,
+        realised=Decimal(value),
+        as_of=as_of,
+    )
+
+
+async def test_cost_per_output_follows_the_realised_outputs_and_redelivery_changes_nothing(
+    funding: FundingService, auth: AuthHeaders
+) -> None:
+    await put_plan(funding, auth, "IBDO", PLAN)
+    await grant(funding, auth, amount="190000.00", reference="B-1")
+    await pay(funding, auth, kind="advance", amount="95000.00")
+    first = realised(funding, "IBDO", "ENTREPRENEURS_REACHED", "1000", date(2022, 6, 30))
+    later = realised(funding, "IBDO", "ENTREPRENEURS_REACHED", "1900", date(2022, 9, 30))
+    await funding.deliver(first, later, later)
+
+    async def ibdo() -> dict[str, Any]:
+        rows = (
+            await funding.client.get(
+                f"/v1/programmes/{funding.registry.programme}/efficiency", headers=auth()
+            )
+        ).json()
+        return next(e for e in rows if e["scope"] == "project" and e["code"] == "IBDO")
+
+    output = (await ibdo())["outputs"][0]
+    assert Decimal(output["realised"]) == 1900
+    assert Decimal(output["committed_per_unit"]) == 100  # 190,000 / 1,900
+    assert Decimal(output["paid_per_unit"]) == 50
+    await funding.deliver(first)  # an older value again: the latest known wins on the next
+    await funding.deliver(later)
+    assert Decimal((await ibdo())["outputs"][0]["realised"]) == 1900
+
+
+async def test_eu_report_as_of_a_cutoff_counts_money_and_indicators_up_to_that_date(
+    funding: FundingService, auth: AuthHeaders
+) -> None:
+    await put_plan(funding, auth, "IBDO", PLAN)
+    await grant(funding, auth, amount="190000.00", reference="B-1")
+    await pay(funding, auth, kind="advance", amount="95000.00", paid_on="2023-01-15")
+    await pay(funding, auth, kind="interim", amount="50000.00", paid_on="2023-03-01")
+    await funding.deliver(
+        realised(funding, "IBDO", "RCO01", "12", date(2022, 12, 31), eu_code="RCO01"),
+        realised(funding, "IBDO", "RCO01", "20", date(2023, 3, 31), eu_code="RCO01"),
+        realised(funding, "IBDO", "OWN", "99", date(2022, 12, 31)),
+    )
+    url = f"/v1/programmes/{funding.registry.programme}/eu-reports/efro"
+    report = (await funding.client.get(url, params={"as_of": "2023-01-31"}, headers=auth())).json()
+    assert report["is_cutoff"] is True
+    assert [
+        (p["code"], Decimal(p["eu_committed"]), Decimal(p["eu_paid"])) for p in report["projects"]
+    ] == [("IBDO", 190000, 95000)]
+    assert [(i["eu_code"], Decimal(i["value"])) for i in report["indicators"]] == [("RCO01", 12)]
+    default = (await funding.client.get(url, headers=auth())).json()
+    assert default["as_of"] == "2026-07-31" and Decimal(default["eu_paid"]) == 145000
+    csv_text = (
+        await funding.client.get(
+            url, params={"as_of": "2023-07-31", "format": "csv"}, headers=auth()
+        )
+    ).text
+    assert "IBDO,Ik" not in csv_text and "IBDO,IBDO,380000" in csv_text
+    assert "RCO01,enterprises,20,1" in csv_text
+    xlsx = await funding.client.get(url, params={"format": "xlsx"}, headers=auth())
+    assert xlsx.headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert xlsx.content[:2] == b"PK"
