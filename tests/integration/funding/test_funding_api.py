@@ -16,7 +16,7 @@ from shared.contracts import kpi
 from tests.conftest import AuthHeaders
 from tests.integration.funding.harness import FundingService, funding_service
 
-PLAN = {
+PLAN: dict[str, Any] = {
     "total_costs": "400000.00",
     "eligible_costs": "380000.00",
     "ineligible_costs": "20000.00",
@@ -230,16 +230,19 @@ async def test_payments_never_exceed_the_commitment_and_settlement_recovers_the_
     )
     assert settled.status_code == 201, settled.text
     body = settled.json()
-    assert (body["payment"]["kind"], Decimal(body["payment"]["amount"])) == ("recovery", 15000)
-    assert (Decimal(body["ledger"]["committed"]), Decimal(body["ledger"]["paid"])) == (
-        175000,
-        175000,
+    assert (body["payment"]["kind"], Decimal(body["payment"]["amount"])) == (
+        "recovery",
+        Decimal(15000),
     )
+    ledger = body["ledger"]
+    assert Decimal(ledger["committed"]) == Decimal(ledger["paid"]) == 175000
     assert (await pay(funding, auth, kind="interim", amount="1.00")).status_code == 422
     money = (
         await funding.client.get(f"/v1/projects/{project(funding, 'IBDO')}/funding", headers=auth())
     ).json()
-    assert [(g["reference"], Decimal(g["amount"])) for g in money["grants"]] == [("B-1", 190000)]
+    assert [(g["reference"], Decimal(g["amount"])) for g in money["grants"]] == [
+        ("B-1", Decimal(190000))
+    ]
     assert [p["kind"] for p in money["payments"]] == ["advance", "interim", "recovery"]
 
 
@@ -341,8 +344,10 @@ async def test_eu_report_as_of_a_cutoff_counts_money_and_indicators_up_to_that_d
     assert report["is_cutoff"] is True
     assert [
         (p["code"], Decimal(p["eu_committed"]), Decimal(p["eu_paid"])) for p in report["projects"]
-    ] == [("IBDO", 190000, 95000)]
-    assert [(i["eu_code"], Decimal(i["value"])) for i in report["indicators"]] == [("RCO01", 12)]
+    ] == [("IBDO", Decimal(190000), Decimal(95000))]
+    assert [(i["eu_code"], Decimal(i["value"])) for i in report["indicators"]] == [
+        ("RCO01", Decimal(12))
+    ]
     default = (await funding.client.get(url, headers=auth())).json()
     assert default["as_of"] == "2026-07-31" and Decimal(default["eu_paid"]) == 145000
     csv_text = (
