@@ -5,7 +5,9 @@ import signal
 import subprocess
 import sys
 import time
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -57,8 +59,25 @@ def _projects(port: int, token: str) -> list[str]:
     return sorted(p["code"] for p in body["data"])
 
 
+def _efro_report(port: int, token: str, programme_id: str) -> dict[str, Any]:
+    response = httpx.get(
+        f"http://127.0.0.1:{port}/v1/programmes/{programme_id}/eu-reports/efro",
+        params={"as_of": "2019-07-31"},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    response.raise_for_status()
+    report: dict[str, Any] = response.json()
+    return report
+
+
 def test_run_starts_everything_seeds_once_and_stops_cleanly(tmp_path: Path) -> None:
-    ports = {"broker": free_port(), "projects": free_port(), "kpi": free_port()}
+    ports = {
+        "broker": free_port(),
+        "projects": free_port(),
+        "kpi": free_port(),
+        "funding": free_port(),
+    }
     broker_port, registry_port = ports["broker"], ports["projects"]
     process = _start(tmp_path, ports)
     lines = _wait_for_start(process)
@@ -91,6 +110,11 @@ def test_run_starts_everything_seeds_once_and_stops_cleanly(tmp_path: Path) -> N
         targets = {k["indicator_code"]: k["target_value"] for k in kpis}
         assert targets["ENTREPRENEURS_REACHED"] == "1500"
         assert targets["MEETINGS_ORGANISED"] == "20"
+        # The demo's (invented) money: EFRO in all five case projects, at a cut-off date.
+        programme_id = ibdo["data"][0]["programme_id"]
+        report = _efro_report(ports["funding"], token, programme_id)
+        assert report["is_cutoff"] and len(report["projects"]) == 5
+        assert Decimal(report["eu_committed"]) == Decimal("1980000")
     finally:
         code, out = _stop(process)
     assert code == 0, out
@@ -109,6 +133,7 @@ def test_run_starts_everything_seeds_once_and_stops_cleanly(tmp_path: Path) -> N
     _wait_for_start(again)
     try:
         assert _projects(registry_port, token) == ["CHEMPORT", "HHR", "IBDO", "NICE", "SPT"]
+        assert _efro_report(ports["funding"], token, programme_id) == report  # not seeded twice
     finally:
         code, out = _stop(again)
     assert code == 0, out
