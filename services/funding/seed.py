@@ -8,8 +8,6 @@ from the reference notes. The seed waits until the registry's projects have reac
 this service's replica, and leaves a project that already has a plan alone.
 """
 
-import asyncio
-import time
 import uuid
 from datetime import date
 from decimal import Decimal
@@ -29,6 +27,7 @@ from services.funding.schemas import (
 )
 from services.funding.uow import FundingUnitOfWork
 from shared.auth import Role, StaffUser
+from shared.seeding import wait_for_projects
 
 SEEDER = StaffUser(username="seed", roles=frozenset({Role.ADMIN}))
 JTF_TERRITORY = ["Groningen", "Delfzijl", "Eemshaven", "Emmen"]
@@ -74,21 +73,11 @@ PLANS: dict[str, DemoPlan] = {
 BUDGET_PER_LINE = {E.EFRO: Decimal("1000000"), E.PROVINCE: Decimal("800000")}
 
 
-async def _wait_for_projects(
-    uow: FundingUnitOfWork, codes: list[str], timeout_s: float
-) -> dict[str, ProjectReplica]:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        async with uow:
-            found = {c: p for c in codes if (p := await uow.replica.project_by_code(c))}
-        if len(found) == len(codes) or time.monotonic() > deadline:
-            return found
-        await asyncio.sleep(0.2)
-
-
 async def seed_demo(uow: FundingUnitOfWork, timeout_s: float = 60) -> int:
     """Set up the demo programme's money; returns how many projects got a plan now."""
-    projects = await _wait_for_projects(uow, list(PLANS), timeout_s)
+    projects = await wait_for_projects(
+        uow, lambda code: uow.replica.project_by_code(code), list(PLANS), timeout_s
+    )
     if not projects:
         return 0
     programme_id = next(iter(projects.values())).programme_id

@@ -8,8 +8,6 @@ Health Hub Roden's "20 new companies within 5 years" (started 2015) is the same 
 The seed waits until the registry's projects have reached this service's replica.
 """
 
-import asyncio
-import time
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -22,6 +20,7 @@ from services.kpi.catalogue import REFERENCE
 from services.kpi.schemas import ProjectKpiIn
 from services.kpi.uow import KpiUnitOfWork
 from shared.auth import Role, StaffUser
+from shared.seeding import wait_for_projects
 
 SEEDER = StaffUser(username="seed", roles=frozenset({Role.ADMIN}))
 TARGET_DATE = date(2019, 12, 31)
@@ -64,22 +63,12 @@ def _targets() -> dict[str, Any]:
     }
 
 
-async def _wait_for_projects(
-    uow: KpiUnitOfWork, codes: list[str], timeout_s: float
-) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        async with uow:
-            found = {c: p for c in codes if (p := await uow.replica.project_by_code(c))}
-        if len(found) == len(codes) or time.monotonic() > deadline:
-            return found
-        await asyncio.sleep(0.2)
-
-
 async def seed_demo(uow: KpiUnitOfWork, timeout_s: float = 60) -> int:
     """Declare the case projects' KPIs; returns how many were declared now."""
     targets = _targets()
-    projects = await _wait_for_projects(uow, list(CASE_KPIS), timeout_s)
+    projects = await wait_for_projects(
+        uow, lambda code: uow.replica.project_by_code(code), list(CASE_KPIS), timeout_s
+    )
     declared = 0
     for code, kpis in CASE_KPIS.items():
         project = projects.get(code)
