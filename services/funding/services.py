@@ -739,17 +739,22 @@ async def _usage(uow: FundingUnitOfWork, programme_id: uuid.UUID) -> list[Usage]
 
 
 async def _announce_budget_usage(uow: FundingUnitOfWork, project: ProjectReplica) -> None:
-    """Budgets under which the project's money falls have moved: say where they stand."""
+    """The project's money moved: say where every goal node stands in each of its funds.
+
+    Every node, not only those above the project's goals now: a new plan may have moved
+    money away from a node, whose figures then drop (to zero, which is news too).
+    """
     goals = await uow.replica.goals(project.programme_id)
-    tree = allocation.subtrees({g.id: g.parent_id for g in goals})
-    own_goals = set((await uow.replica.goal_ids([project.id])).get(project.id, []))
-    budgets = {(b.goal_id, b.fund) for b in await uow.budgets.of_programme(project.programme_id)}
-    affected = [
-        u
-        for u in await _usage(uow, project.programme_id)
-        if (u.goal_id, u.fund) in budgets and tree.get(u.goal_id, set()) & own_goals
+    usage = {(u.goal_id, u.fund): u for u in await _usage(uow, project.programme_id)}
+    plan = (await uow.plans.latest([project.id])).get(project.id)
+    funds = set(plan.contributions) if plan else set()
+    funds |= {fund for (_, fund) in await ledgers_of(uow, [project.id])}
+    lines = [
+        usage.get((g.id, fund), Usage(g.id, fund, Decimal(0), Decimal(0), Decimal(0)))
+        for g in goals
+        for fund in sorted(funds)
     ]
-    _publish_usage(uow, project.programme_id, affected, {g.id: g.code for g in goals})
+    _publish_usage(uow, project.programme_id, lines, {g.id: g.code for g in goals})
 
 
 def _publish_usage(

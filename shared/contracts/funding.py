@@ -74,8 +74,10 @@ class GrantSettled(ProjectMoneyEvent):
 
 
 class BudgetUsage(Event):
-    """Where a budget (one goal node, one fund) stands: sent when it is set, and whenever a
-    plan, grant decision, payment or settlement of a project under the node changes it."""
+    """Where the money of one goal node in one fund stands: its budget (0 if none), what
+    is committed and paid under it. Sent when a budget is set and, for every node of the
+    programme in the project's funds, whenever a project's plan, grant, payment or
+    settlement changes; the results chain and the budget alerts read it."""
 
     topic: ClassVar[str] = topics.FUNDING
     key_field: ClassVar[str] = "programme_id"
