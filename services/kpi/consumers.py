@@ -4,9 +4,10 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
-from services.kpi import replica
+from services.kpi import chain, replica
 from services.kpi.projection import Options, apply_kpi_events
 from services.kpi.uow import KpiUnitOfWork
+from shared.contracts import funding
 from shared.contracts import kpi as kpi_events
 from shared.contracts import projects as registry
 
@@ -14,6 +15,12 @@ Handler = Callable[[Any, KpiUnitOfWork], Awaitable[None]]
 
 REGISTRY_REPLICA = "kpi.registry-replica"
 AGGREGATES = "kpi.aggregates"
+GOAL_INPUTS = "kpi.goal-inputs"
+
+
+def funding_handlers() -> dict[str, Handler]:
+    """Money per goal node and fund, for the results chain's input side."""
+    return {funding.BudgetUsage.type: chain.on_goal_money}
 
 
 def registry_handlers(options: Options) -> dict[str, Handler]:

@@ -13,7 +13,9 @@ from services.kpi.catalogue import load_catalogue
 from services.kpi.config import KpiSettings
 from services.kpi.consumers import (
     AGGREGATES,
+    GOAL_INPUTS,
     REGISTRY_REPLICA,
+    funding_handlers,
     projection_batch_handler,
     projection_handlers,
     registry_handlers,
@@ -70,7 +72,12 @@ def consumers(
             attempts,
             batch_handler=projection_batch_handler(opts),
         )
-        return [(replica, [topics.PROJECTS]), (aggregates, [topics.KPI])]
+        inputs = MessageProcessor(group + GOAL_INPUTS, funding_handlers(), uow, publisher, attempts)
+        return [
+            (replica, [topics.PROJECTS]),
+            (aggregates, [topics.KPI]),
+            (inputs, [topics.FUNDING]),
+        ]
 
     return build
 

@@ -281,3 +281,89 @@ class ProgressState(KpiBase, table=True):
     )  # stored as text, rounded
     status: str | None = Field(default=None, max_length=20)
     as_of: date | None = None
+
+
+# --- the results chain: outcomes, links, reviews (own truth) and money per goal (replica) ---
+
+
+class OutcomeIndicator(KpiBase, table=True):
+    """A programme-level outcome or impact indicator of one goal, measured from statistics."""
+
+    __tablename__ = "outcome_indicators"
+    __table_args__ = (UniqueConstraint("programme_id", "code", name="uq_outcome_code"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    programme_id: uuid.UUID = Field(index=True)
+    goal_id: uuid.UUID = Field(index=True)
+    code: str = Field(max_length=40)
+    name: str = Field(max_length=300)
+    unit: str = Field(max_length=80)
+    level: str = Field(max_length=20)
+    kind: str = Field(max_length=20)
+    direction: str = Field(max_length=20)
+    baseline_value: Decimal | None = amount()
+    baseline_date: date | None = None
+    target_value: Decimal | None = amount()
+    target_date: date | None = None
+    created_by: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class OutcomeMeasurement(KpiBase, table=True):
+    """One publication of an outcome's value for a period; revisions are kept, not replaced."""
+
+    __tablename__ = "outcome_measurements"
+    __table_args__ = (
+        UniqueConstraint("outcome_id", "period", "revision", name="uq_outcome_measurement"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    outcome_id: uuid.UUID = Field(foreign_key="outcome_indicators.id", index=True)
+    period: str = Field(max_length=7)
+    value: Decimal = amount(nullable=False)  # type: ignore[assignment]
+    source: str = Field(max_length=300)
+    published_on: date
+    revision: int
+    recorded_by: str = Field(max_length=200)
+    recorded_at: datetime = Field(default_factory=utcnow)
+
+
+class ContributionLink(KpiBase, table=True):
+    """Per goal: an output indicator that contributes to an outcome (the logic model)."""
+
+    __tablename__ = "contribution_links"
+
+    goal_id: uuid.UUID = Field(primary_key=True)
+    output_indicator: str = Field(primary_key=True, foreign_key="indicators.code", max_length=40)
+    outcome_id: uuid.UUID = Field(primary_key=True, foreign_key="outcome_indicators.id")
+    kind: str = Field(max_length=20)
+    rationale: str = Field(max_length=2000)
+    created_by: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class GoalReview(KpiBase, table=True):
+    """A periodic review of a goal with its partners; every review is kept."""
+
+    __tablename__ = "goal_reviews"
+
+    id: int | None = Field(default=None, primary_key=True)
+    goal_id: uuid.UUID = Field(index=True)
+    period: str = Field(max_length=7)
+    status: str = Field(max_length=20)
+    narrative: str = Field(max_length=10000)
+    decisions: str = Field(default="", max_length=10000)
+    reviewed_by: str = Field(max_length=200)
+    reviewed_at: datetime = Field(default_factory=utcnow)
+
+
+class GoalInput(KpiBase, table=True):
+    """Money per goal node and fund, as the funding service announced it."""
+
+    __tablename__ = "replica_goal_inputs"
+
+    goal_id: uuid.UUID = Field(primary_key=True)
+    fund: str = Field(primary_key=True, max_length=20)
+    allocated: Decimal = amount(nullable=False)  # type: ignore[assignment]
+    committed: Decimal = amount(nullable=False)  # type: ignore[assignment]
+    paid: Decimal = amount(nullable=False)  # type: ignore[assignment]

@@ -33,8 +33,8 @@ async def on_goal(event: events.GoalNodeEvent, uow: KpiUnitOfWork) -> None:
     moved = existing is not None and existing.parent_id != event.parent_id
     affected: dict[uuid.UUID, set[uuid.UUID]] = {}
     if moved:
-        subtree = _subtree(event.goal_id, await uow.replica.goals(event.programme_id))
-        projects = await uow.replica.projects(await uow.replica.projects_on_goals(subtree))
+        below = subtree(event.goal_id, await uow.replica.goals(event.programme_id))
+        projects = await uow.replica.projects(await uow.replica.projects_on_goals(below))
         affected = await closures(uow, projects)
     await uow.replica.put(
         GoalReplica(
@@ -54,7 +54,7 @@ async def on_goal(event: events.GoalNodeEvent, uow: KpiUnitOfWork) -> None:
             await reattribute(uow, project_id, before, after.get(project_id, set()))
 
 
-def _subtree(root: uuid.UUID, goals: list[GoalReplica]) -> set[uuid.UUID]:
+def subtree(root: uuid.UUID, goals: list[GoalReplica]) -> set[uuid.UUID]:
     children: dict[uuid.UUID | None, list[uuid.UUID]] = {}
     for g in goals:
         children.setdefault(g.parent_id, []).append(g.id)

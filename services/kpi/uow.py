@@ -3,6 +3,7 @@
 from services.kpi.repository import (
     AccessRepository,
     CatalogueRepository,
+    ChainRepository,
     ProjectionRepository,
     ProjectKpiRepository,
     ReplicaRepository,
@@ -20,6 +21,7 @@ class KpiUnitOfWork(SqlUnitOfWork):
     replica: ReplicaRepository
     projection: ProjectionRepository
     totals: TotalsRepository
+    chain: ChainRepository
 
     def _start(self) -> None:
         self.catalogue = CatalogueRepository(self.session)
@@ -29,6 +31,7 @@ class KpiUnitOfWork(SqlUnitOfWork):
         self.replica = ReplicaRepository(self.session)
         self.projection = ProjectionRepository(self.session)
         self.totals = TotalsRepository(self.session)
+        self.chain = ChainRepository(self.session)
 
     async def _write_pending(self) -> None:
         await self.reports.write_pending()

@@ -109,7 +109,71 @@ class OutputRealised(KpiEvent):
     as_of: date | None
 
 
+class ProgrammeLogicEvent(Event):
+    """The results chain of one goal: its outcome indicators, their measurements, the links
+    from outputs to outcomes and the periodic reviews. Keyed by goal id."""
+
+    topic: ClassVar[str] = topics.KPI
+    key_field: ClassVar[str] = "goal_id"
+
+    goal_id: UUID
+    programme_id: UUID
+    actor: str
+
+
+class OutcomeIndicatorDefined(ProgrammeLogicEvent):
+    type: ClassVar[str] = "kpi.outcome.defined.v1"
+
+    outcome_id: UUID
+    code: str
+    name: str
+    unit: str
+    level: str
+    kind: str
+    direction: str
+    baseline_value: Decimal | None
+    baseline_date: date | None
+    target_value: Decimal | None
+    target_date: date | None
+
+
+class OutcomeMeasured(ProgrammeLogicEvent):
+    """A published value of an outcome for a period; a later one for the period revises it."""
+
+    type: ClassVar[str] = "kpi.outcome.measured.v1"
+
+    outcome_id: UUID
+    code: str
+    period: str
+    value: Decimal
+    source: str
+    published_on: date
+    revision: int
+
+
+class ContributionLinked(ProgrammeLogicEvent):
+    type: ClassVar[str] = "kpi.contribution.linked.v1"
+
+    output_indicator: str
+    outcome_id: UUID
+    kind: str
+    rationale: str
+
+
+class GoalReviewed(ProgrammeLogicEvent):
+    type: ClassVar[str] = "kpi.goal.reviewed.v1"
+
+    period: str
+    status: str
+    narrative: str
+    decisions: str
+
+
 register(
+    OutcomeIndicatorDefined,
+    OutcomeMeasured,
+    ContributionLinked,
+    GoalReviewed,
     ReportSubmitted,
     ReportRevised,
     ReportApproved,

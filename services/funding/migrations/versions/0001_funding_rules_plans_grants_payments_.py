@@ -9,7 +9,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 import sqlmodel
 
-import shared.db
 from alembic import op
 
 
@@ -50,7 +49,7 @@ def upgrade() -> None:
     sa.Column('programme_id', sa.Uuid(), nullable=False),
     sa.Column('goal_id', sa.Uuid(), nullable=False),
     sa.Column('fund', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-    sa.Column('amount', shared.db.FixedDecimal(), nullable=False),
+    sa.Column('amount', sa.BigInteger(), nullable=False),
     sa.Column('set_by', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('set_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('programme_id', 'goal_id', 'fund')
@@ -59,7 +58,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('fund', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('region_category', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
-    sa.Column('rate', shared.db.FixedDecimal(), nullable=False),
+    sa.Column('rate', sa.BigInteger(), nullable=False),
     sa.Column('basis', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
     sa.Column('effective_from', sa.Date(), nullable=False),
     sa.Column('source', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
@@ -71,9 +70,9 @@ def upgrade() -> None:
     op.create_table('financing_plans',
     sa.Column('project_id', sa.Uuid(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('total_costs', shared.db.FixedDecimal(), nullable=False),
-    sa.Column('eligible_costs', shared.db.FixedDecimal(), nullable=False),
-    sa.Column('ineligible_costs', shared.db.FixedDecimal(), nullable=False),
+    sa.Column('total_costs', sa.BigInteger(), nullable=False),
+    sa.Column('eligible_costs', sa.BigInteger(), nullable=False),
+    sa.Column('ineligible_costs', sa.BigInteger(), nullable=False),
     sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True),
     sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
@@ -83,7 +82,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('project_id', sa.Uuid(), nullable=False),
     sa.Column('fund', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-    sa.Column('amount', shared.db.FixedDecimal(), nullable=False),
+    sa.Column('amount', sa.BigInteger(), nullable=False),
     sa.Column('decided_on', sa.Date(), nullable=False),
     sa.Column('reference', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
     sa.Column('conditions', sqlmodel.sql.sqltypes.AutoString(length=4000), nullable=False),
@@ -100,7 +99,7 @@ def upgrade() -> None:
     sa.Column('project_id', sa.Uuid(), nullable=False),
     sa.Column('fund', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-    sa.Column('amount', shared.db.FixedDecimal(), nullable=False),
+    sa.Column('amount', sa.BigInteger(), nullable=False),
     sa.Column('paid_on', sa.Date(), nullable=False),
     sa.Column('reference', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
     sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
@@ -114,14 +113,14 @@ def upgrade() -> None:
     sa.Column('project_id', sa.Uuid(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('source', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-    sa.Column('amount', shared.db.FixedDecimal(), nullable=False),
+    sa.Column('amount', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('project_id', 'version', 'source')
     )
     op.create_table('plan_goal_shares',
     sa.Column('project_id', sa.Uuid(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('goal_id', sa.Uuid(), nullable=False),
-    sa.Column('share', shared.db.FixedDecimal(), nullable=False),
+    sa.Column('share', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('project_id', 'version', 'goal_id')
     )
     op.create_table('priority_rates',
@@ -129,7 +128,7 @@ def upgrade() -> None:
     sa.Column('goal_id', sa.Uuid(), nullable=False),
     sa.Column('fund', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('effective_from', sa.Date(), nullable=False),
-    sa.Column('rate', shared.db.FixedDecimal(), nullable=False),
+    sa.Column('rate', sa.BigInteger(), nullable=False),
     sa.Column('basis', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
     sa.Column('set_by', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('set_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
@@ -147,7 +146,7 @@ def upgrade() -> None:
     sa.Column('project_id', sa.Uuid(), nullable=False),
     sa.Column('indicator_code', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
     sa.Column('as_of', sa.Date(), nullable=False),
-    sa.Column('realised', shared.db.FixedDecimal(), nullable=True),
+    sa.Column('realised', sa.BigInteger(), nullable=True),
     sa.PrimaryKeyConstraint('project_id', 'indicator_code', 'as_of')
     )
     op.create_table('realised_outputs',
@@ -156,7 +155,7 @@ def upgrade() -> None:
     sa.Column('indicator_kind', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('unit', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=True),
     sa.Column('eu_code', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
-    sa.Column('realised', shared.db.FixedDecimal(), nullable=True),
+    sa.Column('realised', sa.BigInteger(), nullable=True),
     sa.Column('as_of', sa.Date(), nullable=True),
     sa.PrimaryKeyConstraint('project_id', 'indicator_code')
     )
@@ -204,7 +203,7 @@ def upgrade() -> None:
     op.create_table('settlements',
     sa.Column('project_id', sa.Uuid(), nullable=False),
     sa.Column('fund', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-    sa.Column('amount', shared.db.FixedDecimal(), nullable=False),
+    sa.Column('amount', sa.BigInteger(), nullable=False),
     sa.Column('settled_on', sa.Date(), nullable=False),
     sa.Column('reference', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
     sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
