@@ -1,4 +1,5 @@
-"""The Drenthe demo's KPIs and targets, declared through the service layer.
+"""The Drenthe demo's KPIs, targets, realised figures and results chain, through the
+service layer.
 
 Which indicator each case KPI is, and the targets, come from
 reference/drenthe_cases.yaml. Assumptions where the source is silent: KPIs are
@@ -8,22 +9,82 @@ Health Hub Roden's "20 new companies within 5 years" (started 2015) is the same 
 The seed waits until the registry's projects have reached this service's replica.
 """
 
+import uuid
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import yaml
 
-from services.kpi import services
+from services.kpi import chain, services
 from services.kpi.access import Principal
 from services.kpi.catalogue import REFERENCE
-from services.kpi.schemas import ProjectKpiIn
+from services.kpi.domain.indicators import Direction
+from services.kpi.domain.outcomes import LinkKind, OutcomeKind
+from services.kpi.models import ProjectReplica
+from services.kpi.schemas import LinkIn, MeasurementIn, OutcomeIndicatorIn, ProjectKpiIn
 from services.kpi.uow import KpiUnitOfWork
 from shared.auth import Role, StaffUser
 from shared.seeding import wait_for_projects
 
 SEEDER = StaffUser(username="seed", roles=frozenset({Role.ADMIN}))
 TARGET_DATE = date(2019, 12, 31)
+REALISED_PERIOD = "2019-Q4"
+
+# The results chain of the demo, from `macro_outcomes` in the YAML. Assumed where the source
+# is silent: the publication date of the figures (the evaluation gives none), that "jobs
+# added" count as FTE (so that Health Hub Roden's FTE can be set against them), and which
+# programme line each outcome belongs to. Macro figures without a year are left out.
+MACRO_SOURCE = "Evaluatie Economische Koers Drenthe 2016-2019 (reference/drenthe_cases.yaml)"
+MACRO_PUBLISHED_ON = date(2020, 12, 31)
+OUTCOMES: list[tuple[str, OutcomeIndicatorIn, dict[int, float]]] = [
+    (
+        "PL-ARBEIDSMARKT",
+        OutcomeIndicatorIn(
+            code="UNEMPLOYMENT_RATE",
+            name="Unemployment rate Drenthe",
+            unit="%",
+            kind=OutcomeKind.LEVEL,
+            direction=Direction.LOWER_IS_BETTER,
+            baseline_value=Decimal("6.1"),
+            baseline_date=date(2016, 12, 31),
+        ),
+        {2016: 6.1, 2019: 3.2},
+    ),
+    (
+        "PL-CONCURRENTIEKRACHT",
+        OutcomeIndicatorIn(
+            code="JOBS_ADDED",
+            name="Jobs added in Drenthe per year",
+            unit="FTE",
+            kind=OutcomeKind.FLOW,
+        ),
+        {2019: 5000},
+    ),
+]
+LINKS: list[tuple[str, LinkIn]] = [
+    (
+        "PL-ARBEIDSMARKT",
+        LinkIn(
+            output_indicator="PEOPLE_PLACED",
+            outcome="UNEMPLOYMENT_RATE",
+            kind=LinkKind.QUALITATIVE,
+            rationale="Servicepunt Techniek places jobseekers in technical vacancies; people "
+            "placed and a rate are not the same unit, so no share is computed.",
+        ),
+    ),
+    (
+        "PL-CONCURRENTIEKRACHT",
+        LinkIn(
+            output_indicator="EMPLOYMENT_GROWTH_FTE",
+            outcome="JOBS_ADDED",
+            kind=LinkKind.QUANTITATIVE,
+            rationale="Jobs created in companies supported by Health Hub Roden are part of "
+            "the jobs added in the province.",
+        ),
+    ),
+]
 
 # project code -> (case KPI name in the YAML, indicator code, disaggregation dimensions)
 CASE_KPIS: dict[str, list[tuple[str | None, str, list[str]]]] = {
@@ -54,13 +115,23 @@ CASE_KPIS: dict[str, list[tuple[str | None, str, list[str]]]] = {
 }
 
 
-def _targets() -> dict[str, Any]:
-    cases = yaml.safe_load((REFERENCE / "drenthe_cases.yaml").read_text(encoding="utf-8"))
+def _cases() -> dict[str, Any]:
+    cases: dict[str, Any] = yaml.safe_load(
+        (REFERENCE / "drenthe_cases.yaml").read_text(encoding="utf-8")
+    )
+    return cases
+
+
+def _case_kpis(field: str) -> dict[str, Any]:
     return {
-        kpi["name"]: kpi.get("target")
-        for project in cases["projects"]
+        kpi["name"]: kpi.get(field)
+        for project in _cases()["projects"]
         for kpi in project.get("kpis", [])
     }
+
+
+def _targets() -> dict[str, Any]:
+    return _case_kpis("target")
 
 
 async def seed_demo(uow: KpiUnitOfWork, timeout_s: float = 60) -> int:
@@ -91,4 +162,53 @@ async def seed_demo(uow: KpiUnitOfWork, timeout_s: float = 60) -> int:
             )
             await services.set_project_kpi(uow, project.id, indicator, data, SEEDER)
             declared += 1
+    await _report_realised(uow, projects)
+    await _seed_results_chain(uow, next(iter(projects.values())).programme_id if projects else None)
     return declared
+
+
+async def _report_realised(uow: KpiUnitOfWork, projects: Mapping[str, ProjectReplica]) -> None:
+    """The realised figures of the evaluation, reported as one value in REALISED_PERIOD.
+
+    The source gives totals, not quarters: putting them in the programme's last quarter is
+    an assumption of the demo. KPIs with a disaggregation are left out (the source splits
+    Chemport's settlements by region only in its names). Resending is harmless: an
+    unchanged value is not a new version.
+    """
+    realised = _case_kpis("realised")
+    items = [
+        {"project": code, "indicator": indicator, "period": REALISED_PERIOD, "value": str(value)}
+        for code, kpis in CASE_KPIS.items()
+        if code in projects
+        for name, indicator, dimensions in kpis
+        if name and not dimensions and (value := realised.get(name)) is not None
+    ]
+    rules = services.IntakeRules(today=date.today(), lock_after_days=None)
+    await services.submit_batch(uow, Principal.staff_user(SEEDER), items, rules, None)
+
+
+async def _seed_results_chain(uow: KpiUnitOfWork, programme_id: uuid.UUID | None) -> None:
+    """Outcomes of two programme lines from the evaluation's macro figures, and the links
+    from case outputs to them (see OUTCOMES and LINKS for what is assumed)."""
+    if programme_id is None:
+        return
+    async with uow:
+        goals = {g.code: g.id for g in await uow.replica.goals(programme_id)}
+    for goal_code, outcome, values in OUTCOMES:
+        if goal_code not in goals:
+            continue
+        await chain.define_outcome(uow, goals[goal_code], outcome, SEEDER)
+        measured = [
+            MeasurementIn(
+                outcome=outcome.code,
+                period=year,
+                value=Decimal(str(value)),
+                source=MACRO_SOURCE,
+                published_on=MACRO_PUBLISHED_ON,
+            )
+            for year, value in values.items()
+        ]
+        await chain.record_measurements(uow, programme_id, measured, SEEDER, date.today())
+    for goal_code, link in LINKS:
+        if goal_code in goals:
+            await chain.link(uow, goals[goal_code], link, SEEDER)
