@@ -71,6 +71,31 @@ def _efro_report(port: int, token: str, programme_id: str) -> dict[str, Any]:
     return report
 
 
+def _results_chain(
+    ports: dict[str, int], token: str, programme_id: str, goal_code: str
+) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {token}"}
+    tree = httpx.get(
+        f"http://127.0.0.1:{ports['projects']}/v1/programmes/{programme_id}/goals", headers=headers
+    ).json()
+
+    def walk(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [n for node in nodes for n in [node, *walk(node.get("children", []))]]
+
+    goal = next(g for g in walk(tree) if g["code"] == goal_code)
+    url = f"http://127.0.0.1:{ports['kpi']}/v1/goals/{goal['id']}/results-chain"
+    chain: dict[str, Any] = {}
+
+    def complete() -> bool:
+        chain.update(httpx.get(url, headers=headers, timeout=10).json())
+        return bool(chain.get("input"))
+
+    deadline = time.monotonic() + 30
+    while not complete() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    return chain
+
+
 def test_run_starts_everything_seeds_once_and_stops_cleanly(tmp_path: Path) -> None:
     ports = {
         "broker": free_port(),
@@ -115,6 +140,12 @@ def test_run_starts_everything_seeds_once_and_stops_cleanly(tmp_path: Path) -> N
         report = _efro_report(ports["funding"], token, programme_id)
         assert report["is_cutoff"] and len(report["projects"]) == 5
         assert Decimal(report["eu_committed"]) == Decimal("1980000")
+        # The labour-market line's results chain: money, outputs, an outcome and its link.
+        chain = _results_chain(ports, token, programme_id, "PL-ARBEIDSMARKT")
+        assert chain["input"] and chain["outcomes"][0]["latest_value"] == "3.2"
+        outputs = {o["indicator_code"]: o["total"]["value"] for o in chain["outputs"]}
+        assert outputs["PEOPLE_PLACED"] == "100"
+        assert [c["output_indicator"] for c in chain["contributions"]] == ["PEOPLE_PLACED"]
     finally:
         code, out = _stop(process)
     assert code == 0, out
