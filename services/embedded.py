@@ -58,6 +58,7 @@ def service_env(spec: ServiceSpec, options: EmbeddedOptions, bootstrap: str) -> 
         f"{p}JWT_SECRET": jwt_secret(options.data_dir),
         f"{p}HOST": options.host,
         f"{p}PORT": str(options.ports.get(spec.name, spec.default_port)),
+        **{f"{p}{name}": value for name, value in spec.embedded_env.items()},
     }
 
 

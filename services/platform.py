@@ -1,8 +1,8 @@
 """The services that exist, as the platform runner and the tests see them."""
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from services.funding.config import FundingSettings
@@ -13,6 +13,8 @@ from services.kpi.config import KpiSettings
 from services.kpi.main import migrate as migrate_kpi
 from services.kpi.seed import seed_demo as seed_kpis
 from services.kpi.uow import KpiUnitOfWork
+from services.notifications.config import NotificationsSettings
+from services.notifications.main import migrate as migrate_notifications
 from services.projects.config import ProjectsSettings
 from services.projects.main import migrate as migrate_projects
 from services.projects.seed import seed_demo as seed_projects
@@ -45,6 +47,7 @@ class ServiceSpec:
     migrate: Callable[[Any], None]
     seed: Seed | None = None  # before the services start
     seed_when_running: Seed | None = None  # once they run (it needs events consumed)
+    embedded_env: Mapping[str, str] = field(default_factory=dict)  # on one machine only
 
 
 SERVICES: tuple[ServiceSpec, ...] = (
@@ -74,6 +77,17 @@ SERVICES: tuple[ServiceSpec, ...] = (
         default_port=8003,
         migrate=migrate_funding,
         seed_when_running=_seed_funding,
+    ),
+    ServiceSpec(
+        name="notifications",
+        module="services.notifications",
+        settings_class=NotificationsSettings,
+        env_prefix="NOTIFICATIONS_",
+        default_port=8004,
+        migrate=migrate_notifications,
+        # On a developer's machine partner webhooks may be plain http, and the clock rules
+        # tick every few seconds so that a change shows at once.
+        embedded_env={"ALLOW_HTTP_WEBHOOKS": "true", "TICK_INTERVAL_S": "5"},
     ),
 )
 

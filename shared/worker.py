@@ -4,7 +4,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
 from typing import Any
 
 import uvicorn
@@ -21,12 +21,18 @@ log = logging.getLogger(__name__)
 ConsumerFactory = Callable[[KafkaPublisher], Sequence[tuple[MessageProcessor[Any], list[str]]]]
 
 
+# A service's own loop beside the consumers (a scheduler, a delivery loop): runs until stop.
+Background = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
+
+
 async def run_worker(
     runtime: ServiceRuntime,
     consumers: ConsumerFactory | None = None,
     stop: asyncio.Event | None = None,
+    background: Sequence[Background] = (),
 ) -> None:
-    """Relay this service's outbox and run its consumers until SIGTERM/SIGINT or `stop`."""
+    """Relay this service's outbox and run its consumers (and `background` loops) until
+    SIGTERM/SIGINT or `stop`."""
     settings = runtime.settings
     stop = stop or _stop_on_signals()
     producer = make_producer(settings.kafka_bootstrap_servers)
@@ -51,6 +57,9 @@ async def run_worker(
             settings.kafka_session_timeout_ms,
         )
         tasks.append(asyncio.create_task(loop.run(stop), name=processor.consumer_name))
+    tasks += [
+        asyncio.create_task(loop(stop), name=f"background-{i}") for i, loop in enumerate(background)
+    ]
     log.info("worker started", extra={"service": settings.service_name})
     try:
         await _until_stopped_or_failed(tasks, stop)
@@ -59,6 +68,19 @@ async def run_worker(
         await asyncio.gather(*tasks, return_exceptions=True)
         await producer.stop()
         await runtime.close()
+
+
+async def every(
+    interval_s: float, step: Callable[[], Awaitable[object]], stop: asyncio.Event, name: str
+) -> None:
+    """Run `step` every `interval_s` until `stop`; a failing step is logged and tried again."""
+    while not stop.is_set():
+        try:
+            await step()
+        except Exception:
+            log.exception("%s failed; trying again in %.0f s", name, interval_s)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), interval_s)
 
 
 async def _until_stopped_or_failed(tasks: list[asyncio.Task[None]], stop: asyncio.Event) -> None:

@@ -237,6 +237,43 @@ class MessageProcessor(Generic[U]):
         )
 
 
+RawHandler = Callable[[ReceivedMessage, U], Awaitable[None]]
+
+
+class DeadLetterProcessor(MessageProcessor[U]):
+    """Watches dead-letter topics: hands each message over as it is, never decoding it (a
+    dead letter is often undecodable) and never dead-lettering it again. The inbox key is
+    the message's place on its topic, so a redelivered one has no second effect."""
+
+    def __init__(
+        self,
+        consumer_name: str,
+        handler: RawHandler[U],
+        uow_factory: Callable[[], U],
+        dead_letters: Publisher,
+        retry_backoff_s: float = 0.2,
+    ) -> None:
+        super().__init__(consumer_name, {}, uow_factory, dead_letters, 1, retry_backoff_s)
+        self._raw_handler = handler
+
+    async def process(self, message: ReceivedMessage) -> str:
+        event_id = f"{message.topic}:{message.partition}:{message.offset}"
+        while True:
+            try:
+                async with self._uow_factory() as uow:
+                    if await uow.already_processed(self.consumer_name, event_id):
+                        return "duplicate"
+                    await self._raw_handler(message, uow)
+                    uow.mark_processed(self.consumer_name, event_id)
+                    await uow.commit()
+                    return "applied"
+            except Exception as exc:
+                if not _is_database_outage(exc):
+                    log.error("cannot record dead letter %s", event_id, exc_info=True)
+                    return "skipped"
+                await asyncio.sleep(self._retry_backoff_s)
+
+
 class KafkaEventConsumer(Generic[U]):
     """Runs a MessageProcessor over a consumer group; commits each partition after its batch."""
 

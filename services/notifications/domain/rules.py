@@ -1,0 +1,392 @@
+"""The notification rules: what each watches, whom it tells, and its thresholds (data).
+
+Each rule turns a fact (an event, or the clock) into at most one notification per
+occurrence: the occurrence key names what happened (the project, KPI and period, say),
+and a key seen before never notifies again, however often its events are redelivered
+or the scheduler ticks.
+"""
+
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+
+class Audience(StrEnum):
+    """Who hears of a notification by default."""
+
+    PARTNERS = "partners"  # the organisations of the project concerned
+    PROGRAMME_MANAGERS = "programme_managers"
+    FINANCE_OFFICERS = "finance_officers"
+    OPS = "ops"  # administrators
+
+
+class Channel(StrEnum):
+    IN_APP = "in_app"
+    EMAIL = "email"
+    WEBHOOK = "webhook"
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    name: str
+    description: str
+    audiences: tuple[Audience, ...]
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+
+
+REPORT_DUE = "report_due"
+REPORT_OVERDUE = "report_overdue"
+PROGRESS_SLIPPED = "progress_slipped"
+REPORT_RETURNED = "report_returned"
+REVISED_AFTER_APPROVAL = "report_revised_after_approval"
+PLAN_OUT_OF_BOUNDS = "plan_out_of_bounds"
+PAYMENT_MADE = "payment_made"
+BUDGET_NEARLY_COMMITTED = "budget_nearly_committed"
+EU_CUTOFF_APPROACHING = "eu_cutoff_approaching"
+DEAD_LETTER = "dead_letter"
+
+RULES: dict[str, RuleSpec] = {
+    r.name: r
+    for r in (
+        RuleSpec(
+            REPORT_DUE,
+            "A quarterly KPI's report is due in `days_before` days (due = `due_after_days` "
+            "after the quarter ends) and has not been submitted.",
+            (Audience.PARTNERS,),
+            {"days_before": 14, "due_after_days": 30},
+        ),
+        RuleSpec(
+            REPORT_OVERDUE,
+            "A quarterly KPI's report is past its due date and has not been submitted (quarters "
+            "that ended more than `look_back_days` ago are not chased).",
+            (Audience.PARTNERS, Audience.PROGRAMME_MANAGERS),
+            {"due_after_days": 30, "look_back_days": 365},
+        ),
+        RuleSpec(
+            PROGRESS_SLIPPED,
+            "A project KPI's progress turned at risk or off track.",
+            (Audience.PROGRAMME_MANAGERS, Audience.PARTNERS),
+            {"statuses": ["at_risk", "off_track"]},
+        ),
+        RuleSpec(
+            REPORT_RETURNED,
+            "A report was returned to the partner, with the reviewer's reason.",
+            (Audience.PARTNERS,),
+        ),
+        RuleSpec(
+            REVISED_AFTER_APPROVAL,
+            "A report was revised after it had been approved.",
+            (Audience.PROGRAMME_MANAGERS,),
+        ),
+        RuleSpec(
+            PLAN_OUT_OF_BOUNDS,
+            "A financing plan exceeds a co-financing ceiling or does not balance. The funding "
+            "service refuses such plans, so no event announces one yet: the rule waits for it.",
+            (Audience.FINANCE_OFFICERS,),
+        ),
+        RuleSpec(
+            PAYMENT_MADE,
+            "A payment (or a recovery) was made on a project's grant.",
+            (Audience.FINANCE_OFFICERS, Audience.PARTNERS),
+        ),
+        RuleSpec(
+            BUDGET_NEARLY_COMMITTED,
+            "More than `share` of a programme line's budget of a fund is committed.",
+            (Audience.FINANCE_OFFICERS,),
+            {"share": "0.9"},
+        ),
+        RuleSpec(
+            EU_CUTOFF_APPROACHING,
+            "An EU indicator cut-off (31 January, 31 July) is `days_before` days away and "
+            "projects have unapproved reports for periods before it.",
+            (Audience.PROGRAMME_MANAGERS,),
+            {"days_before": 30},
+        ),
+        RuleSpec(
+            DEAD_LETTER,
+            "A message landed in a dead-letter topic: an event could not be processed.",
+            (Audience.OPS,),
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """Something worth telling, once: `key` identifies it among the rule's occurrences."""
+
+    rule: str
+    key: str
+    title: dict[str, str]  # per language: en, nl
+    body: dict[str, str]
+    project_id: uuid.UUID | None = None
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+# --- rules driven by the clock -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportingKpi:
+    project_id: uuid.UUID
+    project_code: str
+    indicator_code: str
+    start: date
+    end: date
+
+
+def quarter_end(year: int, quarter: int) -> date:
+    if quarter == 4:
+        return date(year, 12, 31)
+    return date(year, 3 * quarter + 1, 1) - timedelta(days=1)
+
+
+def quarters_between(start: date, end: date) -> list[tuple[int, int]]:
+    """Every quarter from the one holding `start` to the one holding `end`."""
+    out, year, quarter = [], start.year, (start.month - 1) // 3 + 1
+    last = (end.year, (end.month - 1) // 3 + 1)
+    while (year, quarter) <= last:
+        out.append((year, quarter))
+        year, quarter = (year + 1, 1) if quarter == 4 else (year, quarter + 1)
+    return out
+
+
+def due_reminders(
+    kpis: Iterable[ReportingKpi],
+    reported: set[tuple[uuid.UUID, str, str]],
+    today: date,
+    due_params: Mapping[str, Any],
+    overdue_params: Mapping[str, Any],
+) -> list[Occurrence]:
+    """Quarters whose report is due soon or overdue, and not reported (any version)."""
+    found = []
+    due_after = timedelta(days=int(due_params["due_after_days"]))
+    days_before = timedelta(days=int(due_params["days_before"]))
+    overdue_after = timedelta(days=int(overdue_params["due_after_days"]))
+    look_back = timedelta(days=int(overdue_params["look_back_days"]))
+    for kpi in kpis:
+        for year, quarter in quarters_between(kpi.start, min(kpi.end, today)):
+            period = f"{year}-Q{quarter}"
+            ended = quarter_end(year, quarter)
+            if ended >= today or ended < today - look_back:
+                continue  # not over yet, or too long ago to chase
+            if (kpi.project_id, kpi.indicator_code, period) in reported:
+                continue
+            due = quarter_end(year, quarter) + due_after
+            overdue_on = quarter_end(year, quarter) + overdue_after
+            what = f"{kpi.project_code} {kpi.indicator_code} {period}"
+            key = f"{kpi.project_id}:{kpi.indicator_code}:{period}"
+            if today > overdue_on:
+                found.append(
+                    Occurrence(
+                        REPORT_OVERDUE,
+                        key,
+                        {"en": f"Report overdue: {what}", "nl": f"Rapportage te laat: {what}"},
+                        {
+                            "en": f"The report for {what} was due on {overdue_on}.",
+                            "nl": f"De rapportage over {what} moest uiterlijk {overdue_on} "
+                            "binnen zijn.",
+                        },
+                        kpi.project_id,
+                        {"period": period, "indicator": kpi.indicator_code, "due": str(overdue_on)},
+                    )
+                )
+            elif due - days_before <= today <= due:
+                found.append(
+                    Occurrence(
+                        REPORT_DUE,
+                        key,
+                        {"en": f"Report due: {what}", "nl": f"Rapportage verwacht: {what}"},
+                        {
+                            "en": f"Please report {what} by {due}.",
+                            "nl": f"Lever de rapportage over {what} uiterlijk {due} aan.",
+                        },
+                        kpi.project_id,
+                        {"period": period, "indicator": kpi.indicator_code, "due": str(due)},
+                    )
+                )
+    return found
+
+
+CUTOFFS = ((1, 31), (7, 31))
+
+
+def next_cutoff(today: date) -> date:
+    candidates = [date(y, m, d) for y in (today.year, today.year + 1) for m, d in CUTOFFS]
+    return min(c for c in candidates if c >= today)
+
+
+def cutoff_warnings(
+    unapproved: Mapping[uuid.UUID, tuple[str, list[str]]], today: date, params: Mapping[str, Any]
+) -> list[Occurrence]:
+    """Projects with unapproved reports for periods ending before the coming cut-off."""
+    cutoff = next_cutoff(today)
+    if (cutoff - today).days > int(params["days_before"]):
+        return []
+    found = []
+    for project_id, (code, periods) in sorted(unapproved.items(), key=lambda i: i[1][0]):
+        listed = ", ".join(sorted(periods))
+        found.append(
+            Occurrence(
+                EU_CUTOFF_APPROACHING,
+                f"{project_id}:{cutoff}",
+                {
+                    "en": f"EU cut-off {cutoff}: {code} has unapproved reports",
+                    "nl": f"EU-peildatum {cutoff}: {code} heeft niet-goedgekeurde rapportages",
+                },
+                {
+                    "en": f"Approve or return the reports of {code} for {listed} before {cutoff}.",
+                    "nl": f"Keur de rapportages van {code} over {listed} goed of stuur ze "
+                    f"terug vóór {cutoff}.",
+                },
+                project_id,
+                {"cutoff": str(cutoff), "periods": sorted(periods)},
+            )
+        )
+    return found
+
+
+def budget_alert(
+    programme_id: uuid.UUID,
+    goal_id: uuid.UUID,
+    goal_code: str,
+    fund: str,
+    committed_share: Decimal | None,
+    params: Mapping[str, Any],
+) -> Occurrence | None:
+    """Once per budget (line and fund) when its committed share passes the threshold."""
+    threshold = Decimal(str(params["share"]))
+    if committed_share is None or committed_share <= threshold:
+        return None
+    percent = f"{committed_share * 100:.0f}%"
+    return Occurrence(
+        BUDGET_NEARLY_COMMITTED,
+        f"{goal_id}:{fund}:{threshold}",
+        {
+            "en": f"Budget {goal_code} ({fund}) is {percent} committed",
+            "nl": f"Budget {goal_code} ({fund}) is voor {percent} vastgelegd",
+        },
+        {
+            "en": f"More than {threshold:.0%} of the {fund} budget of {goal_code} is committed.",
+            "nl": f"Meer dan {threshold:.0%} van het {fund}-budget van {goal_code} is vastgelegd.",
+        },
+        None,
+        {"programme_id": str(programme_id), "goal_id": str(goal_id), "fund": fund},
+    )
+
+
+# --- rules driven by events ----------------------------------------------------------------
+
+
+def _text(en: str, nl: str) -> dict[str, str]:
+    return {"en": en, "nl": nl}
+
+
+def progress_slipped(
+    project_id: uuid.UUID,
+    project_code: str,
+    indicator: str,
+    status: str,
+    as_of: date | None,
+    percent: Decimal | None,
+    params: Mapping[str, Any],
+) -> Occurrence | None:
+    """Once per KPI, status and reporting date: slipping again later is news again."""
+    if status not in params["statuses"]:
+        return None
+    label = {"at_risk": ("at risk", "risico"), "off_track": ("off track", "achter")}.get(
+        status, (status, status)
+    )
+    share = f" ({percent:.0f}% of target)" if percent is not None else ""
+    return Occurrence(
+        PROGRESS_SLIPPED,
+        f"{project_id}:{indicator}:{status}:{as_of}",
+        _text(
+            f"{project_code} {indicator} is {label[0]}",
+            f"{project_code} {indicator} staat op {label[1]}",
+        ),
+        _text(
+            f"Progress of {indicator} in {project_code} as of {as_of}: {label[0]}{share}.",
+            f"Voortgang van {indicator} in {project_code} per {as_of}: {label[1]}{share}.",
+        ),
+        project_id,
+        {"indicator": indicator, "status": status, "as_of": str(as_of) if as_of else None},
+    )
+
+
+def report_returned(
+    project_id: uuid.UUID, project_code: str, indicator: str, period: str, version: int, reason: str
+) -> Occurrence:
+    what = f"{project_code} {indicator} {period}"
+    return Occurrence(
+        REPORT_RETURNED,
+        f"{project_id}:{indicator}:{period}:{version}",
+        _text(f"Report returned: {what}", f"Rapportage teruggestuurd: {what}"),
+        _text(f"Reason: {reason}", f"Reden: {reason}"),
+        project_id,
+        {"indicator": indicator, "period": period, "version": version, "reason": reason},
+    )
+
+
+def revised_after_approval(
+    project_id: uuid.UUID,
+    project_code: str,
+    indicator: str,
+    period: str,
+    version: int,
+    reason: str | None,
+) -> Occurrence:
+    what = f"{project_code} {indicator} {period}"
+    why = reason or "-"
+    return Occurrence(
+        REVISED_AFTER_APPROVAL,
+        f"{project_id}:{indicator}:{period}:{version}",
+        _text(f"Approved report revised: {what}", f"Goedgekeurde rapportage herzien: {what}"),
+        _text(f"Version {version}; reason: {why}", f"Versie {version}; reden: {why}"),
+        project_id,
+        {"indicator": indicator, "period": period, "version": version},
+    )
+
+
+def payment_made(
+    payment_id: uuid.UUID,
+    project_id: uuid.UUID,
+    project_code: str,
+    fund: str,
+    kind: str,
+    amount: Decimal,
+    paid_on: date,
+) -> Occurrence:
+    return Occurrence(
+        PAYMENT_MADE,
+        str(payment_id),
+        _text(
+            f"{kind.capitalize()} of EUR {amount:,.2f} ({fund}) for {project_code}",
+            f"{kind.capitalize()} van EUR {amount:,.2f} ({fund}) voor {project_code}",
+        ),
+        _text(
+            f"A {kind} of EUR {amount:,.2f} from {fund} was booked on {paid_on}.",
+            f"Een {kind} van EUR {amount:,.2f} uit {fund} is geboekt op {paid_on}.",
+        ),
+        project_id,
+        {"fund": fund, "kind": kind, "amount": str(amount), "paid_on": str(paid_on)},
+    )
+
+
+def dead_letter(topic: str, partition: int, offset: int, error: str, event_type: str) -> Occurrence:
+    where = f"{topic}[{partition}]@{offset}"
+    return Occurrence(
+        DEAD_LETTER,
+        where,
+        _text(f"Dead letter on {topic}", f"Dead letter op {topic}"),
+        _text(
+            f"{event_type or 'an undecodable message'} at {where}: {error}",
+            f"{event_type or 'een onleesbaar bericht'} op {where}: {error}",
+        ),
+        None,
+        {"topic": topic, "partition": partition, "offset": offset, "error": error},
+    )
