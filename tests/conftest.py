@@ -13,6 +13,8 @@ from services.funding.main import MIGRATIONS as FUNDING_MIGRATIONS
 from services.funding.rules_data import load_ceilings
 from services.kpi.catalogue import load_catalogue
 from services.kpi.main import MIGRATIONS as KPI_MIGRATIONS
+from services.notifications.main import MIGRATIONS as NOTIFICATIONS_MIGRATIONS
+from services.notifications.main import rule_settings as notification_rule_settings
 from services.projects.config import ProjectsSettings
 from services.projects.main import MIGRATIONS as REGISTRY_MIGRATIONS
 from services.projects.main import create_app
@@ -99,6 +101,25 @@ async def funding_db(
 async def funding_pg_db(tmp_path: Path, postgres: PostgresDatabases) -> AsyncIterator[str]:
     async for url in migrated_database("postgresql", FUNDING_MIGRATIONS, tmp_path, postgres):
         await load_ceilings(url)
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def notifications_db(
+    request: pytest.FixtureRequest, tmp_path: Path, postgres: PostgresDatabases
+) -> AsyncIterator[str]:
+    """A migrated notification database with every rule's settings, on each database kind."""
+    migrations = NOTIFICATIONS_MIGRATIONS
+    async for url in migrated_database(request.param, migrations, tmp_path, postgres):
+        await notification_rule_settings(url)
+        yield url
+
+
+@pytest.fixture
+async def notifications_pg_db(tmp_path: Path, postgres: PostgresDatabases) -> AsyncIterator[str]:
+    migrations = NOTIFICATIONS_MIGRATIONS
+    async for url in migrated_database("postgresql", migrations, tmp_path, postgres):
+        await notification_rule_settings(url)
         yield url
 
 

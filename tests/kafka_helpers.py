@@ -11,6 +11,16 @@ from shared.messaging.consumer import ReceivedMessage, received_message
 from shared.messaging.kafka import KafkaPublisher, OutgoingMessage, make_producer
 
 
+class ListPublisher:
+    """Collects dead letters instead of sending them; implements the real Publisher port."""
+
+    def __init__(self) -> None:
+        self.sent: list[OutgoingMessage] = []
+
+    async def publish(self, messages: Sequence[OutgoingMessage]) -> None:
+        self.sent.extend(messages)
+
+
 async def produce(bootstrap: str, messages: Sequence[OutgoingMessage]) -> None:
     producer = make_producer(bootstrap)
     await producer.start()

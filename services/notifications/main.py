@@ -108,10 +108,11 @@ async def run_worker(
 def migrate(settings: NotificationsSettings) -> None:
     """Schema migrations, then a settings row for every rule (its defaults; idempotent)."""
     upgrade(MIGRATIONS, settings.database_url)
-    asyncio.run(_rule_settings(settings.database_url))
+    asyncio.run(rule_settings(settings.database_url))
 
 
-async def _rule_settings(database_url: str) -> None:
+async def rule_settings(database_url: str) -> None:
+    """Rule settings rows with the defaults, for rules that have none yet."""
     engine = create_engine(database_url)
     try:
         await ensure_rule_settings(

@@ -1,6 +1,6 @@
 """The consumer's per-message rules on a real database: inbox, retries, dead letters."""
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -10,18 +10,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from shared.contracts.envelope import CloudEvent
 from shared.contracts.topics import PROJECTS
 from shared.messaging.consumer import MessageProcessor, ReceivedMessage
-from shared.messaging.kafka import OutgoingMessage
 from tests.integration.shared import recorder
-
-
-class ListPublisher:
-    """Collects dead letters instead of sending them; implements the real Publisher port."""
-
-    def __init__(self) -> None:
-        self.sent: list[OutgoingMessage] = []
-
-    async def publish(self, messages: Sequence[OutgoingMessage]) -> None:
-        self.sent.extend(messages)
+from tests.kafka_helpers import ListPublisher
 
 
 @pytest.fixture
