@@ -17,6 +17,8 @@ APP_SERVICES = (
     "kpi-worker",
     "funding-api",
     "funding-worker",
+    "notifications-api",
+    "notifications-worker",
 )
 
 

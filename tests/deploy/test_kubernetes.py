@@ -42,7 +42,7 @@ def test_each_service_has_api_worker_service_account_config_budget_scaler_and_mi
     objects: list[dict[str, Any]],
 ) -> None:
     names = {(o["kind"], o["metadata"]["name"]) for o in objects}
-    for service in ("projects", "kpi", "funding"):
+    for service in ("projects", "kpi", "funding", "notifications"):
         assert {
             ("Deployment", f"{service}-api"),
             ("Deployment", f"{service}-worker"),
