@@ -102,6 +102,7 @@ def test_run_starts_everything_seeds_once_and_stops_cleanly(tmp_path: Path) -> N
         "projects": free_port(),
         "kpi": free_port(),
         "funding": free_port(),
+        "notifications": free_port(),
     }
     broker_port, registry_port = ports["broker"], ports["projects"]
     process = _start(tmp_path, ports)
@@ -146,6 +147,8 @@ def test_run_starts_everything_seeds_once_and_stops_cleanly(tmp_path: Path) -> N
         outputs = {o["indicator_code"]: o["total"]["value"] for o in chain["outputs"]}
         assert outputs["PEOPLE_PLACED"] == "100"
         assert [c["output_indicator"] for c in chain["contributions"]] == ["PEOPLE_PLACED"]
+        rules = httpx.get(f"http://127.0.0.1:{ports['notifications']}/v1/rules", headers=headers)
+        assert len(rules.json()) == 10 and all(r["enabled"] for r in rules.json())
     finally:
         code, out = _stop(process)
     assert code == 0, out
