@@ -303,3 +303,43 @@ async def test_a_webhook_failing_twice_is_delivered_once_with_a_valid_signature(
     assert len(receiver.accepted) == 1 and all(r["valid"] for r in receiver.received)
     body = json.loads(receiver.accepted[0]["body"])
     assert body["rule"] == "report_returned" and body["delivery_id"] == delivery["id"]
+
+
+async def test_a_digest_subscriber_gets_one_email_a_day_with_everything_that_waited(
+    notifications_db: str, auth: AuthHeaders
+) -> None:
+    inbox, port = Inbox(), free_port()
+    smtp = Controller(inbox, hostname="127.0.0.1", port=port)
+    smtp.start()
+    settings = notifications_settings(notifications_db, smtp_host="127.0.0.1", smtp_port=port)
+    try:
+        async with notifications_api(settings) as api:
+            await subscribe(
+                api,
+                auth,
+                kind="organisation",
+                name="IBDO BV",
+                organisation_id=str(PARTNER),
+                email="crm@ibdo.example",
+                language="en",
+                digest=True,
+            )
+            await deliver(
+                api,
+                project_registered(PROJECT, PARTNER),
+                cell(kpi.ReportReturned, 1, reviewed_by="pm", reason="first"),
+                cell(kpi.ReportReturned, 2, reviewed_by="pm", reason="second"),
+            )
+            clock = Clock(utc(2026, 11, 29, hour=6))
+            deliverer = Deliverer(api.uow, settings, None, clock)  # type: ignore[arg-type]
+            assert await deliverer.run_once() == 0  # digests wait for the digest hour
+            assert await deliverer.send_digests() == 0
+            clock.now = utc(2026, 11, 29, hour=8)
+            assert await deliverer.send_digests() == 1
+            assert await deliverer.send_digests() == 0  # once a day
+    finally:
+        smtp.stop()
+    [mail] = inbox.messages
+    assert mail["Subject"] == "Koersmonitor: your daily digest"
+    text = mail.get_payload(decode=True).decode()  # type: ignore[union-attr]
+    assert "Reason: first" in text and "Reason: second" in text
