@@ -19,7 +19,9 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from shared.db import ping
 from shared.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from shared.messaging.kafka import broker_reachable
+from shared.metrics import POOLS, HttpMetrics, metrics_endpoint
 from shared.runtime import ServiceRuntime
+from shared.telemetry import instrument
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +115,18 @@ def create_service_app(
     app.include_router(health_router(runtime))
     for router in routers:
         app.include_router(router)
+    observe(app, runtime)
     return app
+
+
+def observe(app: FastAPI, runtime: ServiceRuntime) -> None:
+    """Metrics (`/metrics`, request counts and latencies, pool use), a log line per
+    request, and — when a tracer is configured — spans for requests and SQL."""
+    service = runtime.settings.service_name
+    app.add_middleware(HttpMetrics, service=service)
+    app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
+    POOLS.watch(service, runtime.engine)
+    instrument(app, runtime.engine)
 
 
 def worker_health_app(runtime: ServiceRuntime) -> FastAPI:
@@ -135,4 +148,5 @@ def worker_health_app(runtime: ServiceRuntime) -> FastAPI:
             response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
         return {"status": "ready" if ready else "not ready", "checks": checks}
 
+    observe(app, runtime)
     return app

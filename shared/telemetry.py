@@ -11,10 +11,12 @@ import os
 import secrets
 import sys
 from datetime import UTC, datetime
+from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 _propagator = TraceContextTextMapPropagator()
 _configured = False
@@ -39,7 +41,10 @@ def configure_tracing(service_name: str) -> None:
 
     exporter: SpanExporter
     if exporter_name == "console":
-        exporter = ConsoleSpanExporter()
+        # KOERS_TRACES_FILE: write the spans (one JSON document each) to a file instead.
+        path = os.environ.get("KOERS_TRACES_FILE")
+        out = open(path, "a", encoding="utf-8") if path else sys.stdout  # noqa: SIM115
+        exporter = ConsoleSpanExporter(out=out)
     else:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
@@ -49,6 +54,26 @@ def configure_tracing(service_name: str) -> None:
     provider.add_span_processor(BatchSpanProcessor(exporter))
     trace.set_tracer_provider(provider)
     _configured = True
+
+
+_httpx_instrumented = False
+
+
+def instrument(app: Any, engine: AsyncEngine) -> None:
+    """Spans for a service's requests, SQL and outgoing HTTP — only when a tracer is set up,
+    so that without one there is no instrumentation at all."""
+    global _httpx_instrumented
+    if not tracing_enabled():
+        return
+    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+    from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
+    SQLAlchemyInstrumentor().instrument(engine=engine.sync_engine)
+    if not _httpx_instrumented:
+        HTTPXClientInstrumentor().instrument()
+        _httpx_instrumented = True
 
 
 def tracer(name: str) -> trace.Tracer:
@@ -83,6 +108,24 @@ def context_from_traceparent(traceparent: str | None) -> otel_context.Context:
     return _propagator.extract({"traceparent": traceparent})
 
 
+# Context a log line may carry (given as `extra=`): ids and labels, never payloads or secrets.
+LOG_FIELDS = (
+    "service",
+    "method",
+    "route",
+    "status",
+    "duration_ms",
+    "consumer",
+    "event_id",
+    "event_type",
+    "topic",
+    "partition",
+    "offset",
+    "project_id",
+    "outcome",
+)
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object a line, with the trace ids that tie a log line to its trace."""
 
@@ -97,7 +140,7 @@ class JsonFormatter(logging.Formatter):
         if span_context.is_valid:
             entry["trace_id"] = format(span_context.trace_id, "032x")
             entry["span_id"] = format(span_context.span_id, "016x")
-        for key in ("service", "event_id", "event_type", "topic"):
+        for key in LOG_FIELDS:
             if hasattr(record, key):
                 entry[key] = getattr(record, key)
         if record.exc_info:

@@ -42,6 +42,7 @@ async def run_worker(
         runtime.sessions,
         publisher,
         lock_name=f"{settings.service_name}.outbox",
+        service=settings.service_name,
         batch_size=settings.outbox_batch_size,
         poll_interval_s=settings.outbox_poll_interval_s,
     )

@@ -32,6 +32,7 @@ from services.kpi.models import ProjectReplica, TargetState
 from services.kpi.repository import Key, VersionRow
 from services.kpi.uow import KpiUnitOfWork
 from shared.contracts import kpi as events
+from shared.telemetry import tracer
 
 CURRENT, APPROVED = "current", "approved"
 VIEWS = (CURRENT, APPROVED)
@@ -336,6 +337,13 @@ async def apply_kpi_events(
     value carries forward), a cell that loses its last counting version, and target
     changes take the general path that recomputes the project's whole series.
     """
+    with tracer(__name__).start_as_current_span(
+        "kpi aggregate update", attributes={"koers.events": len(batch)}
+    ):
+        await _apply(uow, batch, options)
+
+
+async def _apply(uow: KpiUnitOfWork, batch: Sequence[events.KpiEvent], options: Options) -> None:
     report_events = [e for e in batch if isinstance(e, events.ReportCellEvent)]
     before = await uow.projection.cell_versions({_cell(e) for e in report_events})
     after: dict[Cell, dict[int, VersionRow]] = {

@@ -56,7 +56,14 @@ from services.kpi.uow import KpiUnitOfWork
 from shared.auth import StaffUser
 from shared.contracts import kpi as events
 from shared.db import utcnow
-from shared.errors import ConflictError, FieldProblem, ForbiddenError, InvalidInputError
+from shared.errors import (
+    ConflictError,
+    DomainError,
+    FieldProblem,
+    ForbiddenError,
+    InvalidInputError,
+)
+from shared.metrics import REPORTS
 
 
 @dataclass(frozen=True)
@@ -153,7 +160,35 @@ async def submit_report(
     rules: IntakeRules,
     idem: Idempotency | None,
 ) -> ReportAccepted | StoredResponse:
-    return await _retrying_clashes(lambda: _submit_report(uow, principal, item, rules, idem))
+    try:
+        result = await _retrying_clashes(lambda: _submit_report(uow, principal, item, rules, idem))
+    except DomainError as exc:
+        REPORTS.labels("rejected", _reason(exc)).inc()
+        raise
+    if isinstance(result, ReportAccepted):
+        REPORTS.labels("unchanged" if result.outcome == "unchanged" else "accepted", "").inc()
+    return result
+
+
+REJECTIONS = {403: "forbidden", 409: "conflict", 422: "invalid"}
+
+
+def _reason(exc: DomainError) -> str:
+    """A bounded label for why a report was refused (the metrics' `reason`)."""
+    if isinstance(exc, ForbiddenError):
+        return "forbidden"
+    if isinstance(exc, ConflictError):
+        return "conflict"
+    return "invalid"
+
+
+def _count_batch(results: list[BatchItemResult]) -> None:
+    for r in results:
+        if r.status < 300:
+            unchanged = r.report is not None and r.report.outcome == "unchanged"
+            REPORTS.labels("unchanged" if unchanged else "accepted", "").inc()
+        else:
+            REPORTS.labels("rejected", REJECTIONS.get(r.status, str(r.status))).inc()
 
 
 async def _submit_report(
@@ -224,6 +259,7 @@ async def _submit_batch(
         batch = BatchResult(accepted=accepted, rejected=len(final) - accepted, results=final)
         _remember(uow, principal, idem, 200, batch.model_dump(mode="json"))
         await uow.commit()
+        _count_batch(final)
         return batch
 
 

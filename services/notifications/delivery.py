@@ -18,6 +18,7 @@ from email.message import EmailMessage
 from typing import Any
 
 import httpx
+from opentelemetry import trace
 from sqlalchemy import update
 from sqlmodel import col
 
@@ -27,6 +28,8 @@ from services.notifications.domain.rules import Channel
 from services.notifications.models import Delivery, DeliveryAttempt, Notification, Subscriber
 from services.notifications.uow import NotificationsUnitOfWork
 from shared.contracts import notifications as events
+from shared.metrics import DELIVERIES
+from shared.telemetry import tracer
 
 LEASE = timedelta(seconds=120)
 FOOTER = {
@@ -158,6 +161,16 @@ class Deliverer:
     async def _send(
         self, delivery: Delivery, notification: Notification, subscriber: Subscriber
     ) -> str | None:
+        with tracer(__name__).start_as_current_span(
+            "notification deliver",
+            kind=trace.SpanKind.PRODUCER,
+            attributes={"koers.channel": delivery.channel, "koers.rule": notification.rule},
+        ):
+            return await self._send_now(delivery, notification, subscriber)
+
+    async def _send_now(
+        self, delivery: Delivery, notification: Notification, subscriber: Subscriber
+    ) -> str | None:
         try:
             if delivery.channel == Channel.EMAIL:
                 message = email_message(
@@ -203,6 +216,8 @@ class Deliverer:
             else:
                 wait = backoff(delivery.attempts, self._settings.webhook_backoff_s)
                 delivery.next_attempt_at = now + timedelta(seconds=wait)
+            outcome = "retrying" if delivery.status == "pending" else delivery.status
+            DELIVERIES.labels(delivery.channel, outcome).inc()
             uow.notifications.add(delivery)
             if delivery.status != "pending" and notification is not None:
                 _receipt(uow, delivery, notification.rule)
@@ -257,6 +272,7 @@ class Deliverer:
                         at=now,
                     )
                 )
+                DELIVERIES.labels(d.channel, "retrying" if error else "delivered").inc()
                 if error is None:
                     d.status = "delivered"
                     _receipt(uow, d, notes[d.notification_id].rule)

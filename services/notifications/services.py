@@ -39,6 +39,7 @@ from shared.auth import StaffUser
 from shared.contracts import notifications as events
 from shared.db import utcnow
 from shared.errors import FieldProblem, InvalidInputError, NotFoundError
+from shared.metrics import DELIVERIES
 
 SYSTEM = "system"
 
@@ -147,6 +148,8 @@ async def raise_notification(
         if delivery is not None:
             uow.notifications.add(delivery)
             count += 1
+            if delivery.status == "delivered":
+                DELIVERIES.labels(delivery.channel, "delivered").inc()
     uow.publish(
         events.NotificationRaised(
             notification_id=notification.id,

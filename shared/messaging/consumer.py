@@ -25,6 +25,7 @@ from shared.contracts.envelope import CloudEvent, EnvelopeError
 from shared.contracts.topics import dlq
 from shared.messaging.kafka import OutgoingMessage, make_consumer
 from shared.messaging.outbox import Publisher
+from shared.metrics import CONSUMER_LAG, DEAD_LETTERS, EVENT_FAILURES, EVENTS
 from shared.telemetry import context_from_traceparent, tracer
 from shared.uow import SqlUnitOfWork
 
@@ -87,10 +88,22 @@ class MessageProcessor(Generic[U]):
             envelope, event = self._decode(message)
         except PoisonMessageError as exc:
             await self._dead_letter(message, exc, attempts=0)
+            self._count("undecodable", "dead-lettered")
             return "dead-lettered"
         handler = self._handlers.get(envelope.type)
         if handler is None:
+            self._count(envelope.type, "skipped")
             return "skipped"
+        outcome = await self._process_decoded(message, envelope, event, handler)
+        self._count(envelope.type, outcome)
+        return outcome
+
+    def _count(self, event_type: str, outcome: str) -> None:
+        EVENTS.labels(self.consumer_name, event_type, outcome).inc()
+
+    async def _process_decoded(
+        self, message: ReceivedMessage, envelope: CloudEvent, event: Event, handler: Handler[U]
+    ) -> str:
         with tracer(__name__).start_as_current_span(
             f"{message.topic} process",
             context=context_from_traceparent(envelope.traceparent),
@@ -102,7 +115,24 @@ class MessageProcessor(Generic[U]):
                 "messaging.consumer.group.name": self.consumer_name,
             },
         ):
-            return await self._apply_with_retries(message, envelope, event, handler)
+            outcome = await self._apply_with_retries(message, envelope, event, handler)
+            log.info(
+                "%s %s: %s",
+                envelope.type,
+                envelope.id,
+                outcome,
+                extra={
+                    "consumer": self.consumer_name,
+                    "event_id": envelope.id,
+                    "event_type": envelope.type,
+                    "topic": message.topic,
+                    "partition": message.partition,
+                    "offset": message.offset,
+                    "project_id": str(getattr(event, "project_id", "")) or None,
+                    "outcome": outcome,
+                },
+            )
+            return outcome
 
     async def process_many(self, messages: Sequence[ReceivedMessage]) -> None:
         """Apply a fetched batch in one transaction when a batch handler exists.
@@ -172,6 +202,14 @@ class MessageProcessor(Generic[U]):
                     await self._batch_handler(list(fresh.values()), uow)
                     await uow.mark_many_processed(self.consumer_name, list(fresh))
                 await uow.commit()
+            for _, envelope, _ in ready:
+                self._count(envelope.type, "applied" if envelope.id in fresh else "duplicate")
+            log.info(
+                "applied a batch of %d events (%d new)",
+                len(ready),
+                len(fresh),
+                extra={"consumer": self.consumer_name, "topic": ready[0][0].topic},
+            )
 
     def _decode(self, message: ReceivedMessage) -> tuple[CloudEvent, Event]:
         try:
@@ -200,6 +238,7 @@ class MessageProcessor(Generic[U]):
                     await asyncio.sleep(min(self._retry_backoff_s * attempt, 5.0))
                     attempt = 0
                     continue
+                EVENT_FAILURES.labels(self.consumer_name, envelope.type).inc()
                 if attempt >= self._max_attempts:
                     await self._dead_letter(message, exc, attempts=attempt)
                     return "dead-lettered"
@@ -235,6 +274,7 @@ class MessageProcessor(Generic[U]):
         await self._dead_letters.publish(
             [OutgoingMessage(dlq(message.topic), message.key, message.value, headers)]
         )
+        DEAD_LETTERS.labels(dlq(message.topic)).inc()
 
 
 RawHandler = Callable[[ReceivedMessage, U], Awaitable[None]]
@@ -294,6 +334,14 @@ class KafkaEventConsumer(Generic[U]):
         self._session_timeout_ms = session_timeout_ms
         self.assignment: frozenset[tuple[str, int]] = frozenset()  # what this member holds now
 
+    def _record_lag(self, consumer: Any, batches: Mapping[Any, Sequence[Any]]) -> None:
+        """Messages behind each fetched partition's high watermark, after this batch."""
+        for tp, records in batches.items():
+            if records and (lag := _lag(consumer, tp, records[-1].offset)) is not None:
+                CONSUMER_LAG.labels(self.processor.consumer_name, tp.topic, str(tp.partition)).set(
+                    lag
+                )
+
     async def run(self, stop: asyncio.Event) -> None:
         consumer = make_consumer(
             self._bootstrap_servers,
@@ -311,6 +359,7 @@ class KafkaEventConsumer(Generic[U]):
                 )
                 if not batches:
                     continue
+                self._record_lag(consumer, batches)
                 # One batch across partitions (each partition's order kept), then one commit.
                 await self.processor.process_many(
                     [received_message(r) for records in batches.values() for r in records]
@@ -324,6 +373,11 @@ class KafkaEventConsumer(Generic[U]):
                     log.info("commit refused after a rebalance")
         finally:
             await consumer.stop()
+
+
+def _lag(consumer: Any, tp: Any, last_offset: int) -> int | None:
+    highwater = consumer.highwater(tp)
+    return None if highwater is None else max(highwater - (last_offset + 1), 0)
 
 
 def received_message(record: Any) -> ReceivedMessage:

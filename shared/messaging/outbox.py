@@ -10,8 +10,10 @@ rows leave in id order and one batch is acknowledged before the next is read.
 import asyncio
 import contextlib
 import logging
+import time
 import zlib
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any, Protocol, TypeAlias, cast
 
 from opentelemetry import trace
@@ -24,6 +26,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from shared.contracts.envelope import binary_headers
 from shared.db import OutboxMessage, utcnow
 from shared.messaging.kafka import OutgoingMessage
+from shared.metrics import OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, OUTBOX_PUBLISHED
 from shared.telemetry import (
     context_from_traceparent,
     current_traceparent,
@@ -87,7 +90,12 @@ class OutboxRelay:
         lock_name: str,
         batch_size: int = 500,
         poll_interval_s: float = 0.05,
+        service: str = "",
+        gauge_interval_s: float = 5.0,
     ) -> None:
+        self._service = service
+        self._gauge_interval_s = gauge_interval_s
+        self._gauged_at = 0.0
         self._sessions = sessions
         self._publisher = publisher
         self._lock_key = zlib.crc32(lock_name.encode())
@@ -122,7 +130,18 @@ class OutboxRelay:
                 .values(sent_at=utcnow())
             )
             await session.commit()
+            OUTBOX_PUBLISHED.labels(self._service).inc(len(rows))
             return len(rows)
+
+    async def _update_gauges(self) -> None:
+        """Backlog and the age of the oldest unsent row, for the alerts; every few seconds."""
+        if time.monotonic() - self._gauged_at < self._gauge_interval_s:
+            return
+        self._gauged_at = time.monotonic()
+        backlog, oldest = await outbox_state(self._sessions)
+        OUTBOX_BACKLOG.labels(self._service).set(backlog)
+        age = (utcnow() - oldest).total_seconds() if oldest else 0.0
+        OUTBOX_OLDEST_AGE.labels(self._service).set(max(age, 0.0))
 
     async def _take_lock(self, session: AsyncSession) -> bool:
         connection = await session.connection()
@@ -139,6 +158,7 @@ class OutboxRelay:
         while not stop.is_set():
             self._wake.clear()
             try:
+                await self._update_gauges()
                 sent = await self.publish_pending()
                 backoff = self._poll_interval_s
             except Exception:
@@ -169,13 +189,21 @@ async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
 
 
 async def outbox_backlog(sessions: async_sessionmaker[AsyncSession]) -> int:
+    return (await outbox_state(sessions))[0]
+
+
+async def outbox_state(sessions: async_sessionmaker[AsyncSession]) -> tuple[int, datetime | None]:
+    """How many rows wait to be published, and when the oldest of them was written."""
     async with sessions() as session:
         result = await session.exec(
-            select(func.count())
-            .select_from(OutboxMessage)
-            .where(col(OutboxMessage.sent_at).is_(None))
+            select(func.count(), func.min(OutboxMessage.created_at)).where(
+                col(OutboxMessage.sent_at).is_(None)
+            )
         )
-        return int(result.one())
+        count, oldest = result.one()
+        if oldest is not None and oldest.tzinfo is None:
+            oldest = oldest.replace(tzinfo=UTC)
+        return int(count), oldest
 
 
 async def mark_all_unsent(sessions: async_sessionmaker[AsyncSession]) -> int:
