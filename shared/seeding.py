@@ -29,3 +29,17 @@ async def wait_for_projects(
         if len(found) == len(wanted) or time.monotonic() > deadline:
             return found
         await asyncio.sleep(0.2)
+
+
+async def wait_until(
+    uow: SqlUnitOfWork, check: Callable[[], Awaitable[bool]], timeout_s: float
+) -> bool:
+    """Poll `check` (inside `uow`) until it holds or the time is up; say which."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        async with uow:
+            if await check():
+                return True
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.2)

@@ -67,10 +67,15 @@ def instrument(app: Any, engine: AsyncEngine) -> None:
         return
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
     from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
-    from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+    from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
+    from opentelemetry.metrics import get_meter
 
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
-    SQLAlchemyInstrumentor().instrument(engine=engine.sync_engine)
+    # The engine's own listeners (the instrumentor's global switch would only reach engines
+    # created after it, and only once per process; tests run several services in one).
+    usage = get_meter(__name__).create_up_down_counter("db.client.connections.usage")
+    sql_tracer = trace.get_tracer("opentelemetry.instrumentation.sqlalchemy")
+    EngineTracer(sql_tracer, engine.sync_engine, usage)  # type: ignore[no-untyped-call]
     if not _httpx_instrumented:
         HTTPXClientInstrumentor().instrument()
         _httpx_instrumented = True

@@ -27,7 +27,7 @@ from services.funding.schemas import (
 )
 from services.funding.uow import FundingUnitOfWork
 from shared.auth import Role, StaffUser
-from shared.seeding import wait_for_projects
+from shared.seeding import wait_for_projects, wait_until
 
 SEEDER = StaffUser(username="seed", roles=frozenset({Role.ADMIN}))
 JTF_TERRITORY = ["Groningen", "Delfzijl", "Eemshaven", "Emmen"]
@@ -81,6 +81,16 @@ async def seed_demo(uow: FundingUnitOfWork, timeout_s: float = 60) -> int:
     if not projects:
         return 0
     programme_id = next(iter(projects.values())).programme_id
+
+    async def programme_and_goals_known() -> bool:
+        # Programme, goal and project events travel on different partitions.
+        known = {g.id for g in await uow.replica.goals(programme_id)}
+        linked = await uow.replica.goal_ids(p.id for p in projects.values())
+        wanted = {g for goals in linked.values() for g in goals}
+        return await uow.replica.programme(programme_id) is not None and wanted <= known
+
+    if not await wait_until(uow, programme_and_goals_known, timeout_s):
+        return 0
     await _programme(uow, programme_id)
     seeded = 0
     for code, demo in PLANS.items():

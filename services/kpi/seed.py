@@ -26,7 +26,7 @@ from services.kpi.models import ProjectReplica
 from services.kpi.schemas import LinkIn, MeasurementIn, OutcomeIndicatorIn, ProjectKpiIn
 from services.kpi.uow import KpiUnitOfWork
 from shared.auth import Role, StaffUser
-from shared.seeding import wait_for_projects
+from shared.seeding import wait_for_projects, wait_until
 
 SEEDER = StaffUser(username="seed", roles=frozenset({Role.ADMIN}))
 TARGET_DATE = date(2019, 12, 31)
@@ -163,7 +163,18 @@ async def seed_demo(uow: KpiUnitOfWork, timeout_s: float = 60) -> int:
             await services.set_project_kpi(uow, project.id, indicator, data, SEEDER)
             declared += 1
     await _report_realised(uow, projects)
-    await _seed_results_chain(uow, next(iter(projects.values())).programme_id if projects else None)
+    if projects:
+
+        async def goals_known() -> bool:
+            # Goal and project events travel on different partitions.
+            known = {
+                g.id for g in await uow.replica.goals(next(iter(projects.values())).programme_id)
+            }
+            linked = await uow.replica.goal_ids(projects[c].id for c in projects)
+            return {g for goals in linked.values() for g in goals} <= known
+
+        if await wait_until(uow, goals_known, timeout_s):
+            await _seed_results_chain(uow, next(iter(projects.values())).programme_id)
     return declared
 
 

@@ -67,7 +67,11 @@ async def test_cost_per_output_from_registry_kpi_and_funding_events(
         money = f"/v1/projects/{project['id']}"
 
         async def funding_knows_project() -> bool:
-            return (await funding.client.get(f"{money}/funding", headers=staff)).status_code == 200
+            # Programme and project events travel on different partitions: wait for both.
+            budgets = f"/v1/programmes/{programme['id']}/budgets"
+            programme_known = await funding.client.get(budgets, headers=staff)
+            project_known = await funding.client.get(f"{money}/funding", headers=staff)
+            return programme_known.status_code == project_known.status_code == 200
 
         await eventually(funding_knows_project, timeout_s=40)
         setup = await funding.client.put(

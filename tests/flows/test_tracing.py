@@ -1,0 +1,155 @@
+"""One trace per partner report and per registry change, across HTTP, the outbox, Kafka and
+the consumers: spans recorded in memory while registry and KPI run on the real broker.
+
+The tracer provider is process-wide and can be set once: this module installs one whose
+processor records only while a test asks it to.
+"""
+
+import secrets
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from opentelemetry import trace
+from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
+
+from shared.auth import Role
+from tests.conftest import AuthHeaders, Kafka, registry_settings
+from tests.integration.kpi.harness import kpi_settings, running_kpi
+from tests.integration.projects import builders
+from tests.integration.projects.harness import running_registry
+from tests.kafka_helpers import eventually
+
+
+class Recorder(SpanProcessor):
+    def __init__(self) -> None:
+        self.recording = False
+        self.spans: list[ReadableSpan] = []
+
+    def on_end(self, span: ReadableSpan) -> None:
+        if self.recording:
+            self.spans.append(span)
+
+    def trace_of(self, span: ReadableSpan) -> list[ReadableSpan]:
+        assert span.context is not None
+        return [s for s in self.spans if s.context and s.context.trace_id == span.context.trace_id]
+
+
+@pytest.fixture(scope="module")
+def recorder() -> Iterator[Recorder]:
+    provider = trace.get_tracer_provider()
+    if not isinstance(provider, TracerProvider):
+        provider = TracerProvider()
+        trace.set_tracer_provider(provider)
+    recorder = Recorder()
+    provider.add_span_processor(recorder)
+    recorder.recording = True
+    yield recorder
+    recorder.recording = False
+    recorder.spans.clear()
+
+
+def named(spans: list[ReadableSpan], name: str) -> list[ReadableSpan]:
+    return [s for s in spans if s.name == name]
+
+
+def parent_or_link(child: ReadableSpan, parent: ReadableSpan) -> bool:
+    assert parent.context is not None
+    ids = {child.parent.span_id} if child.parent else set()
+    ids |= {link.context.span_id for link in child.links}
+    return parent.context.span_id in ids
+
+
+async def test_a_report_and_a_registry_change_each_make_one_trace(
+    recorder: Recorder, kafka: Kafka, registry_pg_db: str, kpi_pg_db: str, auth: AuthHeaders
+) -> None:
+    staff = auth(Role.ADMIN)
+    group = f"test-{secrets.token_hex(3)}."
+    kpi_config = kpi_settings(kpi_pg_db, kafka.bootstrap_servers, consumer_group_prefix=group)
+    async with (
+        running_registry(registry_settings(registry_pg_db, kafka.bootstrap_servers)) as registry,
+        running_kpi(kpi_config) as kpi,
+    ):
+        lead = await builders.organisation(registry.client, staff)
+        programme, _, goal = await builders.programme_with_goals(registry.client, staff)
+        project = await builders.project(
+            registry.client,
+            staff,
+            programme["id"],
+            lead["id"],
+            goal_ids=[goal["id"]],
+            start_date="2020-01-01",
+            end_date="2023-12-31",
+        )
+        kpis = f"/v1/projects/{project['id']}/kpis"
+
+        async def replica_knows_project() -> bool:
+            return (await kpi.client.get(kpis, headers=staff)).status_code == 200
+
+        await eventually(replica_knows_project, timeout_s=40)
+        # The registry change: POST /v1/projects → outbox → publish → KPI's replica consumer.
+        [registered] = [
+            s for s in named(recorder.spans, "POST /v1/projects") if s.kind == trace.SpanKind.SERVER
+        ]
+        registry_trace = recorder.trace_of(registered)
+        [published] = named(registry_trace, "projects.events.v1 publish")
+        assert _descends(published, registered, registry_trace)
+        consumed = named(registry_trace, "projects.events.v1 process")
+        assert consumed and all(parent_or_link(c, published) for c in consumed)
+
+        await kpi.client.put(f"{kpis}/MEETINGS_ORGANISED", json={}, headers=staff)
+        issued = await kpi.client.post(
+            "/v1/api-keys", json={"organisation_id": lead["id"], "name": "CRM"}, headers=staff
+        )
+        partner = {"Authorization": f"Bearer {issued.json()['key']}"}
+        body = {
+            "project": project["code"],
+            "indicator": "MEETINGS_ORGANISED",
+            "period": "2021-Q1",
+            "value": 4,
+        }
+        assert (await kpi.client.post("/v1/reports", json=body, headers=partner)).status_code == 201
+
+        def report_trace() -> list[ReadableSpan]:
+            [posted] = [
+                s
+                for s in named(recorder.spans, "POST /v1/reports")
+                if s.kind == trace.SpanKind.SERVER
+            ]
+            return recorder.trace_of(posted)
+
+        await eventually(lambda: named(report_trace(), "kpi aggregate update"), timeout_s=30)
+        spans = report_trace()
+        [posted] = [s for s in named(spans, "POST /v1/reports") if s.kind == trace.SpanKind.SERVER]
+        # The trace goes on past the aggregate (the projection announces what changed), so
+        # take the hop that starts at the request.
+        [published] = [
+            s for s in named(spans, "kpi.events.v1 publish") if parent_or_link(s, posted)
+        ]
+        [processed] = [
+            s for s in named(spans, "kpi.events.v1 process") if parent_or_link(s, published)
+        ]
+        [aggregated] = [
+            s
+            for s in named(spans, "kpi aggregate update")
+            if s.parent and s.parent.span_id == _id(processed)
+        ]
+        writes = [s for s in spans if s.kind == trace.SpanKind.CLIENT and "INSERT" in s.name]
+        assert writes, [s.name for s in spans]  # the database write, from SQLAlchemy
+        assert aggregated.attributes is not None
+        assert int(str(aggregated.attributes["koers.events"])) >= 1
+
+
+def _id(span: ReadableSpan) -> int:
+    assert span.context is not None
+    return int(span.context.span_id)
+
+
+def _descends(child: ReadableSpan, ancestor: ReadableSpan, spans: list[ReadableSpan]) -> bool:
+    by_id: dict[int, Any] = {_id(s): s for s in spans}
+    cursor: ReadableSpan | None = child
+    while cursor is not None and cursor.parent is not None:
+        if cursor.parent.span_id == _id(ancestor):
+            return True
+        cursor = by_id.get(cursor.parent.span_id)
+    return False
