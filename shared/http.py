@@ -19,7 +19,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from shared.db import ping
 from shared.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from shared.messaging.kafka import broker_reachable
-from shared.metrics import POOLS, HttpMetrics, metrics_endpoint
+from shared.metrics import DEPENDENCY_UP, POOLS, READY, HttpMetrics, metrics_endpoint
 from shared.runtime import ServiceRuntime
 from shared.telemetry import instrument
 
@@ -79,11 +79,21 @@ def health_router(runtime: ServiceRuntime) -> APIRouter:
             "broker": await _check(broker_reachable(runtime.settings.kafka_bootstrap_servers)),
         }
         ready = checks["database"] == "ok"
+        _record_readiness(runtime, "api", ready, checks)
         if not ready:
             response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
         return {"status": "ready" if ready else "not ready", "checks": checks}
 
     return router
+
+
+def _record_readiness(
+    runtime: ServiceRuntime, role: str, ready: bool, checks: dict[str, str]
+) -> None:
+    service = runtime.settings.service_name
+    READY.labels(service, role).set(1 if ready else 0)
+    for dependency, state in checks.items():
+        DEPENDENCY_UP.labels(service, role, dependency).set(1 if state == "ok" else 0)
 
 
 async def _check(probe: Any, timeout_s: float = 3.0) -> str:
@@ -144,6 +154,7 @@ def worker_health_app(runtime: ServiceRuntime) -> FastAPI:
             "broker": await _check(broker_reachable(runtime.settings.kafka_bootstrap_servers)),
         }
         ready = all(v == "ok" for v in checks.values())
+        _record_readiness(runtime, "worker", ready, checks)
         if not ready:
             response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
         return {"status": "ready" if ready else "not ready", "checks": checks}

@@ -16,7 +16,6 @@ from prometheus_client.registry import REGISTRY, Collector
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("koers.http")
@@ -58,6 +57,14 @@ EVENT_FAILURES = Counter(
 )
 DEAD_LETTERS = Counter(
     "koers_dead_letters_total", "Messages sent to a dead-letter topic", ["topic"]
+)
+READY = Gauge(
+    "koers_ready", "1 when the last readiness probe passed, 0 when it failed", ["service", "role"]
+)
+DEPENDENCY_UP = Gauge(
+    "koers_dependency_up",
+    "1 when the last probe reached the dependency (database, broker)",
+    ["service", "role", "dependency"],
 )
 DELIVERIES = Counter(
     "koers_notification_deliveries_total",
@@ -113,14 +120,10 @@ async def metrics_endpoint(_: Request) -> Response:
 
 
 def _route(scope: Scope) -> str:
-    """The route template (/v1/projects/{project_id}); unknown paths share one label."""
-    app = scope.get("app")
-    router = getattr(app, "router", None)
-    for route in getattr(router, "routes", ()):
-        match, _ = route.matches(scope)
-        if match is Match.FULL:
-            return str(getattr(route, "path", "unmatched"))
-    return "unmatched"
+    """The route template (/v1/projects/{project_id}) the router matched; after the request
+    the router has left it in the scope. Paths nothing matched share one label."""
+    route = scope.get("route")
+    return str(getattr(route, "path", "unmatched"))
 
 
 class HttpMetrics:
