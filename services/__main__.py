@@ -1,4 +1,4 @@
-"""The platform's command line: `python -m services run|token|republish`."""
+"""The platform's command line: `python -m services run|token|republish|create-topics|ops`."""
 
 import argparse
 import asyncio
@@ -11,6 +11,26 @@ from services.platform import SERVICES
 from shared.auth import Role, TokenService
 from shared.contracts.topics import ALL_TOPICS
 from shared.messaging.kafka import create_topics
+
+
+def _ops_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    ops = sub.add_parser("ops", help="backlog, consumer lag, dead letters, readiness")
+    commands = ops.add_subparsers(dest="ops_command", required=True)
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    backlog = commands.add_parser("backlog", help="unpublished outbox rows per service")
+    backlog.add_argument(
+        "--data-dir", type=Path, default=Path(os.environ.get("KOERS_DATA_DIR", ".data"))
+    )
+    lag = commands.add_parser("lag", help="consumer groups behind their topics")
+    lag.add_argument("--bootstrap-servers", default=bootstrap)
+    lag.add_argument("--group-prefix", default=os.environ.get("KOERS_CONSUMER_GROUP_PREFIX", ""))
+    dlq = commands.add_parser("dlq", help="list dead letters, or replay them to their topic")
+    dlq.add_argument("dlq_command", choices=["list", "replay"])
+    dlq.add_argument("--bootstrap-servers", default=bootstrap)
+    dlq.add_argument("--topic", help="one dead-letter topic (default: all)")
+    dlq.add_argument("--offset", type=int, action="append", help="only these offsets")
+    ready = commands.add_parser("readiness", help="/readyz of every service")
+    ready.add_argument("--url", action="append", help="name=http://host:port (default: local)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,7 +73,12 @@ def main(argv: list[str] | None = None) -> int:
         "--bootstrap-servers", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
     )
 
+    _ops_parser(sub)
     args = parser.parse_args(argv)
+    if args.command == "ops":
+        from services import ops
+
+        return ops.main(args)
     if args.command == "create-topics":
         asyncio.run(create_topics(args.bootstrap_servers, ALL_TOPICS))
         print("\n".join(f"{t.name}: {t.partitions} partitions" for t in ALL_TOPICS))

@@ -5,14 +5,17 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from services.funding import consumers as funding_consumers
 from services.funding.config import FundingSettings
 from services.funding.main import migrate as migrate_funding
 from services.funding.seed import seed_demo as seed_funding
 from services.funding.uow import FundingUnitOfWork
+from services.kpi import consumers as kpi_consumers
 from services.kpi.config import KpiSettings
 from services.kpi.main import migrate as migrate_kpi
 from services.kpi.seed import seed_demo as seed_kpis
 from services.kpi.uow import KpiUnitOfWork
+from services.notifications import handlers as notification_handlers
 from services.notifications.config import NotificationsSettings
 from services.notifications.main import migrate as migrate_notifications
 from services.projects.config import ProjectsSettings
@@ -48,6 +51,7 @@ class ServiceSpec:
     seed: Seed | None = None  # before the services start
     seed_when_running: Seed | None = None  # once they run (it needs events consumed)
     embedded_env: Mapping[str, str] = field(default_factory=dict)  # on one machine only
+    consumer_groups: tuple[str, ...] = ()  # without the deployment's prefix
 
 
 SERVICES: tuple[ServiceSpec, ...] = (
@@ -68,6 +72,11 @@ SERVICES: tuple[ServiceSpec, ...] = (
         default_port=8002,
         migrate=migrate_kpi,
         seed_when_running=_seed_kpis,
+        consumer_groups=(
+            kpi_consumers.REGISTRY_REPLICA,
+            kpi_consumers.AGGREGATES,
+            kpi_consumers.GOAL_INPUTS,
+        ),
     ),
     ServiceSpec(
         name="funding",
@@ -77,6 +86,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
         default_port=8003,
         migrate=migrate_funding,
         seed_when_running=_seed_funding,
+        consumer_groups=(funding_consumers.REGISTRY_REPLICA, funding_consumers.OUTPUTS),
     ),
     ServiceSpec(
         name="notifications",
@@ -88,6 +98,12 @@ SERVICES: tuple[ServiceSpec, ...] = (
         # On a developer's machine partner webhooks may be plain http, and the clock rules
         # tick every few seconds so that a change shows at once.
         embedded_env={"ALLOW_HTTP_WEBHOOKS": "true", "TICK_INTERVAL_S": "5"},
+        consumer_groups=(
+            notification_handlers.REGISTRY_REPLICA,
+            notification_handlers.KPI_RULES,
+            notification_handlers.FUNDING_RULES,
+            notification_handlers.DEAD_LETTERS,
+        ),
     ),
 )
 

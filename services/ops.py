@@ -1,0 +1,220 @@
+"""Commands for ops: backlog, consumer lag, dead letters (list, replay), readiness.
+
+    python -m services ops backlog [--data-dir .data]
+    python -m services ops lag --bootstrap-servers HOST:PORT [--group-prefix P]
+    python -m services ops dlq list --bootstrap-servers HOST:PORT
+    python -m services ops dlq replay --bootstrap-servers HOST:PORT [--topic T] [--offset N]
+    python -m services ops readiness [--url name=http://host:port ...]
+
+Database URLs come from each service's `<PREFIX>_DATABASE_URL`, else the embedded default's
+files under --data-dir. Rebuilding the KPI totals is `python -m services.kpi rebuild`.
+"""
+
+import argparse
+import asyncio
+import os
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from services import embedded
+from services.platform import SERVICES, ServiceSpec
+from shared.contracts.topics import EVENT_TOPICS, dlq
+from shared.db import create_engine, session_factory
+from shared.messaging.kafka import KafkaPublisher, OutgoingMessage, make_producer
+from shared.messaging.outbox import outbox_state
+
+DLQ_HEADERS = (
+    "dlq_error",
+    "dlq_consumer",
+    "dlq_original_topic",
+    "dlq_original_partition",
+    "dlq_original_offset",
+    "dlq_attempts",
+)
+
+
+def database_url(spec: ServiceSpec, data_dir: Path) -> str:
+    return os.environ.get(f"{spec.env_prefix}DATABASE_URL") or embedded.database_url(spec, data_dir)
+
+
+async def backlog(data_dir: Path) -> list[str]:
+    lines = []
+    for spec in SERVICES:
+        engine = create_engine(database_url(spec, data_dir))
+        try:
+            count, oldest = await outbox_state(session_factory(engine))
+        finally:
+            await engine.dispose()
+        age = f"{(datetime.now(UTC) - oldest).total_seconds():.0f} s" if oldest else "-"
+        lines.append(f"{spec.name:<14} backlog {count:>7}   oldest unsent {age}")
+    return lines
+
+
+async def lag(bootstrap: str, group_prefix: str) -> list[str]:
+    """Committed offsets of every consumer group against the partitions' end offsets.
+
+    On the embedded broker (Tansu) an end offset can be one past the first record of the
+    newest batch rather than past its last (see docs/adr): trust the figure on Kafka.
+    """
+    topics = [t.name for t in EVENT_TOPICS] + all_dead_letter_topics()
+    lines = []
+    for spec in SERVICES:
+        for group in spec.consumer_groups:
+            lines += await _group_lag(bootstrap, group_prefix + group, topics)
+    return lines
+
+
+async def _group_lag(bootstrap: str, group: str, topics: Sequence[str]) -> list[str]:
+    # A consumer in the group that never subscribes: it reads the group's commits
+    # without joining it, so the running members keep their partitions.
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        partitions = [
+            TopicPartition(topic, p)
+            for topic in topics
+            for p in sorted(consumer.partitions_for_topic(topic) or ())
+        ]
+        committed = {tp: await consumer.committed(tp) for tp in partitions}
+        held = {tp: offset for tp, offset in committed.items() if offset is not None}
+        if not held:
+            return [f"{group:<40} (no committed offsets)"]
+        ends = await consumer.end_offsets(list(held))
+        return [
+            f"{group:<40} {tp.topic}[{tp.partition}] committed {offset} "
+            f"end {ends.get(tp, 0)} lag {max(ends.get(tp, 0) - offset, 0)}"
+            for tp, offset in held.items()
+        ]
+    finally:
+        await consumer.stop()
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: tuple[tuple[str, bytes], ...]
+
+    def header(self, name: str) -> str:
+        return next((v.decode(errors="replace") for k, v in self.headers if k == name), "")
+
+    def describe(self) -> str:
+        return (
+            f"{self.topic}[{self.partition}]@{self.offset} {self.header('ce_type') or '?'} "
+            f"from {self.header('dlq_original_topic') or '?'} "
+            f"({self.header('dlq_consumer')}): {self.header('dlq_error')}"
+        )
+
+
+async def dead_letters(
+    bootstrap: str, topics: Sequence[str], idle_s: float = 2.0
+) -> list[DeadLetter]:
+    """Everything on the dead-letter topics, read from the start without committing."""
+    consumer = AIOKafkaConsumer(
+        *topics,
+        bootstrap_servers=bootstrap,
+        group_id=f"ops-dlq-{secrets.token_hex(4)}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    found: list[DeadLetter] = []
+    try:
+        while True:
+            batches = await consumer.getmany(timeout_ms=int(idle_s * 1000))
+            if not batches:
+                return found
+            for records in batches.values():
+                found += [
+                    DeadLetter(
+                        r.topic, r.partition, r.offset, r.key, r.value, tuple(r.headers or ())
+                    )
+                    for r in records
+                ]
+    finally:
+        await consumer.stop()
+
+
+async def replay(bootstrap: str, letters: Sequence[DeadLetter]) -> int:
+    """Send dead letters back to the topic they came from, without the dead-letter headers.
+
+    Consumers are idempotent, so an event that was applied after all changes nothing.
+    """
+    messages = [
+        OutgoingMessage(
+            letter.header("dlq_original_topic"),
+            letter.key,
+            letter.value,
+            [(k, v) for k, v in letter.headers if k not in DLQ_HEADERS],
+        )
+        for letter in letters
+        if letter.header("dlq_original_topic")
+    ]
+    producer = make_producer(bootstrap)
+    await producer.start()
+    try:
+        await KafkaPublisher(producer).publish(messages)
+    finally:
+        await producer.stop()
+    return len(messages)
+
+
+def all_dead_letter_topics() -> list[str]:
+    return [dlq(t.name) for t in EVENT_TOPICS]
+
+
+async def readiness(urls: dict[str, str]) -> tuple[bool, list[str]]:
+    lines, ready = [], True
+    async with httpx.AsyncClient(timeout=5) as client:
+        for name, base in urls.items():
+            try:
+                response = await client.get(f"{base.rstrip('/')}/readyz")
+                body = response.json()
+                ok = response.status_code == 200
+                lines.append(f"{name:<14} {body.get('status')} {body.get('checks')}")
+            except (httpx.HTTPError, ValueError) as exc:
+                ok = False
+                lines.append(f"{name:<14} unreachable: {type(exc).__name__}")
+            ready = ready and ok
+    return ready, lines
+
+
+def default_urls() -> dict[str, str]:
+    return {s.name: f"http://127.0.0.1:{s.default_port}" for s in SERVICES}
+
+
+def main(args: argparse.Namespace) -> int:
+    """Dispatch `python -m services ops …` (the parser lives in services/__main__.py)."""
+    command = args.ops_command
+    if command == "backlog":
+        print("\n".join(asyncio.run(backlog(args.data_dir))))
+        return 0
+    bootstrap = getattr(args, "bootstrap_servers", "")
+    if command == "lag":
+        print("\n".join(asyncio.run(lag(bootstrap, args.group_prefix))))
+        return 0
+    if command == "dlq":
+        topics = [args.topic] if args.topic else all_dead_letter_topics()
+        letters = asyncio.run(dead_letters(bootstrap, topics))
+        offsets = set(args.offset or [])
+        chosen = [d for d in letters if not offsets or d.offset in offsets]
+        if args.dlq_command == "list":
+            print("\n".join(d.describe() for d in chosen) or "no dead letters")
+            return 0
+        print(f"replayed {asyncio.run(replay(bootstrap, chosen))} messages")
+        return 0
+    urls = dict(u.split("=", 1) for u in args.url or []) or default_urls()
+    ready, lines = asyncio.run(readiness(urls))
+    print("\n".join(lines))
+    return 0 if ready else 1
