@@ -29,7 +29,7 @@ from services.notifications.models import Delivery, DeliveryAttempt, Notificatio
 from services.notifications.uow import NotificationsUnitOfWork
 from shared.contracts import notifications as events
 from shared.metrics import DELIVERIES
-from shared.telemetry import tracer
+from shared.telemetry import context_from_traceparent, tracer
 
 LEASE = timedelta(seconds=120)
 FOOTER = {
@@ -163,6 +163,7 @@ class Deliverer:
     ) -> str | None:
         with tracer(__name__).start_as_current_span(
             "notification deliver",
+            context=context_from_traceparent(delivery.traceparent),
             kind=trace.SpanKind.PRODUCER,
             attributes={"koers.channel": delivery.channel, "koers.rule": notification.rule},
         ):

@@ -99,6 +99,7 @@ class Delivery(NotificationsBase, table=True):
     last_error: str | None = Field(default=None, max_length=2000)
     next_attempt_at: datetime | None = None
     read_at: datetime | None = None
+    traceparent: str | None = Field(default=None, max_length=100)  # the trace that raised it
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

@@ -40,6 +40,7 @@ from shared.contracts import notifications as events
 from shared.db import utcnow
 from shared.errors import FieldProblem, InvalidInputError, NotFoundError
 from shared.metrics import DELIVERIES
+from shared.telemetry import current_traceparent
 
 SYSTEM = "system"
 
@@ -185,6 +186,7 @@ def _delivery(
         next_attempt_at=None if in_app or digest else now,
         created_at=now,
         updated_at=now,
+        traceparent=current_traceparent(),
     )
 
 

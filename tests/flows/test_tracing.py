@@ -153,3 +153,75 @@ def _descends(child: ReadableSpan, ancestor: ReadableSpan, spans: list[ReadableS
             return True
         cursor = by_id.get(cursor.parent.span_id)
     return False
+
+
+async def test_a_notification_is_delivered_in_the_trace_of_the_event_that_raised_it(
+    recorder: Recorder, notifications_db: str, auth: AuthHeaders
+) -> None:
+    import uuid
+
+    import httpx
+
+    from services.notifications.delivery import Deliverer
+    from services.notifications.handlers import kpi_handlers, registry_handlers
+    from shared.contracts import kpi
+    from shared.messaging.consumer import MessageProcessor
+    from shared.telemetry import current_traceparent
+    from tests.integration.notifications.harness import (
+        SECRET,
+        Clock,
+        message,
+        notifications_api,
+        notifications_settings,
+        project_registered,
+        utc,
+        webhook_receiver,
+    )
+    from tests.kafka_helpers import ListPublisher
+
+    project, partner = uuid.uuid4(), uuid.uuid4()
+    settings = notifications_settings(notifications_db)
+    async with webhook_receiver() as receiver, notifications_api(settings) as api:
+        subscriber = {
+            "kind": "organisation",
+            "name": "IBDO BV",
+            "organisation_id": str(partner),
+            "webhook_url": receiver.url,
+            "webhook_secret": SECRET,
+        }
+        created = await api.client.post(
+            "/v1/subscribers", json=subscriber, headers=auth(Role.ADMIN)
+        )
+        assert created.status_code == 201
+        processor = MessageProcessor(
+            "test", {**registry_handlers(), **kpi_handlers()}, api.uow, ListPublisher()
+        )
+        returned = kpi.ReportReturned(
+            project_id=project,
+            indicator_code="MEETINGS",
+            report_id=uuid.uuid4(),
+            indicator_kind="flow",
+            period="2026-Q2",
+            dimension_key="",
+            version=1,
+            reviewed_by="pm",
+            reason="attach the list",
+        )
+        await processor.process(message(project_registered(project, partner)))
+        with trace.get_tracer(__name__).start_as_current_span("kpi.events.v1 publish") as publish:
+            received = message(returned, offset=1, traceparent=current_traceparent())
+        await processor.process(received)
+        async with httpx.AsyncClient() as http:
+            await Deliverer(api.uow, settings, http, Clock(utc(2026, 11, 29))).run_once()
+    assert len(receiver.accepted) == 1
+    [processed] = [
+        s
+        for s in named(recorder.spans, "kpi.events.v1 process")
+        if s.parent and s.parent.span_id == publish.get_span_context().span_id
+    ]
+    [delivered] = [
+        s
+        for s in named(recorder.spans, "notification deliver")
+        if s.parent and s.parent.span_id == _id(processed)
+    ]
+    assert delivered.attributes is not None and delivered.attributes["koers.channel"] == "webhook"

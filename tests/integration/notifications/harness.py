@@ -45,9 +45,9 @@ def notifications_settings(
     return NotificationsSettings(**values)
 
 
-def message(event: Event, offset: int = 0) -> ReceivedMessage:
+def message(event: Event, offset: int = 0, traceparent: str | None = None) -> ReceivedMessage:
     """The Kafka record a consumer would receive for `event`."""
-    envelope = CloudEvent.wrap(event, source="test")
+    envelope = CloudEvent.wrap(event, source="test", traceparent=traceparent)
     return ReceivedMessage(
         event.topic, 0, offset, event.key.encode(), envelope.value(), tuple(envelope.headers())
     )
