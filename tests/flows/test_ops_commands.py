@@ -53,8 +53,16 @@ async def test_a_dead_letter_is_listed_replayed_and_then_applied(
                 return await uow.replica.organisation(organisation) is not None
 
         await eventually(replica_has_it, timeout_s=40)
-        lines = await ops.lag(kafka.bootstrap_servers, group)
-        replica = [line for line in lines if line.startswith(f"{group}kpi.registry-replica ")]
-        assert replica and all("projects.events.v1[" in line for line in replica)
+        replica: list[str] = []
+
+        async def offsets_committed() -> bool:
+            # The offset is committed just after the transaction that applied the event.
+            lines = await ops.lag(kafka.bootstrap_servers, group)
+            replica[:] = [
+                line for line in lines if line.startswith(f"{group}kpi.registry-replica ")
+            ]
+            return bool(replica) and all("projects.events.v1[" in line for line in replica)
+
+        await eventually(offsets_committed, timeout_s=30)
         ready, report = await ops.readiness({"unreachable": "http://127.0.0.1:9"})
         assert not ready and "unreachable" in report[0]
