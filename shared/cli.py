@@ -27,7 +27,7 @@ def service_main(
     parser.add_argument("command", choices=["api", "worker", "migrate"])
     args = parser.parse_args(argv)
     settings = settings_class()  # filled from the environment
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.service_name)
     configure_tracing(settings.service_name)
     if args.command == "migrate":
         migrate(settings)

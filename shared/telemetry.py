@@ -153,9 +153,23 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
-def configure_logging(level: str = "INFO") -> None:
+class _ServiceName(logging.Filter):
+    """Every line names the service that wrote it, unless the call already did."""
+
+    def __init__(self, service: str) -> None:
+        super().__init__()
+        self.service = service
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.service and not hasattr(record, "service"):
+            record.service = self.service
+        return True
+
+
+def configure_logging(level: str = "INFO", service: str = "") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
+    handler.addFilter(_ServiceName(service))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
