@@ -122,6 +122,12 @@ class FixedDecimal(TypeDecorator[Decimal]):
         return None if value is None else Decimal(int(value)) / self.SCALE
 
 
+def table_of(model: type[SQLModel]) -> Table:
+    """A table model's Core table (for bulk statements); typed, unlike `Model.__table__`."""
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    return table
+
+
 async def upsert_add(
     session: AsyncSession, table: Table, rows: list[dict[str, Any]], keys: list[str], add: list[str]
 ) -> None:

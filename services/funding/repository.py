@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Table, delete, func
-from sqlmodel import SQLModel, col, select
+from sqlalchemy import delete, func
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.funding.models import (
@@ -29,12 +29,7 @@ from services.funding.models import (
     RealisedOutput,
     Settlement,
 )
-from shared.db import upsert_replace
-
-
-def _table(model: type[SQLModel]) -> Table:
-    table: Table = model.__table__  # type: ignore[attr-defined]
-    return table
+from shared.db import table_of, upsert_replace
 
 
 @dataclass(frozen=True)
@@ -211,7 +206,7 @@ class BudgetRepository:
 
     async def put(self, budget: Budget) -> None:
         keys = ["programme_id", "goal_id", "fund"]
-        await upsert_replace(self.session, _table(Budget), [budget.model_dump()], keys)
+        await upsert_replace(self.session, table_of(Budget), [budget.model_dump()], keys)
 
 
 class ReplicaRepository:
@@ -219,7 +214,7 @@ class ReplicaRepository:
         self.session = session
 
     async def put(self, row: ProgrammeReplica | GoalReplica | ProjectReplica) -> None:
-        await upsert_replace(self.session, _table(type(row)), [row.model_dump()], ["id"])
+        await upsert_replace(self.session, table_of(type(row)), [row.model_dump()], ["id"])
 
     async def programme(self, programme_id: uuid.UUID) -> ProgrammeReplica | None:
         return await self.session.get(ProgrammeReplica, programme_id)
@@ -278,14 +273,14 @@ class OutputRepository:
     async def put(self, output: RealisedOutput) -> None:
         await upsert_replace(
             self.session,
-            _table(RealisedOutput),
+            table_of(RealisedOutput),
             [output.model_dump()],
             ["project_id", "indicator_code"],
         )
         if output.as_of is not None:
             await upsert_replace(
                 self.session,
-                _table(RealisedHistory),
+                table_of(RealisedHistory),
                 [
                     {
                         "project_id": output.project_id,

@@ -34,7 +34,7 @@ from services.kpi.models import (
     Report,
     TargetState,
 )
-from shared.db import upsert_add, upsert_replace
+from shared.db import table_of, upsert_add, upsert_replace
 
 Key = tuple[uuid.UUID, str]  # (project id, indicator code)
 
@@ -121,7 +121,7 @@ class CatalogueRepository:
         return grouped
 
     async def put(self, rows: list[dict[str, Any]]) -> None:
-        await upsert_replace(self.session, Indicator.__table__, rows, ["code"])  # type: ignore[attr-defined]
+        await upsert_replace(self.session, table_of(Indicator), rows, ["code"])
 
 
 class ProjectKpiRepository:
@@ -419,7 +419,7 @@ class ProjectionRepository:
 
     async def put_versions(self, rows: list[dict[str, Any]]) -> None:
         keys = ["project_id", "indicator_code", "period", "dimension_key", "version"]
-        await upsert_replace(self.session, CellVersion.__table__, rows, keys)  # type: ignore[attr-defined]
+        await upsert_replace(self.session, table_of(CellVersion), rows, keys)
 
     async def versions(self, keys: Iterable[Key]) -> dict[Key, list[VersionRow]]:
         grouped: dict[Key, list[VersionRow]] = {k: [] for k in set(keys)}
@@ -461,7 +461,7 @@ class ProjectionRepository:
     async def add_to_project_totals(self, rows: list[dict[str, Any]]) -> None:
         await upsert_add(
             self.session,
-            ProjectTotal.__table__,  # type: ignore[attr-defined]
+            table_of(ProjectTotal),
             rows,
             ["project_id", "indicator_code", "view", "period_key"],
             ["value", "numerator", "denominator"],
@@ -470,7 +470,7 @@ class ProjectionRepository:
     async def write_project_totals(
         self, upserts: list[dict[str, Any]], removals: list[tuple[uuid.UUID, str, str, str]]
     ) -> None:
-        table = ProjectTotal.__table__  # type: ignore[attr-defined]
+        table = table_of(ProjectTotal)
         await upsert_replace(
             self.session, table, upserts, ["project_id", "indicator_code", "view", "period_key"]
         )
@@ -489,7 +489,7 @@ class ProjectionRepository:
     async def add_to_node_totals(self, rows: list[dict[str, Any]]) -> None:
         await upsert_add(
             self.session,
-            NodeTotal.__table__,  # type: ignore[attr-defined]
+            table_of(NodeTotal),
             rows,
             ["node_id", "indicator_code", "view", "period_key"],
             ["value", "numerator", "denominator", "projects"],
@@ -522,7 +522,7 @@ class ProjectionRepository:
 
     async def put_progress(self, rows: list[dict[str, Any]]) -> None:
         keys = ["project_id", "indicator_code"]
-        await upsert_replace(self.session, ProgressState.__table__, rows, keys)  # type: ignore[attr-defined]
+        await upsert_replace(self.session, table_of(ProgressState), rows, keys)
 
 
 class TotalsRepository:
@@ -672,5 +672,5 @@ class ChainRepository:
         return list(result.all())
 
     async def put_input(self, row: GoalInput) -> None:
-        table = GoalInput.__table__  # type: ignore[attr-defined]
+        table = table_of(GoalInput)
         await upsert_replace(self.session, table, [row.model_dump()], ["goal_id", "fund"])

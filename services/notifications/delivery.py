@@ -198,18 +198,7 @@ class Deliverer:
             if delivery is None:
                 return
             notification = await uow.notifications.get(delivery.notification_id)
-            delivery.attempts += 1
-            delivery.updated_at, delivery.last_error = now, error
-            uow.notifications.add(
-                DeliveryAttempt(
-                    delivery_id=delivery.id,
-                    channel=delivery.channel,
-                    target=delivery.target,
-                    status="failed" if error else "delivered",
-                    error=error,
-                    at=now,
-                )
-            )
+            _attempted(uow, delivery, error, now)
             if error is None:
                 delivery.status, delivery.next_attempt_at = "delivered", None
             elif delivery.attempts >= self._settings.webhook_max_attempts:
@@ -261,18 +250,7 @@ class Deliverer:
                 error = f"{type(exc).__name__}: {exc}"[:2000]
             now = self._clock()
             for d in waiting:
-                d.attempts += 1
-                d.updated_at, d.last_error = now, error
-                uow.notifications.add(
-                    DeliveryAttempt(
-                        delivery_id=d.id,
-                        channel=d.channel,
-                        target=d.target,
-                        status="failed" if error else "delivered",
-                        error=error,
-                        at=now,
-                    )
-                )
+                _attempted(uow, d, error, now)
                 DELIVERIES.labels(d.channel, "retrying" if error else "delivered").inc()
                 if error is None:
                     d.status = "delivered"
@@ -283,6 +261,24 @@ class Deliverer:
                 uow.subscribers.add(subscriber)
             await uow.commit()
             return 0 if error else 1
+
+
+def _attempted(
+    uow: NotificationsUnitOfWork, delivery: Delivery, error: str | None, now: datetime
+) -> None:
+    """Count the attempt on the delivery and keep a row of it for the delivery log."""
+    delivery.attempts += 1
+    delivery.updated_at, delivery.last_error = now, error
+    uow.notifications.add(
+        DeliveryAttempt(
+            delivery_id=delivery.id,
+            channel=delivery.channel,
+            target=delivery.target,
+            status="failed" if error else "delivered",
+            error=error,
+            at=now,
+        )
+    )
 
 
 def _receipt(uow: NotificationsUnitOfWork, delivery: Delivery, rule: str) -> None:

@@ -5,8 +5,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, delete, func, update
-from sqlmodel import SQLModel, col, select
+from sqlalchemy import delete, func, update
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.notifications.models import (
@@ -22,12 +22,7 @@ from services.notifications.models import (
     Subscriber,
     Subscription,
 )
-from shared.db import upsert_replace
-
-
-def _table(model: type[SQLModel]) -> Table:
-    table: Table = model.__table__  # type: ignore[attr-defined]
-    return table
+from shared.db import table_of, upsert_replace
 
 
 class RuleRepository:
@@ -184,7 +179,7 @@ class ReplicaRepository:
         self.session = session
 
     async def put(self, row: ProjectReplica | ReportingKpi | ReportCell, keys: list[str]) -> None:
-        await upsert_replace(self.session, _table(type(row)), [row.model_dump()], keys)
+        await upsert_replace(self.session, table_of(type(row)), [row.model_dump()], keys)
 
     async def project(self, project_id: uuid.UUID) -> ProjectReplica | None:
         return await self.session.get(ProjectReplica, project_id)

@@ -4,7 +4,7 @@ ticked; e-mail to a real SMTP server; signed webhooks with retries."""
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import date
 from decimal import Decimal
 from email import message_from_bytes
@@ -222,42 +222,48 @@ async def test_bad_subscriptions_are_refused_and_secrets_never_returned(
 
 
 class Inbox:
+    """A real SMTP server on loopback that keeps what it receives."""
+
     def __init__(self) -> None:
         self.messages: list[Message] = []
+        self.port = free_port()
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
         self.messages.append(message_from_bytes(envelope.content))  # type: ignore[arg-type]
         return "250 OK"
 
 
+@pytest.fixture
+def inbox() -> Iterator[Inbox]:
+    inbox = Inbox()
+    server = Controller(inbox, hostname="127.0.0.1", port=inbox.port)
+    server.start()
+    yield inbox
+    server.stop()
+
+
 async def test_email_reaches_a_real_smtp_server_in_the_subscribers_language(
-    notifications_db: str, auth: AuthHeaders
+    notifications_db: str, auth: AuthHeaders, inbox: Inbox
 ) -> None:
-    inbox, port = Inbox(), free_port()
-    smtp = Controller(inbox, hostname="127.0.0.1", port=port)
-    smtp.start()
-    settings = notifications_settings(notifications_db, smtp_host="127.0.0.1", smtp_port=port)
-    try:
-        async with notifications_api(settings) as api:
-            await subscribe(
-                api,
-                auth,
-                kind="organisation",
-                name="IBDO BV",
-                organisation_id=str(PARTNER),
-                email="crm@ibdo.example",
-                language="nl",
-            )
-            await deliver(
-                api,
-                project_registered(PROJECT, PARTNER),
-                cell(kpi.ReportReturned, 1, reviewed_by="pm", reason="bijlage ontbreekt"),
-            )
-            deliverer = Deliverer(api.uow, settings, None, Clock(utc(2026, 11, 29)))  # type: ignore[arg-type]
-            assert await deliverer.run_once() == 1
-            assert await deliverer.run_once() == 0
-    finally:
-        smtp.stop()
+    settings = notifications_settings(notifications_db, smtp_host="127.0.0.1", smtp_port=inbox.port)
+    async with notifications_api(settings) as api:
+        await subscribe(
+            api,
+            auth,
+            kind="organisation",
+            name="IBDO BV",
+            organisation_id=str(PARTNER),
+            email="crm@ibdo.example",
+            language="nl",
+        )
+        await deliver(
+            api,
+            project_registered(PROJECT, PARTNER),
+            cell(kpi.ReportReturned, 1, reviewed_by="pm", reason="bijlage ontbreekt"),
+        )
+        deliverer = Deliverer(api.uow, settings, None, Clock(utc(2026, 11, 29)))  # type: ignore[arg-type]
+        assert await deliverer.run_once() == 1
+        assert await deliverer.run_once() == 0
     assert len(inbox.messages) == 1
     mail = inbox.messages[0]
     assert mail["To"] == "crm@ibdo.example"
@@ -306,39 +312,33 @@ async def test_a_webhook_failing_twice_is_delivered_once_with_a_valid_signature(
 
 
 async def test_a_digest_subscriber_gets_one_email_a_day_with_everything_that_waited(
-    notifications_db: str, auth: AuthHeaders
+    notifications_db: str, auth: AuthHeaders, inbox: Inbox
 ) -> None:
-    inbox, port = Inbox(), free_port()
-    smtp = Controller(inbox, hostname="127.0.0.1", port=port)
-    smtp.start()
-    settings = notifications_settings(notifications_db, smtp_host="127.0.0.1", smtp_port=port)
-    try:
-        async with notifications_api(settings) as api:
-            await subscribe(
-                api,
-                auth,
-                kind="organisation",
-                name="IBDO BV",
-                organisation_id=str(PARTNER),
-                email="crm@ibdo.example",
-                language="en",
-                digest=True,
-            )
-            await deliver(
-                api,
-                project_registered(PROJECT, PARTNER),
-                cell(kpi.ReportReturned, 1, reviewed_by="pm", reason="first"),
-                cell(kpi.ReportReturned, 2, reviewed_by="pm", reason="second"),
-            )
-            clock = Clock(utc(2026, 11, 29, hour=6))
-            deliverer = Deliverer(api.uow, settings, None, clock)  # type: ignore[arg-type]
-            assert await deliverer.run_once() == 0  # digests wait for the digest hour
-            assert await deliverer.send_digests() == 0
-            clock.now = utc(2026, 11, 29, hour=8)
-            assert await deliverer.send_digests() == 1
-            assert await deliverer.send_digests() == 0  # once a day
-    finally:
-        smtp.stop()
+    settings = notifications_settings(notifications_db, smtp_host="127.0.0.1", smtp_port=inbox.port)
+    async with notifications_api(settings) as api:
+        await subscribe(
+            api,
+            auth,
+            kind="organisation",
+            name="IBDO BV",
+            organisation_id=str(PARTNER),
+            email="crm@ibdo.example",
+            language="en",
+            digest=True,
+        )
+        await deliver(
+            api,
+            project_registered(PROJECT, PARTNER),
+            cell(kpi.ReportReturned, 1, reviewed_by="pm", reason="first"),
+            cell(kpi.ReportReturned, 2, reviewed_by="pm", reason="second"),
+        )
+        clock = Clock(utc(2026, 11, 29, hour=6))
+        deliverer = Deliverer(api.uow, settings, None, clock)  # type: ignore[arg-type]
+        assert await deliverer.run_once() == 0  # digests wait for the digest hour
+        assert await deliverer.send_digests() == 0
+        clock.now = utc(2026, 11, 29, hour=8)
+        assert await deliverer.send_digests() == 1
+        assert await deliverer.send_digests() == 0  # once a day
     [mail] = inbox.messages
     assert mail["Subject"] == "Koersmonitor: your daily digest"
     text = mail.get_payload(decode=True).decode()  # type: ignore[union-attr]
