@@ -5,6 +5,7 @@ import secrets
 import time
 from collections.abc import Callable, Sequence
 
+import httpx
 from aiokafka import AIOKafkaConsumer
 
 from shared.messaging.consumer import ReceivedMessage, received_message
@@ -74,3 +75,22 @@ async def eventually(
             return
         await asyncio.sleep(interval_s)
     raise AssertionError(f"condition not met within {timeout_s}s (last: {last!r})")
+
+
+async def partner_key(
+    client: httpx.AsyncClient, staff: dict[str, str], organisation_id: str
+) -> dict[str, str]:
+    """A partner API key's auth header, issued once the KPI service knows the organisation
+    (its event travels on another partition than the project's)."""
+    issued: list[str] = []
+
+    async def issue() -> bool:
+        response = await client.post(
+            "/v1/api-keys", json={"organisation_id": organisation_id, "name": "CRM"}, headers=staff
+        )
+        if response.status_code == 201:
+            issued.append(response.json()["key"])
+        return bool(issued)
+
+    await eventually(issue, timeout_s=30)
+    return {"Authorization": f"Bearer {issued[0]}"}

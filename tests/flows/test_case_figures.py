@@ -18,7 +18,7 @@ from tests.conftest import AuthHeaders, Kafka, registry_settings
 from tests.integration.kpi.harness import kpi_settings, running_kpi
 from tests.integration.projects import builders
 from tests.integration.projects.harness import running_registry
-from tests.kafka_helpers import eventually
+from tests.kafka_helpers import eventually, partner_key
 
 IBDO_QUARTERS = {  # (entrepreneurs reached, meetings organised): 1,705 and 39 in all
     "2019-Q1": (380, 9),
@@ -84,10 +84,7 @@ async def test_ibdo_reports_add_up_to_the_programme_line_and_programme(
             assert (
                 await kpi.client.put(f"{kpis}/{code}", json=body, headers=staff)
             ).status_code == 200
-        issued = await kpi.client.post(
-            "/v1/api-keys", json={"organisation_id": lead["id"], "name": "IBDO CRM"}, headers=staff
-        )
-        partner = {"Authorization": f"Bearer {issued.json()['key']}"}
+        partner = await partner_key(kpi.client, staff, lead["id"])
         items = [
             {"project": project["code"], "indicator": code, "period": period, "value": values[i]}
             for period, values in IBDO_QUARTERS.items()

@@ -20,7 +20,7 @@ from tests.integration.funding.harness import funding_settings, running_funding
 from tests.integration.kpi.harness import kpi_settings, running_kpi
 from tests.integration.projects import builders
 from tests.integration.projects.harness import running_registry
-from tests.kafka_helpers import eventually
+from tests.kafka_helpers import eventually, partner_key
 
 
 async def _project_efficiency(
@@ -108,10 +108,7 @@ async def test_cost_per_output_from_registry_kpi_and_funding_events(
         await eventually(kpi_knows_project, timeout_s=40)
         declared = await kpi.client.put(f"{kpis}/ENTREPRENEURS_REACHED", json={}, headers=staff)
         assert declared.status_code == 200, declared.text
-        issued = await kpi.client.post(
-            "/v1/api-keys", json={"organisation_id": lead["id"], "name": "CRM"}, headers=staff
-        )
-        partner = {"Authorization": f"Bearer {issued.json()['key']}"}
+        partner = await partner_key(kpi.client, staff, lead["id"])
         items = [
             {
                 "project": project["code"],

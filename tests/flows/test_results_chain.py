@@ -16,7 +16,7 @@ from tests.integration.funding.harness import funding_settings, running_funding
 from tests.integration.kpi.harness import kpi_settings, running_kpi
 from tests.integration.projects import builders
 from tests.integration.projects.harness import running_registry
-from tests.kafka_helpers import collect, eventually
+from tests.kafka_helpers import collect, eventually, partner_key
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -111,10 +111,7 @@ async def test_a_goal_shows_its_money_outputs_outcomes_and_contribution(
             headers=staff,
         )
         assert declared.status_code == 200, declared.text
-        key = await kpi.client.post(
-            "/v1/api-keys", json={"organisation_id": lead["id"], "name": "CRM"}, headers=staff
-        )
-        partner = {"Authorization": f"Bearer {key.json()['key']}"}
+        partner = await partner_key(kpi.client, staff, lead["id"])
         items = [
             {
                 "project": project["code"],

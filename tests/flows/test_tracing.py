@@ -18,7 +18,7 @@ from tests.conftest import AuthHeaders, Kafka, registry_settings
 from tests.integration.kpi.harness import kpi_settings, running_kpi
 from tests.integration.projects import builders
 from tests.integration.projects.harness import running_registry
-from tests.kafka_helpers import eventually
+from tests.kafka_helpers import eventually, partner_key
 
 
 class Recorder(SpanProcessor):
@@ -98,10 +98,7 @@ async def test_a_report_and_a_registry_change_each_make_one_trace(
         assert consumed and all(parent_or_link(c, published) for c in consumed)
 
         await kpi.client.put(f"{kpis}/MEETINGS_ORGANISED", json={}, headers=staff)
-        issued = await kpi.client.post(
-            "/v1/api-keys", json={"organisation_id": lead["id"], "name": "CRM"}, headers=staff
-        )
-        partner = {"Authorization": f"Bearer {issued.json()['key']}"}
+        partner = await partner_key(kpi.client, staff, lead["id"])
         body = {
             "project": project["code"],
             "indicator": "MEETINGS_ORGANISED",
