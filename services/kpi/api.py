@@ -3,7 +3,7 @@
 import uuid
 from collections.abc import Callable
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from fastapi.responses import JSONResponse
@@ -22,6 +22,7 @@ from services.kpi.schemas import (
     BatchResult,
     ContributionPublic,
     EuTotalPublic,
+    Freshness,
     GoalReviewIn,
     GoalReviewPublic,
     IndicatorIn,
@@ -32,6 +33,7 @@ from services.kpi.schemas import (
     MeasurementsIn,
     OutcomeIndicatorIn,
     OutcomePublic,
+    Page,
     PeriodLockIn,
     ProgressPublic,
     ProjectKpiIn,
@@ -134,6 +136,25 @@ async def report_history(
 ) -> list[ReportPublic]:
     """Every version of every report of the project, with review state and reasons."""
     return await services.report_history(uow, caller, project_id, indicator)
+
+
+@router.get("/reports", tags=["review"])
+async def review_queue(
+    uow: Uow,
+    _: Manager,
+    state: Literal["submitted", "approved", "returned"] = "submitted",
+    programme: uuid.UUID | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Page[ReportPublic]:
+    """The review queue: reports in a state, oldest first (for programme managers)."""
+    return await services.review_queue(uow, state, programme, limit, offset)
+
+
+@router.get("/freshness", tags=["aggregates"])
+async def freshness(uow: Uow, _: Viewer) -> Freshness:
+    """When the aggregates last applied an event."""
+    return await services.freshness(uow)
 
 
 @router.post("/reports/{report_id}/review", tags=["review"])

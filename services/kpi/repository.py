@@ -2,6 +2,7 @@
 
 import uuid
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple, TypeVar
 
@@ -34,7 +35,7 @@ from services.kpi.models import (
     Report,
     TargetState,
 )
-from shared.db import table_of, upsert_add, upsert_replace
+from shared.db import ProcessedEvent, table_of, upsert_add, upsert_replace
 
 Key = tuple[uuid.UUID, str]  # (project id, indicator code)
 
@@ -219,6 +220,11 @@ class ReportRepository:
             )
         )
         return list(result.all())
+
+    async def last_event_processed_at(self) -> datetime | None:
+        result = await self.session.exec(select(func.max(ProcessedEvent.processed_at)))
+        found = result.one()
+        return found if found is None or found.tzinfo else found.replace(tzinfo=UTC)
 
     async def queue(
         self, state: str, programme_id: uuid.UUID | None, limit: int, offset: int

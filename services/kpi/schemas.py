@@ -36,6 +36,10 @@ class Page(BaseModel, Generic[T]):
     offset: int
 
 
+class Freshness(BaseModel):
+    last_event_processed_at: datetime | None
+
+
 class IndicatorIn(Input):
     code: Code
     name_en: Name

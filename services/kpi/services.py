@@ -41,9 +41,11 @@ from services.kpi.schemas import (
     ApiKeyPublic,
     BatchItemResult,
     BatchResult,
+    Freshness,
     IndicatorIn,
     IndicatorPublic,
     LockExceptionIn,
+    Page,
     PeriodLockIn,
     ProjectKpiIn,
     ProjectKpiPublic,
@@ -331,6 +333,26 @@ async def report_history(
             ReportPublic.model_validate(r, from_attributes=True)
             for r in await uow.reports.history(project_id, indicator_code)
         ]
+
+
+async def review_queue(
+    uow: KpiUnitOfWork, state: str, programme_id: uuid.UUID | None, limit: int, offset: int
+) -> Page[ReportPublic]:
+    """Reports in a review state (submitted: waiting for a programme manager), oldest first."""
+    async with uow:
+        rows, total = await uow.reports.queue(state, programme_id, limit, offset)
+    return Page(
+        data=[ReportPublic.model_validate(r, from_attributes=True) for r in rows],
+        count=total,
+        limit=limit,
+        offset=offset,
+    )
+
+
+async def freshness(uow: KpiUnitOfWork) -> Freshness:
+    """When the last event was applied here: how current the totals are."""
+    async with uow:
+        return Freshness(last_event_processed_at=await uow.reports.last_event_processed_at())
 
 
 async def check_readable(uow: KpiUnitOfWork, principal: Principal, project_id: uuid.UUID) -> None:
