@@ -59,6 +59,12 @@ def service_env(spec: ServiceSpec, options: EmbeddedOptions, bootstrap: str) -> 
         f"{p}HOST": options.host,
         f"{p}PORT": str(options.ports.get(spec.name, spec.default_port)),
         **{f"{p}{name}": value for name, value in spec.embedded_env.items()},
+        # Where the other services listen (the portal calls their APIs).
+        **{
+            f"{p}{other.name.upper()}_URL": f"http://{options.host}:"
+            f"{options.ports.get(other.name, other.default_port)}"
+            for other in SERVICES
+        },
     }
 
 
@@ -127,7 +133,7 @@ def _start_service(
     logs = options.data_dir / "logs"
     logs.mkdir(exist_ok=True)
     processes = []
-    for role in ("api", "worker"):
+    for role in spec.roles:
         log = open(logs / f"{spec.name}-{role}.log", "ab")  # noqa: SIM115 - lives as long as the child
         processes.append(
             subprocess.Popen(

@@ -18,6 +18,9 @@ from services.kpi.uow import KpiUnitOfWork
 from services.notifications import handlers as notification_handlers
 from services.notifications.config import NotificationsSettings
 from services.notifications.main import migrate as migrate_notifications
+from services.portal.config import PortalSettings
+from services.portal.main import migrate as migrate_portal
+from services.portal.seed import seed_admin
 from services.projects.config import ProjectsSettings
 from services.projects.main import migrate as migrate_projects
 from services.projects.seed import seed_demo as seed_projects
@@ -40,6 +43,10 @@ async def _seed_funding(runtime: ServiceRuntime) -> None:
     await seed_funding(FundingUnitOfWork(runtime.sessions, source=runtime.settings.service_name))
 
 
+async def _seed_portal(runtime: ServiceRuntime) -> None:
+    await seed_admin(runtime)
+
+
 @dataclass(frozen=True)
 class ServiceSpec:
     name: str
@@ -52,6 +59,7 @@ class ServiceSpec:
     seed_when_running: Seed | None = None  # once they run (it needs events consumed)
     embedded_env: Mapping[str, str] = field(default_factory=dict)  # on one machine only
     consumer_groups: tuple[str, ...] = ()  # without the deployment's prefix
+    roles: tuple[str, ...] = ("api", "worker")  # the processes it runs
 
 
 SERVICES: tuple[ServiceSpec, ...] = (
@@ -104,6 +112,18 @@ SERVICES: tuple[ServiceSpec, ...] = (
             notification_handlers.FUNDING_RULES,
             notification_handlers.DEAD_LETTERS,
         ),
+    ),
+    ServiceSpec(
+        name="portal",
+        module="services.portal",
+        settings_class=PortalSettings,
+        env_prefix="PORTAL_",
+        default_port=8000,
+        migrate=migrate_portal,
+        seed=_seed_portal,
+        # Plain http on a developer's machine: cookies cannot be Secure there.
+        embedded_env={"SECURE_COOKIES": "false"},
+        roles=("api",),
     ),
 )
 

@@ -6,7 +6,7 @@ every service answers 404/409/422/503 the same way and no route maps errors.
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -105,11 +105,17 @@ async def _check(probe: Any, timeout_s: float = 3.0) -> str:
 
 
 def create_service_app(
-    runtime: ServiceRuntime, title: str, description: str, routers: Sequence[APIRouter]
+    runtime: ServiceRuntime,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter],
+    on_close: Callable[[], Awaitable[None]] | None = None,
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
+        if on_close is not None:
+            await on_close()
         await runtime.close()
 
     app = FastAPI(title=title, description=description, version="1", lifespan=lifespan)
