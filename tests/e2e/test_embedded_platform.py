@@ -1,7 +1,6 @@
 """The README's run command, as a new developer would use it: start, look, Ctrl-C, start again."""
 
 import asyncio
-import signal
 import subprocess
 import sys
 import time
@@ -10,41 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from services.embedded import jwt_secret
 from shared.auth import Role, TokenService
 from shared.broker import free_port
 from shared.contracts.topics import PROJECTS
+from tests.e2e.platform import start, stop, wait_for_start
 from tests.kafka_helpers import collect
-
-
-def _start(data_dir: Path, ports: dict[str, int]) -> subprocess.Popen[str]:
-    command = [sys.executable, "-m", "services", "run", "--data-dir", str(data_dir)]
-    for name, port in ports.items():
-        command += [f"--{name}-port", str(port)]
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-
-
-def _wait_for_start(process: subprocess.Popen[str], timeout_s: float = 60) -> list[str]:
-    assert process.stdout is not None
-    lines: list[str] = []
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        lines.append(line.rstrip())
-        if line.startswith("started in"):
-            return lines
-    process.kill()
-    pytest.fail("the platform did not start:\n" + "\n".join(lines))
-
-
-def _stop(process: subprocess.Popen[str]) -> tuple[int, str]:
-    process.send_signal(signal.SIGINT)
-    out, _ = process.communicate(timeout=30)
-    return process.returncode, out
 
 
 def _projects(port: int, token: str) -> list[str]:
@@ -103,10 +74,11 @@ def test_run_starts_everything_seeds_once_and_stops_cleanly(tmp_path: Path) -> N
         "kpi": free_port(),
         "funding": free_port(),
         "notifications": free_port(),
+        "portal": free_port(),
     }
     broker_port, registry_port = ports["broker"], ports["projects"]
-    process = _start(tmp_path, ports)
-    lines = _wait_for_start(process)
+    process = start(tmp_path, ports)
+    lines = wait_for_start(process)
     assert f"projects   http://127.0.0.1:{registry_port}/docs" in lines
     assert f"kpi        http://127.0.0.1:{ports['kpi']}/docs" in lines
     token = TokenService(jwt_secret(tmp_path)).mint("admin", [Role.ADMIN])
@@ -150,7 +122,7 @@ def test_run_starts_everything_seeds_once_and_stops_cleanly(tmp_path: Path) -> N
         rules = httpx.get(f"http://127.0.0.1:{ports['notifications']}/v1/rules", headers=headers)
         assert len(rules.json()) == 10 and all(r["enabled"] for r in rules.json())
     finally:
-        code, out = _stop(process)
+        code, out = stop(process)
     assert code == 0, out
     assert out.rstrip().endswith("stopped")
 
@@ -163,11 +135,11 @@ def test_run_starts_everything_seeds_once_and_stops_cleanly(tmp_path: Path) -> N
     assert republish.stdout.startswith("projects: ")
     assert int(republish.stdout.split()[1]) >= 5 * 4  # each project: registered + 3 status changes
 
-    again = _start(tmp_path, ports)
-    _wait_for_start(again)
+    again = start(tmp_path, ports)
+    wait_for_start(again)
     try:
         assert _projects(registry_port, token) == ["CHEMPORT", "HHR", "IBDO", "NICE", "SPT"]
         assert _efro_report(ports["funding"], token, programme_id) == report  # not seeded twice
     finally:
-        code, out = _stop(again)
+        code, out = stop(again)
     assert code == 0, out
