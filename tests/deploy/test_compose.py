@@ -19,6 +19,7 @@ APP_SERVICES = (
     "funding-worker",
     "notifications-api",
     "notifications-worker",
+    "portal-api",
 )
 
 

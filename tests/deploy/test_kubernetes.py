@@ -54,6 +54,15 @@ def test_each_service_has_api_worker_service_account_config_budget_scaler_and_mi
             ("Job", f"{service}-migrate"),
         } <= names
     assert ("Job", "create-topics") in names
+    # The portal: an API only (no worker), reaching the services by their Service names.
+    assert {
+        ("Deployment", "portal-api"),
+        ("Service", "portal-api"),
+        ("Job", "portal-migrate"),
+    } <= names
+    assert ("Deployment", "portal-worker") not in names
+    config = next(o for o in objects if o["metadata"]["name"] == "portal-config")
+    assert config["data"]["PORTAL_KPI_URL"] == "http://kpi-api"
 
 
 def test_pods_run_locked_down(objects: list[dict[str, Any]]) -> None:
