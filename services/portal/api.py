@@ -211,9 +211,56 @@ async def decide(
     try:
         await api.send("POST", "kpi", f"/v1/reports/{report_id}/review", body)
     except ServiceError as exc:
-        queue = await services.review_queue(api)
-        return page(request, "review.html", who, queue=queue, done=None, problem=exc.detail)
+        queue, programmes = await asyncio.gather(
+            services.review_queue(api), services.programmes(api)
+        )
+        return page(
+            request,
+            "review.html",
+            who,
+            queue=queue,
+            done=None,
+            problem=exc.detail,
+            programmes=programmes,
+        )
     return RedirectResponse(f"/review?done={decision}", status_code=303)
+
+
+@router.post("/review/locks", response_class=HTMLResponse)
+async def lock(
+    request: Request,
+    who: User,
+    api: Api,
+    csrf: Annotated[str, Form()],
+    programme_id: Annotated[str, Form()],
+    period: Annotated[str, Form(max_length=7)],
+    project_id: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Lock a programme's period, or (with a project and a reason) grant an exception."""
+    require(who, "programme_manager")
+    check_csrf(who, csrf)
+    try:
+        if project_id:
+            body = {"project_id": project_id, "period": period, "reason": reason}
+            await api.send("POST", "kpi", "/v1/lock-exceptions", body)
+        else:
+            await api.send(
+                "POST", "kpi", "/v1/period-locks", {"programme_id": programme_id, "period": period}
+            )
+    except ServiceError as exc:
+        queue = await services.review_queue(api)
+        programmes = await services.programmes(api)
+        return page(
+            request,
+            "review.html",
+            who,
+            queue=queue,
+            done=None,
+            problem=exc.detail,
+            programmes=programmes,
+        )
+    return RedirectResponse("/review?done=lock", status_code=303)
 
 
 # --- data entry -----------------------------------------------------------------------------
@@ -409,6 +456,26 @@ async def issue_key(
         problem = exc.detail
     data = await _admin_data(session, api)
     return page(request, "admin.html", who, **data, issued=issued, problem=problem)
+
+
+@router.post("/admin/organisations", response_class=HTMLResponse)
+async def add_organisation(
+    request: Request,
+    session: Db,
+    who: User,
+    api: Api,
+    csrf: Annotated[str, Form()],
+    name: Annotated[str, Form(min_length=1, max_length=200)],
+    kind: Annotated[str, Form(max_length=40)],
+) -> Response:
+    require(who)
+    check_csrf(who, csrf)
+    try:
+        await api.send("POST", "projects", "/v1/organisations", {"name": name, "kind": kind})
+    except ServiceError as exc:
+        data = await _admin_data(session, api)
+        return page(request, "admin.html", who, **data, issued=None, problem=exc.detail)
+    return RedirectResponse("/admin", status_code=303)
 
 
 @router.post("/admin/keys/{key_id}/revoke")

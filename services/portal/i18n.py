@@ -88,6 +88,13 @@ TEXTS: dict[str, tuple[str, str]] = {
     "contribution": ("Bijdrage (geen toeschrijving)", "Contribution (not attribution)"),
     "language": ("English", "Nederlands"),
     "saved": ("Opgeslagen.", "Saved."),
+    "organisations": ("Organisaties", "Organisations"),
+    "add_organisation": ("Organisatie toevoegen", "Add organisation"),
+    "kind": ("Soort", "Kind"),
+    "exception_hint": (
+        "Met een project en een reden: een uitzondering op de vergrendeling voor dat project.",
+        "With a project and a reason: an exception to the lock for that project.",
+    ),
 }
 
 

@@ -19,6 +19,16 @@ from services.portal.security import hash_password, new_token, token_hash, verif
 from shared.db import utcnow
 
 ROLES = ("viewer", "programme_manager", "finance_officer", "admin")
+ORGANISATION_KINDS = (
+    "company",
+    "municipality",
+    "province",
+    "national_government",
+    "knowledge_institution",
+    "school",
+    "foundation_association",
+    "other",
+)
 
 
 @dataclass(frozen=True)

@@ -129,9 +129,10 @@ def test_upload_with_one_bad_row(browser: Browser, platform: Platform, tmp_path:
 def test_an_issued_api_key_posts_a_report(browser: Browser, platform: Platform) -> None:
     page = signed_in(browser, platform, "admin", platform.admin_password)
     page.goto(platform.portal + "/admin")
-    page.get_by_label("Organisatie").select_option(label="Provincie Drenthe")
-    page.get_by_label("Naam", exact=True).fill("Portal test CRM")
-    page.get_by_role("button", name="Sleutel uitgeven").click()
+    form = page.locator("form", has=page.get_by_role("button", name="Sleutel uitgeven"))
+    form.get_by_label("Organisatie").select_option(label="Provincie Drenthe")
+    form.get_by_label("Naam", exact=True).fill("Portal test CRM")
+    form.get_by_role("button", name="Sleutel uitgeven").click()
     key = page.locator("code.key").inner_text()
     assert key.startswith("km_")
     shot(page, "admin")
