@@ -20,13 +20,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 
 from services import embedded
 from services.platform import SERVICES, ServiceSpec
 from shared.contracts.topics import EVENT_TOPICS, dlq
 from shared.db import create_engine, session_factory
-from shared.messaging.kafka import KafkaPublisher, OutgoingMessage, make_producer
+from shared.messaging.kafka import KafkaPublisher, OutgoingMessage, group_lag, make_producer
 from shared.messaging.outbox import outbox_state
 
 DLQ_HEADERS = (
@@ -71,30 +71,13 @@ async def lag(bootstrap: str, group_prefix: str) -> list[str]:
 
 
 async def _group_lag(bootstrap: str, group: str, topics: Sequence[str]) -> list[str]:
-    # A consumer in the group that never subscribes: it reads the group's commits
-    # without joining it, so the running members keep their partitions.
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
-    )
-    await consumer.start()
-    try:
-        partitions = [
-            TopicPartition(topic, p)
-            for topic in topics
-            for p in sorted(consumer.partitions_for_topic(topic) or ())
-        ]
-        committed = {tp: await consumer.committed(tp) for tp in partitions}
-        held = {tp: offset for tp, offset in committed.items() if offset is not None}
-        if not held:
-            return [f"{group:<40} (no committed offsets)"]
-        ends = await consumer.end_offsets(list(held))
-        return [
-            f"{group:<40} {tp.topic}[{tp.partition}] committed {offset} "
-            f"end {ends.get(tp, 0)} lag {max(ends.get(tp, 0) - offset, 0)}"
-            for tp, offset in held.items()
-        ]
-    finally:
-        await consumer.stop()
+    found = await group_lag(bootstrap, group, topics)
+    if not found:
+        return [f"{group:<40} (no committed offsets)"]
+    return [
+        f"{group:<40} {p.topic}[{p.partition}] committed {p.committed} end {p.end} lag {p.lag}"
+        for p in found
+    ]
 
 
 @dataclass(frozen=True)

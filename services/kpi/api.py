@@ -152,9 +152,9 @@ async def review_queue(
 
 
 @router.get("/freshness", tags=["aggregates"])
-async def freshness(uow: Uow, _: Viewer) -> Freshness:
-    """When the aggregates last applied an event."""
-    return await services.freshness(uow)
+async def freshness(request: Request, uow: Uow, _: Viewer) -> Freshness:
+    """When the aggregates last applied an event, and how many events wait."""
+    return await services.freshness(uow, request.app.state.aggregation_lag)
 
 
 @router.post("/reports/{report_id}/review", tags=["review"])

@@ -1,6 +1,7 @@
 """Composition root: the KPI service's API app, its worker, its migrations."""
 
 import asyncio
+import time
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -26,7 +27,7 @@ from services.kpi.uow import KpiUnitOfWork
 from shared.contracts import topics
 from shared.http import create_service_app
 from shared.messaging.consumer import MessageProcessor
-from shared.messaging.kafka import KafkaPublisher
+from shared.messaging.kafka import KafkaPublisher, group_lag
 from shared.migrations import upgrade
 from shared.runtime import ServiceRuntime
 from shared.worker import run_worker as run_platform_worker
@@ -45,7 +46,30 @@ def create_app(settings: KpiSettings, today: Callable[[], date] = date.today) ->
         routers=[router],
     )
     app.state.today = today
+    app.state.aggregation_lag = AggregationLag(settings)
     return app
+
+
+class AggregationLag:
+    """The aggregation consumer group's lag, asked of the broker at most every 15 s."""
+
+    def __init__(self, settings: KpiSettings, ttl_s: float = 15.0) -> None:
+        self._settings, self._ttl_s = settings, ttl_s
+        self._value: int | None = None
+        self._at = -ttl_s
+
+    async def __call__(self) -> int | None:
+        if time.monotonic() - self._at >= self._ttl_s:
+            self._at = time.monotonic()
+            group = self._settings.consumer_group_prefix + AGGREGATES
+            try:
+                found = await asyncio.wait_for(
+                    group_lag(self._settings.kafka_bootstrap_servers, group, [topics.KPI]), 5
+                )
+                self._value = sum(p.lag for p in found)
+            except Exception:
+                self._value = None
+        return self._value
 
 
 def options(settings: KpiSettings) -> Options:

@@ -38,6 +38,9 @@ class Page(BaseModel, Generic[T]):
 
 class Freshness(BaseModel):
     last_event_processed_at: datetime | None
+    events_waiting: int | None = Field(
+        description="the aggregation's consumer lag on kpi.events.v1; none if the broker is away"
+    )
 
 
 class IndicatorIn(Input):

@@ -349,10 +349,11 @@ async def review_queue(
     )
 
 
-async def freshness(uow: KpiUnitOfWork) -> Freshness:
-    """When the last event was applied here: how current the totals are."""
+async def freshness(uow: KpiUnitOfWork, lag: Callable[[], Awaitable[int | None]]) -> Freshness:
+    """When the last event was applied here, and how many wait: how current the totals are."""
     async with uow:
-        return Freshness(last_event_processed_at=await uow.reports.last_event_processed_at())
+        last = await uow.reports.last_event_processed_at()
+    return Freshness(last_event_processed_at=last, events_waiting=await lag())
 
 
 async def check_readable(uow: KpiUnitOfWork, principal: Principal, project_id: uuid.UUID) -> None:

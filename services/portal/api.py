@@ -175,7 +175,7 @@ def _programme_with_projects(found: list[dict[str, Any]]) -> str:
 
 @router.get("/goals/{goal_id}", response_class=HTMLResponse)
 async def goal(request: Request, goal_id: str, who: User, api: Api) -> HTMLResponse:
-    return page(request, "goal.html", who, **await services.goal_page(api, goal_id))
+    return page(request, "goal.html", who, **await services.goal_page(api, goal_id, who.language))
 
 
 @router.get("/projects/{project_id}", response_class=HTMLResponse)
@@ -428,6 +428,25 @@ async def add_user(
     require(who)
     check_csrf(who, csrf)
     problem = await services.create_user(session, username, password, roles)
+    if problem:
+        data = await _admin_data(session, api)
+        return page(request, "admin.html", who, **data, issued=None, problem=problem)
+    return RedirectResponse("/admin", status_code=303)
+
+
+@router.post("/admin/users/{username}/active", response_class=HTMLResponse)
+async def user_active(
+    request: Request,
+    username: str,
+    session: Db,
+    who: User,
+    api: Api,
+    csrf: Annotated[str, Form()],
+    active: Annotated[bool, Form()],
+) -> Response:
+    require(who)
+    check_csrf(who, csrf)
+    problem = await services.set_active(session, username, active, who.username)
     if problem:
         data = await _admin_data(session, api)
         return page(request, "admin.html", who, **data, issued=None, problem=problem)

@@ -89,6 +89,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "language": ("English", "Nederlands"),
     "saved": ("Opgeslagen.", "Saved."),
     "organisations": ("Organisaties", "Organisations"),
+    "waiting": ("gebeurtenissen in de wachtrij", "events waiting"),
+    "active": ("Actief", "Active"),
+    "deactivate": ("Uitschakelen", "Deactivate"),
+    "activate": ("Inschakelen", "Activate"),
     "add_organisation": ("Organisatie toevoegen", "Add organisation"),
     "kind": ("Soort", "Kind"),
     "exception_hint": (

@@ -118,6 +118,24 @@ async def create_user(
     return None
 
 
+async def set_active(session: AsyncSession, username: str, active: bool, by: str) -> str | None:
+    """Switch a user off (their sessions end) or on again; nobody switches themselves off."""
+    if username == by and not active:
+        return "you cannot deactivate yourself"
+    user = (await session.exec(select(User).where(User.username == username))).first()
+    if user is None:
+        return "no such user"
+    user.active = active
+    session.add(user)
+    if not active:
+        for row in (
+            await session.exec(select(WebSession).where(WebSession.username == username))
+        ).all():
+            await session.delete(row)
+    await session.commit()
+    return None
+
+
 # --- pages ----------------------------------------------------------------------------------
 
 
@@ -189,12 +207,17 @@ def _chart(
     return line_chart(row.indicator, periods, series, lambda v: number(v, language, 0))
 
 
-async def goal_page(services: Services, goal_id: str) -> dict[str, Any]:
+async def goal_page(services: Services, goal_id: str, language: str) -> dict[str, Any]:
     chain = await services.get("kpi", f"/v1/goals/{goal_id}/results-chain")
     approved = await services.get("kpi", "/v1/aggregates", goal=goal_id, approved_only="true")
     projects = (await services.get("projects", "/v1/projects", goal=goal_id, limit=500))["data"]
     rows = views.output_rows(chain["outputs"], approved, chain["progress"])
-    return {"chain": chain, "outputs": rows, "projects": projects}
+    chart = None
+    if projects:
+        programme = await services.get("projects", f"/v1/programmes/{projects[0]['programme_id']}")
+        periods = views.quarters(programme["period_start"], programme["period_end"])
+        chart = _chart(chain["outputs"], views.headline(rows), periods, language)
+    return {"chain": chain, "outputs": rows, "projects": projects, "chart": chart}
 
 
 async def project_page(services: Services, project_id: str, language: str) -> dict[str, Any]:

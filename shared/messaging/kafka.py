@@ -10,7 +10,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
@@ -106,3 +106,43 @@ async def broker_reachable(bootstrap_servers: str, timeout_s: float = 2.0) -> No
         await asyncio.wait_for(admin.list_topics(), timeout_s)
     finally:
         await admin.close()
+
+
+@dataclass(frozen=True)
+class PartitionLag:
+    topic: str
+    partition: int
+    committed: int
+    end: int
+
+    @property
+    def lag(self) -> int:
+        return max(self.end - self.committed, 0)
+
+
+async def group_lag(bootstrap: str, group: str, topics: Sequence[str]) -> list[PartitionLag]:
+    """A consumer group's committed offsets against the partitions' end offsets.
+
+    Read by a consumer in the group that never subscribes, so it does not join the group
+    and the running members keep their partitions. (On the embedded broker an end offset
+    can be early by a batch: see TANSU.md.)
+    """
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        partitions = [
+            TopicPartition(topic, p)
+            for topic in topics
+            for p in sorted(consumer.partitions_for_topic(topic) or ())
+        ]
+        committed = {tp: await consumer.committed(tp) for tp in partitions}
+        held = {tp: offset for tp, offset in committed.items() if offset is not None}
+        ends = await consumer.end_offsets(list(held)) if held else {}
+        return [
+            PartitionLag(tp.topic, tp.partition, offset, ends.get(tp, 0))
+            for tp, offset in sorted(held.items(), key=lambda i: (i[0].topic, i[0].partition))
+        ]
+    finally:
+        await consumer.stop()

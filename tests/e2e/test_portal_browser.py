@@ -78,6 +78,7 @@ def test_overview_drill_down_and_review(browser: Browser, platform: Platform) ->
     expect(page.get_by_role("heading", name="Programma-overzicht")).to_be_visible()
     row = ibdo_row(page)
     assert "1.705" in row and "1.500" in row and "113,7%" in row  # the Dutch way
+    assert "gebeurtenissen in de wachtrij" in page.locator(".fresh").inner_text()
     shot(page, "overview")
 
     page.get_by_role("link", name="Concurrentiekracht").click()
@@ -160,3 +161,8 @@ def test_a_viewer_cannot_reach_administration_or_approve(
     assert viewer.goto(platform.portal + "/admin").status == 403  # type: ignore[union-attr]
     assert viewer.goto(platform.portal + "/review").status == 403  # type: ignore[union-attr]
     shot(viewer, "viewer-forbidden")
+
+    admin.goto(platform.portal + "/admin")
+    admin.locator("tr", has_text="vera").get_by_role("button", name="Uitschakelen").click()
+    viewer.goto(platform.portal + "/")
+    assert viewer.url == platform.portal + "/login"  # a deactivated user's session ends
