@@ -1,5 +1,6 @@
 """deploy/k8s rendered with kustomize and checked against the Kubernetes schemas and our rules."""
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -14,15 +15,16 @@ OVERLAY = ROOT / "deploy" / "k8s" / "overlays" / "prod"
 K8S_VERSION = "1.31.0"
 
 
+def render(overlay: Path) -> str:
+    kubectl = shutil.which("kubectl") or str(ROOT / ".venv" / "bin" / "kubectl")
+    return subprocess.run(
+        [kubectl, "kustomize", str(overlay)], check=True, capture_output=True, text=True
+    ).stdout
+
+
 @pytest.fixture(scope="module")
 def objects() -> list[dict[str, Any]]:
-    kubectl = shutil.which("kubectl") or str(
-        Path(__file__).resolve().parents[2] / ".venv" / "bin" / "kubectl"
-    )
-    rendered = subprocess.run(
-        [kubectl, "kustomize", str(OVERLAY)], check=True, capture_output=True, text=True
-    ).stdout
-    return [o for o in yaml.safe_load_all(rendered) if o]
+    return [o for o in yaml.safe_load_all(render(OVERLAY)) if o]
 
 
 def _pods(objects: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
@@ -112,3 +114,94 @@ def test_autoscaler_targets_the_api_and_the_budget_leaves_one_pod(
     assert hpa["spec"]["scaleTargetRef"]["name"] == "projects-api"
     assert hpa["spec"]["minReplicas"] >= 2
     assert by_kind[("PodDisruptionBudget", "projects-api")]["spec"]["minAvailable"] == 1
+
+
+def test_the_dev_overlay_renders_valid_small_objects() -> None:
+    dev = [o for o in yaml.safe_load_all(render(OVERLAY.parent / "dev")) if o]
+    for obj in dev:
+        kubernetes_validate.validate(obj, K8S_VERSION, strict=True)
+    deployments = [o for o in dev if o["kind"] == "Deployment"]
+    assert deployments and all(d["spec"]["replicas"] == 1 for d in deployments)
+    assert not any(o["kind"] == "NetworkPolicy" for o in dev)
+
+
+def test_prod_pins_image_tags(objects: list[dict[str, Any]]) -> None:
+    for name, pod in _pods(objects):
+        for container in pod["containers"]:
+            image = container["image"]
+            assert ":" in image and not image.endswith(":latest"), (name, image)
+
+
+def _selects(policy: dict[str, Any], labels: dict[str, str]) -> bool:
+    wanted = policy["spec"]["podSelector"].get("matchLabels", {})
+    return bool(wanted) and wanted.items() <= labels.items()
+
+
+def test_every_deployment_has_its_own_network_policy_behind_a_default_deny(
+    objects: list[dict[str, Any]],
+) -> None:
+    policies = [o for o in objects if o["kind"] == "NetworkPolicy"]
+    deny = next(p for p in policies if p["metadata"]["name"] == "default-deny")
+    assert deny["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+    for obj in objects:
+        if obj["kind"] != "Deployment":
+            continue
+        labels = obj["spec"]["template"]["metadata"]["labels"]
+        own = [p for p in policies if _selects(p, labels)]
+        assert own, obj["metadata"]["name"]
+        if labels["component"] == "api":
+            # an API has a Service of the same name
+            assert ("Service", obj["metadata"]["name"]) in {
+                (o["kind"], o["metadata"]["name"]) for o in objects
+            }
+
+
+def test_the_portal_and_the_partner_api_are_served_over_tls(objects: list[dict[str, Any]]) -> None:
+    [ingress] = [o for o in objects if o["kind"] == "Ingress"]
+    hosts = {h for t in ingress["spec"]["tls"] for h in t["hosts"]}
+    backends = {
+        (rule["host"], path["backend"]["service"]["name"])
+        for rule in ingress["spec"]["rules"]
+        for path in rule["http"]["paths"]
+    }
+    assert {rule["host"] for rule in ingress["spec"]["rules"]} <= hosts
+    assert {b for _, b in backends} == {"portal-api", "kpi-api"}
+
+
+def test_opentelemetry_is_wired_through_otel_variables_in_prod(
+    objects: list[dict[str, Any]],
+) -> None:
+    configs = [
+        o for o in objects if o["kind"] == "ConfigMap" and o["metadata"]["name"].endswith("-config")
+    ]
+    assert configs and all("OTEL_EXPORTER_OTLP_ENDPOINT" in c["data"] for c in configs)
+
+
+def test_checkov_finds_nothing_left_unexplained(tmp_path: Path) -> None:
+    checkov = shutil.which("checkov") or str(ROOT / ".venv" / "bin" / "checkov")
+    rendered = tmp_path / "prod.yaml"
+    rendered.write_text(render(OVERLAY))
+    config = str(ROOT / "deploy" / ".checkov.yaml")
+    for target, framework in ((rendered, "kubernetes"), (ROOT / "Dockerfile", "dockerfile")):
+        result = subprocess.run(
+            [
+                checkov,
+                "-f",
+                str(target),
+                "--framework",
+                framework,
+                "--config-file",
+                config,
+                "--quiet",
+                "--compact",
+                "-o",
+                "json",
+            ],
+            capture_output=True,
+            text=True,
+        )
+        report = json.loads(result.stdout)
+        reports = report if isinstance(report, list) else [report]
+        failed = [f["check_id"] for r in reports for f in r["results"]["failed_checks"]]
+        assert failed == [], (framework, failed)
+        assert sum(r["summary"]["passed"] for r in reports) > 0
