@@ -29,6 +29,8 @@ class ServiceSettings(BaseSettings):
     consumer_max_attempts: int = 3
     # Prepended to consumer group ids: two environments (or test runs) on one cluster.
     consumer_group_prefix: str = ""
+    # Larger request bodies are refused with 413 (routes that take files set their own).
+    max_body_bytes: int = 1024 * 1024
     outbox_poll_interval_s: float = 0.05
     outbox_batch_size: int = 500
     db_pool_size: int = 10

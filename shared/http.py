@@ -6,15 +6,19 @@ every service answers 404/409/422/503 the same way and no route maps errors.
 
 import asyncio
 import logging
+import math
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response, status
 from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.db import ping
 from shared.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
@@ -47,6 +51,37 @@ def _invalid(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, InvalidInputError)
     detail = [{"loc": list(p.loc), "msg": p.msg, "type": p.type} for p in exc.problems]
     return JSONResponse(status_code=422, content={"detail": detail})
+
+
+def _json_safe(value: Any) -> Any:
+    """What a 422 may echo back: JSON has no Infinity or NaN, so those become text."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+async def _request_invalid(_: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's 422, except that an input like 1e400 (infinite) cannot break the answer."""
+    assert isinstance(exc, RequestValidationError)
+    detail = _json_safe(jsonable_encoder(exc.errors()))
+    return JSONResponse(status_code=422, content={"detail": detail})
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """A body the parser gave up on (nested too deep, say) is bad input: 422, like any other."""
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+        problem = {
+            "loc": ["body"],
+            "msg": "the body is not JSON this service can read (nested too deeply?)",
+            "type": "json_invalid",
+        }
+        return JSONResponse(status_code=422, content={"detail": [problem]})
+    return await http_exception_handler(request, exc)
 
 
 def _database_unavailable(_: Request, exc: Exception) -> JSONResponse:
@@ -118,13 +153,21 @@ def create_service_app(
             await on_close()
         await runtime.close()
 
-    app = FastAPI(title=title, description=description, version="1", lifespan=lifespan)
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="1",
+        lifespan=lifespan,
+        max_body_size=runtime.settings.max_body_bytes,
+    )
     app.state.runtime = runtime
     app.state.tokens = runtime.tokens
     app.add_exception_handler(NotFoundError, _not_found)
     app.add_exception_handler(ForbiddenError, _forbidden)
     app.add_exception_handler(ConflictError, _conflict)
     app.add_exception_handler(InvalidInputError, _invalid)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _request_invalid)
     # A lost database is the one fault a request cannot work around: say so, and when to retry.
     for db_error in (OperationalError, InterfaceError, PoolTimeoutError, ConnectionError):
         app.add_exception_handler(db_error, _database_unavailable)

@@ -283,6 +283,7 @@ async def record_measurements(
     "/programmes/{programme_id}/outcome-measurements/import",
     status_code=status.HTTP_201_CREATED,
     tags=["results chain"],
+    max_body_size=MAX_IMPORT_BYTES,
     openapi_extra={
         "requestBody": {
             "required": True,

@@ -22,6 +22,7 @@ from services.portal.i18n import translate
 from services.portal.security import RateLimiter, same
 
 COOKIE = "koers_session"
+UPLOAD_BYTES = 5_000_000
 TEMPLATES = Jinja2Templates(
     directory=str(__import__("pathlib").Path(__file__).parent / "templates")
 )
@@ -281,7 +282,7 @@ async def upload_template(who: User) -> Response:
     )
 
 
-@router.post("/upload", response_class=HTMLResponse)
+@router.post("/upload", response_class=HTMLResponse, max_body_size=UPLOAD_BYTES + 64 * 1024)
 async def upload(
     request: Request,
     who: User,
@@ -292,9 +293,9 @@ async def upload(
     """Every row checked by the same intake path as the API; valid rows are accepted."""
     require(who, "programme_manager")
     check_csrf(who, csrf)
-    content = await file.read(5_000_001)
+    content = await file.read(UPLOAD_BYTES + 1)
     try:
-        if len(content) > 5_000_000:
+        if len(content) > UPLOAD_BYTES:
             raise views.UploadError("the file is larger than 5 MB")
         parsed = views.parse_upload(content, file.filename or "upload.csv")
         if not parsed.items:
