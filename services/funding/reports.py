@@ -6,6 +6,7 @@ import uuid
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from openpyxl import Workbook
 
@@ -16,6 +17,7 @@ from services.funding.schemas import EuIndicatorTotal, EuProjectLine, EuReportPu
 from services.funding.services import ledgers_of, require_programme
 from services.funding.uow import FundingUnitOfWork
 from shared.errors import InvalidInputError
+from shared.spreadsheet import safe_cell, xlsx_cell
 
 ZERO = Decimal(0)
 
@@ -124,13 +126,16 @@ def render_csv(report: EuReportPublic) -> str:
     """One file, two tables (projects, indicators) under a short header; `.` decimals."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerows(_header(report))
-    writer.writerow([])
-    writer.writerow(PROJECT_COLUMNS)
-    writer.writerows(_project_rows(report))
-    writer.writerow([])
-    writer.writerow(INDICATOR_COLUMNS)
-    writer.writerows([[getattr(i, c) for c in INDICATOR_COLUMNS] for i in report.indicators])
+    rows: list[list[Any]] = [
+        *_header(report),
+        [],
+        PROJECT_COLUMNS,
+        *_project_rows(report),
+        [],
+        INDICATOR_COLUMNS,
+        *[[getattr(i, c) for c in INDICATOR_COLUMNS] for i in report.indicators],
+    ]
+    writer.writerows([[safe_cell(v) for v in row] for row in rows])
     return out.getvalue()
 
 
@@ -140,16 +145,13 @@ def render_xlsx(report: EuReportPublic) -> bytes:
     projects = book.active
     assert projects is not None
     projects.title = "Projects"
-    for row in _header(report):
-        projects.append(row)
-    projects.append([])
-    projects.append(PROJECT_COLUMNS)
-    for values in _project_rows(report):
-        projects.append([float(v) if isinstance(v, Decimal) else v for v in values])
+    header: list[list[Any]] = [*_header(report), [], list(PROJECT_COLUMNS)]
+    for row in [*header, *_project_rows(report)]:
+        projects.append([xlsx_cell(v) for v in row])
     indicators = book.create_sheet("Indicators")
     indicators.append(INDICATOR_COLUMNS)
     for i in report.indicators:
-        indicators.append([i.eu_code, i.unit, float(i.value), i.projects])
+        indicators.append([xlsx_cell(v) for v in (i.eu_code, i.unit, i.value, i.projects)])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -3,6 +3,7 @@ layer for its data and renders a template. Service answers that refuse (403, 422
 shown on the page, never as a crash."""
 
 import asyncio
+import csv
 import io
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
@@ -20,6 +21,7 @@ from services.portal.config import PortalSettings
 from services.portal.domain import formatting, views
 from services.portal.i18n import translate
 from services.portal.security import RateLimiter, same
+from shared.spreadsheet import safe_cell, xlsx_cell
 
 COOKIE = "koers_session"
 UPLOAD_BYTES = 5_000_000
@@ -347,14 +349,15 @@ async def overview_export(programme_id: str, fmt: str, who: User, api: Api) -> R
             )
     name = f"programme-overview.{fmt}"
     if fmt == "csv":
-        text = "\n".join(",".join("" if v is None else str(v) for v in r) for r in rows) + "\n"
-        body, media = text.encode(), "text/csv; charset=utf-8"
+        out = io.StringIO()
+        csv.writer(out).writerows([["" if v is None else safe_cell(v) for v in r] for r in rows])
+        body, media = out.getvalue().encode(), "text/csv; charset=utf-8"
     elif fmt == "xlsx":
         book = Workbook()
         sheet = book.active
         assert sheet is not None
         for r in rows:
-            sheet.append([float(v) if _is_number(v) else v for v in r])
+            sheet.append([float(v) if _is_number(v) else xlsx_cell(v) for v in r])
         buffer = io.BytesIO()
         book.save(buffer)
         body, media = (

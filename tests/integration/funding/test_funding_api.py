@@ -360,3 +360,18 @@ async def test_eu_report_as_of_a_cutoff_counts_money_and_indicators_up_to_that_d
     xlsx = await funding.client.get(url, params={"format": "xlsx"}, headers=auth())
     assert xlsx.headers["content-type"].startswith("application/vnd.openxmlformats")
     assert xlsx.content[:2] == b"PK"
+
+
+async def test_the_eu_report_export_keeps_a_formula_looking_name_as_text(
+    funding: FundingService, auth: AuthHeaders
+) -> None:
+    funding.registry.project("=HYPERLINK(1)", lead="Lead BV", goals=["G1"], municipality="Assen")
+    await funding.deliver()
+    evil = funding.registry.projects["=HYPERLINK(1)"]
+    response = await funding.client.put(
+        f"/v1/projects/{evil}/plan", json=PLAN, headers=auth(Role.FINANCE_OFFICER)
+    )
+    assert response.status_code == 200, response.text
+    url = f"/v1/programmes/{funding.registry.programme}/eu-reports/efro"
+    text = (await funding.client.get(url, params={"format": "csv"}, headers=auth())).text
+    assert "'=HYPERLINK(1)" in text and "\n=HYPERLINK" not in text
