@@ -328,6 +328,9 @@ async def main(projects: int, indicators: int, n_quarters: int, single: int) -> 
             "KPI_JWT_SECRET": SECRET,
             "KPI_LOG_LEVEL": "WARNING",
             "KPI_CONSUMER_GROUP_PREFIX": "bench.",
+            # the benchmark is one partner sending as fast as it can: no rate limit
+            "KPI_REQUESTS_PER_KEY_PER_MINUTE": "100000000",
+            "KPI_REQUESTS_PER_ADDRESS_PER_MINUTE": "100000000",
         }
         kpi_port, bare_port = free_port(), free_port()
         children.append(

@@ -5,12 +5,12 @@ from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from services.kpi import chain, queries, services
-from services.kpi.access import Principal, looks_like_api_key
+from services.kpi.access import Principal, hash_key, looks_like_api_key
 from services.kpi.config import KpiSettings
 from services.kpi.domain.errors import InvalidKpiInputError
 from services.kpi.schemas import (
@@ -46,6 +46,7 @@ from services.kpi.schemas import (
 )
 from services.kpi.uow import KpiUnitOfWork
 from shared.auth import Role, StaffUser, Viewer, current_staff_user, require_roles, unauthorized
+from shared.ratelimit import RateLimiter
 
 
 def get_uow(request: Request) -> KpiUnitOfWork:
@@ -59,6 +60,22 @@ def get_rules(request: Request) -> services.IntakeRules:
     return services.IntakeRules(today=today(), lock_after_days=settings.lock_after_days)
 
 
+class PartnerLimits:
+    """Rate limits on partner API keys: per key, and per address (also for wrong keys)."""
+
+    def __init__(self, settings: KpiSettings) -> None:
+        self.per_key = RateLimiter(settings.requests_per_key_per_minute)
+        self.per_address = RateLimiter(settings.requests_per_address_per_minute)
+
+    def check(self, key: str, limiter: RateLimiter) -> None:
+        if not limiter.allow(key):
+            raise HTTPException(
+                status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+                detail="too many requests; slow down",
+                headers={"Retry-After": str(limiter.retry_after(key))},
+            )
+
+
 _bearer = HTTPBearer(auto_error=False, description="a partner API key (km_…) or a staff token")
 
 
@@ -69,6 +86,9 @@ async def current_principal(
 ) -> Principal:
     """A partner organisation by its API key, or a staff user by token."""
     if credentials is not None and looks_like_api_key(credentials.credentials):
+        limits: PartnerLimits = request.app.state.partner_limits
+        limits.check(f"ip:{request.client.host if request.client else '?'}", limits.per_address)
+        limits.check(f"key:{hash_key(credentials.credentials)}", limits.per_key)
         principal = await services.partner_for_key(uow, credentials.credentials)
         if principal is None:
             raise unauthorized()

@@ -20,3 +20,7 @@ class KpiSettings(ServiceSettings):
     # Periods lock by themselves this many days after they end (None: only by hand).
     lock_after_days: int | None = None
     batch_max_reports: int = Field(default=1000, le=5000)
+    # Partner API keys: requests per minute per key and per address (429 beyond, with
+    # Retry-After). Per instance: size them for the number of API replicas.
+    requests_per_key_per_minute: int = 600
+    requests_per_address_per_minute: int = 1200

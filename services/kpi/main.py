@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from services.kpi.api import router
+from services.kpi.api import PartnerLimits, router
 from services.kpi.catalogue import load_catalogue
 from services.kpi.config import KpiSettings
 from services.kpi.consumers import (
@@ -47,6 +47,7 @@ def create_app(settings: KpiSettings, today: Callable[[], date] = date.today) ->
     )
     app.state.today = today
     app.state.aggregation_lag = AggregationLag(settings)
+    app.state.partner_limits = PartnerLimits(settings)
     return app
 
 

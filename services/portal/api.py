@@ -20,7 +20,8 @@ from services.portal.clients import ServiceError, Services, services_for
 from services.portal.config import PortalSettings
 from services.portal.domain import formatting, views
 from services.portal.i18n import translate
-from services.portal.security import RateLimiter, same
+from services.portal.security import same
+from shared.ratelimit import RateLimiter
 from shared.spreadsheet import safe_cell, xlsx_cell
 
 COOKIE = "koers_session"

@@ -17,9 +17,9 @@ from services.portal.api import (
 from services.portal.clients import ServiceError
 from services.portal.config import PortalSettings
 from services.portal.i18n import translate
-from services.portal.security import RateLimiter
 from shared.http import create_service_app
 from shared.migrations import upgrade
+from shared.ratelimit import RateLimiter
 from shared.runtime import ServiceRuntime
 
 MIGRATIONS = Path(__file__).parent / "migrations"

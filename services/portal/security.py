@@ -2,8 +2,6 @@
 
 import hashlib
 import secrets
-import time
-from collections import defaultdict, deque
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -32,20 +30,3 @@ def token_hash(token: str) -> str:
 
 def same(a: str, b: str) -> bool:
     return secrets.compare_digest(a.encode(), b.encode())
-
-
-class RateLimiter:
-    """At most `limit` attempts per key in a sliding minute (sign-in, per user and per IP)."""
-
-    def __init__(self, limit: int, window_s: float = 60.0) -> None:
-        self.limit, self.window_s = limit, window_s
-        self._hits: dict[str, deque[float]] = defaultdict(deque)
-
-    def allow(self, key: str) -> bool:
-        now, hits = time.monotonic(), self._hits[key]
-        while hits and now - hits[0] > self.window_s:
-            hits.popleft()
-        if len(hits) >= self.limit:
-            return False
-        hits.append(now)
-        return True

@@ -154,3 +154,78 @@ async def test_bad_bodies_are_refused_not_crashed(kpi_db: str, auth: AuthHeaders
                 response.text[:200],
             )
     await app.state.runtime.close()
+
+
+async def test_partner_keys_are_rate_limited_with_retry_after(
+    kpi_db: str, auth: AuthHeaders
+) -> None:
+    from tests.integration.kpi.harness import kpi_service
+
+    async for kpi in kpi_service(
+        kpi_db, requests_per_key_per_minute=3, requests_per_address_per_minute=5
+    ):
+        kpi.registry.organisation("Lead BV")
+        await kpi.deliver()
+        issued = await kpi.client.post(
+            "/v1/api-keys",
+            json={"organisation_id": str(kpi.registry.organisations["Lead BV"]), "name": "CRM"},
+            headers=auth(Role.ADMIN),
+        )
+        partner = {"Authorization": f"Bearer {issued.json()['key']}"}
+        codes = [
+            (await kpi.client.get("/v1/indicators", headers=partner)).status_code for _ in range(4)
+        ]
+        assert codes == [200, 200, 200, 429]
+        limited = await kpi.client.get("/v1/indicators", headers=partner)
+        assert 1 <= int(limited.headers["Retry-After"]) <= 60
+        wrong = {"Authorization": "Bearer km_" + "x" * 40}
+        # the address has used its five attempts: even a wrong key gets 429, not a hint
+        assert (await kpi.client.get("/v1/indicators", headers=wrong)).status_code == 429
+
+
+async def test_keys_tokens_and_secrets_never_reach_the_logs(
+    kpi_db: str, notifications_db: str, auth: AuthHeaders, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    from tests.integration.kpi.harness import kpi_service
+    from tests.integration.notifications.harness import SECRET, notifications_api
+
+    caplog.set_level(logging.DEBUG)
+    staff = auth(Role.ADMIN)
+    token = staff["Authorization"].split()[1]
+    async for kpi in kpi_service(kpi_db):
+        kpi.registry.organisation("Lead BV")
+        kpi.registry.goal("G")
+        kpi.registry.project("P1", lead="Lead BV", goals=["G"])
+        await kpi.deliver()
+        organisation = str(kpi.registry.organisations["Lead BV"])
+        issued = await kpi.client.post(
+            "/v1/api-keys", json={"organisation_id": organisation, "name": "CRM"}, headers=staff
+        )
+        key = issued.json()["key"]
+        partner = {"Authorization": f"Bearer {key}"}
+        await kpi.client.post(
+            "/v1/reports",
+            json={"project": "P1", "indicator": "NOPE", "period": "2020-Q1", "value": 1},
+            headers=partner,
+        )
+        await kpi.client.get(
+            "/v1/indicators", headers={"Authorization": "Bearer km_wrong" + key[8:]}
+        )
+    async with notifications_api(notifications_settings(notifications_db)) as service:
+        await service.client.post(
+            "/v1/subscribers",
+            json={
+                "kind": "organisation",
+                "name": "X",
+                "organisation_id": organisation,
+                "webhook_url": "ftp://bad",
+                "webhook_secret": SECRET,
+            },
+            headers=staff,
+        )
+    logged = caplog.text + "".join(str(r.__dict__) for r in caplog.records)
+    assert caplog.records  # the requests were logged...
+    for secret in (key, key[3:], token, SECRET):
+        assert secret not in logged  # ...without any key, token or secret
