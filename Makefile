@@ -12,6 +12,9 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev,embedded]'
+	# checkov pins many packages of its own: it gets a venv apart (tests/deploy runs it).
+	test -x $(VENV)/checkov/bin/checkov || ($(PYTHON) -m venv $(VENV)/checkov \
+		&& $(VENV)/checkov/bin/pip install --quiet 'checkov>=3.2')
 	touch $(STAMP)
 
 install: $(STAMP)
