@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response, status
+from pydantic import BaseModel
 from fastapi.encoders import jsonable_encoder
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
@@ -30,6 +31,25 @@ from shared.telemetry import instrument
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_S = 5
+
+
+class ErrorBody(BaseModel):
+    """Every error answer: a message, or (422) a list of {loc, msg, type} per field."""
+
+    detail: Any
+
+
+# What every route may answer besides its own success, documented once for all.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "no valid token or API key"},
+    403: {"model": ErrorBody, "description": "the caller may not do this"},
+    404: {"model": ErrorBody, "description": "the thing addressed does not exist"},
+    409: {"model": ErrorBody, "description": "clashes with the current state"},
+    413: {"model": ErrorBody, "description": "the body is too large"},
+    422: {"model": ErrorBody, "description": "bad input: each field and why"},
+    429: {"model": ErrorBody, "description": "too many requests; see Retry-After"},
+    503: {"model": ErrorBody, "description": "the database is unavailable; see Retry-After"},
+}
 
 
 def _not_found(_: Request, exc: Exception) -> JSONResponse:
@@ -173,7 +193,7 @@ def create_service_app(
         app.add_exception_handler(db_error, _database_unavailable)
     app.include_router(health_router(runtime))
     for router in routers:
-        app.include_router(router)
+        app.include_router(router, responses=ERROR_RESPONSES)
     observe(app, runtime)
     return app
 

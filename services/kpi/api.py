@@ -165,7 +165,7 @@ async def review_queue(
     state: Literal["submitted", "approved", "returned"] = "submitted",
     programme: uuid.UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> Page[ReportPublic]:
     """The review queue: reports in a state, oldest first (for programme managers)."""
     return await services.review_queue(uow, state, programme, limit, offset)

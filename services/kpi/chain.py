@@ -271,8 +271,11 @@ def _cleaned(cells: dict[str, Any]) -> dict[str, Any]:
 
 
 def _csv_rows(content: bytes) -> list[list[Any]]:
-    text = content.decode("utf-8-sig")
-    dialect = csv.Sniffer().sniff(text.splitlines()[0], delimiters=",;\t") if text else csv.excel
+    text = content.decode("utf-8-sig", errors="replace")
+    try:
+        dialect: Any = csv.Sniffer().sniff(text.splitlines()[0], delimiters=",;\t")
+    except (csv.Error, IndexError):  # one column, or nothing: read it as plain CSV
+        dialect = csv.excel
     return [list(r) for r in csv.reader(io.StringIO(text), dialect)]
 
 

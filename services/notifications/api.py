@@ -34,7 +34,7 @@ def allow_http_webhooks(request: Request) -> bool:
 Uow = Annotated[NotificationsUnitOfWork, Depends(get_uow)]
 Admin = Annotated[StaffUser, Depends(require_roles(Role.ADMIN))]
 Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 Language = Annotated[Literal["nl", "en"], Query()]
 
 router = APIRouter(prefix="/v1")

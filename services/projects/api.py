@@ -38,7 +38,7 @@ def get_uow(request: Request) -> RegistryUnitOfWork:
 Uow = Annotated[RegistryUnitOfWork, Depends(get_uow)]
 Editor = Annotated[StaffUser, Depends(require_roles(Role.PROGRAMME_MANAGER))]
 Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 
 router = APIRouter(prefix="/v1")
 
