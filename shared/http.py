@@ -17,11 +17,11 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from shared.db import ping
+from shared.db import is_database_outage, ping
 from shared.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from shared.messaging.kafka import broker_reachable
 from shared.metrics import DEPENDENCY_UP, POOLS, READY, HttpMetrics, metrics_endpoint
@@ -102,6 +102,13 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         }
         return JSONResponse(status_code=422, content={"detail": [problem]})
     return await http_exception_handler(request, exc)
+
+
+def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    """A driver error: the database gone mid-statement is a 503; anything else is a bug."""
+    if is_database_outage(exc):
+        return _database_unavailable(request, exc)
+    raise exc
 
 
 def _database_unavailable(_: Request, exc: Exception) -> JSONResponse:
@@ -191,6 +198,7 @@ def create_service_app(
     # A lost database is the one fault a request cannot work around: say so, and when to retry.
     for db_error in (OperationalError, InterfaceError, PoolTimeoutError, ConnectionError):
         app.add_exception_handler(db_error, _database_unavailable)
+    app.add_exception_handler(DBAPIError, _database_error)
     app.include_router(health_router(runtime))
     for router in routers:
         app.include_router(router, responses=ERROR_RESPONSES)

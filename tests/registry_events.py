@@ -69,6 +69,8 @@ class Registry:
         partners: tuple[str, ...] = (),
         version: int = 1,
         municipality: str | None = None,
+        start: date = date(2016, 1, 1),
+        end: date = date(2019, 12, 31),
     ) -> uuid.UUID:
         project_id = self.projects.setdefault(code, uuid.uuid4())
         members = [registry.ProjectMember(organisation_id=self.organisations[lead], role="lead")]
@@ -86,8 +88,8 @@ class Registry:
                 lead_organisation_id=self.organisations[lead],
                 members=tuple(members),
                 goal_ids=tuple(self.goals[g] for g in goals),
-                start_date=date(2016, 1, 1),
-                end_date=date(2019, 12, 31),
+                start_date=start,
+                end_date=end,
                 municipality=municipality,
                 status="running",
                 version=version,

@@ -18,11 +18,11 @@ from typing import Any, Generic, TypeVar
 from aiokafka.errors import CommitFailedError, IllegalStateError
 from opentelemetry import trace
 from pydantic import ValidationError
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from shared.contracts.base import Event, event_type_for
 from shared.contracts.envelope import CloudEvent, EnvelopeError
 from shared.contracts.topics import dlq
+from shared.db import is_database_outage
 from shared.messaging.kafka import OutgoingMessage, make_consumer
 from shared.messaging.outbox import Publisher
 from shared.metrics import CONSUMER_LAG, DEAD_LETTERS, EVENT_FAILURES, EVENTS
@@ -51,14 +51,6 @@ class ReceivedMessage:
     key: bytes | None
     value: bytes | None
     headers: tuple[tuple[str, bytes], ...]
-
-
-def _is_database_outage(exc: BaseException) -> bool:
-    if isinstance(exc, OperationalError | InterfaceError):
-        return True
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return True
-    return isinstance(exc, ConnectionError | OSError | TimeoutError)
 
 
 class MessageProcessor(Generic[U]):
@@ -159,7 +151,7 @@ class MessageProcessor(Generic[U]):
                 await self._apply_batch(ready)
                 return
             except Exception as exc:
-                if not _is_database_outage(exc):
+                if not is_database_outage(exc):
                     log.warning(
                         "batch of %d failed; applying one by one", len(ready), exc_info=True
                     )
@@ -233,7 +225,7 @@ class MessageProcessor(Generic[U]):
             try:
                 return await self._apply(envelope, event, handler)
             except Exception as exc:
-                if _is_database_outage(exc):
+                if is_database_outage(exc):
                     log.warning("database unavailable; retrying event %s", envelope.id)
                     await asyncio.sleep(min(self._retry_backoff_s * attempt, 5.0))
                     attempt = 0
@@ -308,7 +300,7 @@ class DeadLetterProcessor(MessageProcessor[U]):
                     await uow.commit()
                     return "applied"
             except Exception as exc:
-                if not _is_database_outage(exc):
+                if not is_database_outage(exc):
                     log.error("cannot record dead letter %s", event_id, exc_info=True)
                     return "skipped"
                 await asyncio.sleep(self._retry_backoff_s)

@@ -36,6 +36,9 @@ class KpiService:
     registry: Registry
     today: list[date]
 
+    def uow(self) -> KpiUnitOfWork:
+        return KpiUnitOfWork(self.runtime.sessions, source="kpi")
+
     async def deliver(self) -> None:
         await self.registry.deliver(
             registry_handlers(options(self.settings)),
