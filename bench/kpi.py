@@ -194,7 +194,7 @@ class World:
                         "organisation_id": self.organisation,
                         "name": "bench",
                         "prefix": self.key[:11],
-                        "key_hash": hash_key(self.key),
+                        "key_hash": hash_key(self.key, SECRET.encode()),
                         "created_by": "bench",
                         "created_at": NOW,
                     }

@@ -54,6 +54,11 @@ def get_uow(request: Request) -> KpiUnitOfWork:
     return KpiUnitOfWork(runtime.sessions, source=runtime.settings.service_name)
 
 
+def settings_of(request: Request) -> KpiSettings:
+    settings: KpiSettings = request.app.state.runtime.settings
+    return settings
+
+
 def get_rules(request: Request) -> services.IntakeRules:
     settings: KpiSettings = request.app.state.runtime.settings
     today: Callable[[], date] = request.app.state.today
@@ -88,8 +93,9 @@ async def current_principal(
     if credentials is not None and looks_like_api_key(credentials.credentials):
         limits: PartnerLimits = request.app.state.partner_limits
         limits.check(f"ip:{request.client.host if request.client else '?'}", limits.per_address)
-        limits.check(f"key:{hash_key(credentials.credentials)}", limits.per_key)
-        principal = await services.partner_for_key(uow, credentials.credentials)
+        secret = settings_of(request).key_secret
+        limits.check(f"key:{hash_key(credentials.credentials, secret)}", limits.per_key)
+        principal = await services.partner_for_key(uow, credentials.credentials, secret)
         if principal is None:
             raise unauthorized()
         return principal
@@ -242,9 +248,9 @@ async def eu_totals(
 
 
 @router.post("/api-keys", status_code=status.HTTP_201_CREATED, tags=["administration"])
-async def issue_api_key(data: ApiKeyIn, uow: Uow, user: Admin) -> ApiKeyIssued:
+async def issue_api_key(request: Request, data: ApiKeyIn, uow: Uow, user: Admin) -> ApiKeyIssued:
     """Issue a key for a partner organisation. The key is in this answer only."""
-    return await services.issue_api_key(uow, data, user)
+    return await services.issue_api_key(uow, data, user, settings_of(request).key_secret)
 
 
 @router.get("/api-keys", tags=["administration"])

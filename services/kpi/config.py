@@ -2,13 +2,18 @@
 
 from decimal import Decimal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from shared.config import ServiceSettings
 
 
 class KpiSettings(ServiceSettings):
+    @property
+    def key_secret(self) -> bytes:
+        secret = self.api_key_secret or self.jwt_secret
+        return secret.get_secret_value().encode()
+
     model_config = SettingsConfigDict(env_prefix="KPI_", extra="ignore")
 
     service_name: str = "kpi"
@@ -22,5 +27,8 @@ class KpiSettings(ServiceSettings):
     batch_max_reports: int = Field(default=1000, le=5000)
     # Partner API keys: requests per minute per key and per address (429 beyond, with
     # Retry-After). Per instance: size them for the number of API replicas.
+    # The secret partner API keys are hashed with (HMAC); the JWT secret when not set.
+    # Changing it invalidates every issued key.
+    api_key_secret: SecretStr | None = None
     requests_per_key_per_minute: int = 600
     requests_per_address_per_minute: int = 1200

@@ -481,7 +481,9 @@ async def project_kpis(
 # --- partner API keys, locks ------------------------------------------------------------------
 
 
-async def issue_api_key(uow: KpiUnitOfWork, data: ApiKeyIn, user: StaffUser) -> ApiKeyIssued:
+async def issue_api_key(
+    uow: KpiUnitOfWork, data: ApiKeyIn, user: StaffUser, secret: bytes
+) -> ApiKeyIssued:
     async with uow:
         if await uow.replica.organisation(data.organisation_id) is None:
             raise InvalidKpiInputError.single(
@@ -492,7 +494,7 @@ async def issue_api_key(uow: KpiUnitOfWork, data: ApiKeyIn, user: StaffUser) -> 
             organisation_id=data.organisation_id,
             name=data.name,
             prefix=key[:11],
-            key_hash=hash_key(key),
+            key_hash=hash_key(key, secret),
             created_by=user.username,
         )
         uow.access.add(row)
@@ -521,9 +523,9 @@ async def revoke_api_key(uow: KpiUnitOfWork, key_id: uuid.UUID) -> ApiKeyPublic:
         return ApiKeyPublic.model_validate(key, from_attributes=True)
 
 
-async def partner_for_key(uow: KpiUnitOfWork, key: str) -> Principal | None:
+async def partner_for_key(uow: KpiUnitOfWork, key: str, secret: bytes) -> Principal | None:
     async with uow:
-        row = await uow.access.key_by_hash(hash_key(key))
+        row = await uow.access.key_by_hash(hash_key(key, secret))
     if row is None or row.revoked_at is not None:
         return None
     return Principal.partner(row.organisation_id)

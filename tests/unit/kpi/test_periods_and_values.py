@@ -85,3 +85,12 @@ def test_qualitative_indicators_take_text_only() -> None:
     assert _locs(STORY, ReportedValue(text="IBDO held 39 meetings")) == []
     assert _locs(STORY, ReportedValue()) == [("body", "comment")]
     assert _locs(STORY, ReportedValue(value=Decimal(1), text="x")) == [("body", "value")]
+
+
+def test_api_keys_are_hashed_with_the_server_secret() -> None:
+    from services.kpi.access import hash_key, new_api_key
+
+    key = new_api_key()
+    assert hash_key(key, b"one secret") == hash_key(key, b"one secret")
+    assert hash_key(key, b"one secret") != hash_key(key, b"another secret")
+    assert key not in hash_key(key, b"one secret")
