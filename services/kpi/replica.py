@@ -30,9 +30,11 @@ async def on_organisation(event: events.OrganisationEvent, uow: KpiUnitOfWork) -
 
 async def on_goal(event: events.GoalNodeEvent, uow: KpiUnitOfWork) -> None:
     existing = await uow.replica.goal(event.goal_id)
-    moved = existing is not None and existing.parent_id != event.parent_id
+    # A goal that moves, or one heard of only now — its event travels on another partition
+    # than its projects', so they may have arrived first — changes where totals count.
+    moved_or_new = existing is None or existing.parent_id != event.parent_id
     affected: dict[uuid.UUID, set[uuid.UUID]] = {}
-    if moved:
+    if moved_or_new:
         below = subtree(event.goal_id, await uow.replica.goals(event.programme_id))
         projects = await uow.replica.projects(await uow.replica.projects_on_goals(below))
         affected = await closures(uow, projects)

@@ -1,0 +1,57 @@
+"""Events of one programme travel on several partitions: a project (and its reports) may
+reach the KPI service before the goals it is linked to. The totals end where they belong."""
+
+import uuid
+from decimal import Decimal
+
+from services.kpi.consumers import registry_handlers
+from services.kpi.domain.periods import Period
+from services.kpi.projection import Options, apply_kpi_events
+from shared.contracts import kpi as events
+from tests.integration.kpi.harness import kpi_service
+from tests.registry_events import Registry
+
+
+async def test_totals_reach_goals_and_lines_heard_of_after_the_project(kpi_db: str) -> None:
+    async for service in kpi_service(kpi_db):
+        r = Registry(programme=service.registry.programme)
+        r.pending.clear()  # the programme's own event comes last, too
+        line, goal = uuid.uuid4(), uuid.uuid4()
+        r.goals = {"LINE": line, "G": goal}
+        r.organisation("Lead BV")
+        project = r.project("P", lead="Lead BV", goals=["G"])
+        handlers = registry_handlers(Options())
+        apply = service.uow
+        # the project first, then a report for it, then the goal, then the line above it
+        await r.deliver(handlers, apply)
+        report = events.ReportSubmitted(
+            project_id=project,
+            indicator_code="MEETINGS_ORGANISED",
+            report_id=uuid.uuid4(),
+            indicator_kind="flow",
+            period="2019-Q1",
+            dimension_key="",
+            version=1,
+            value=Decimal(7),
+            numerator=None,
+            denominator=None,
+            comment=None,
+            source_ref=None,
+            organisation_id=None,
+            submitted_by="partner",
+        )
+        async with apply() as uow:
+            await apply_kpi_events(uow, [report], Options())
+            await uow.commit()
+        r.goal("G", parent="LINE")
+        r.goal("LINE", kind="programme_line")
+        service.registry.pending.extend(r.pending)
+        await service.deliver()
+        async with apply() as uow:
+            for node in (goal, line):
+                totals = {
+                    t.period_key: t.value
+                    for t in await uow.totals.node_totals(node, "current", "MEETINGS_ORGANISED")
+                }
+                assert totals.get(str(Period.parse("2019-Q1"))) == Decimal(7), node
+                assert totals.get("all") == Decimal(7), node
