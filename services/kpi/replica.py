@@ -92,8 +92,10 @@ async def on_project(event: events.ProjectEvent, uow: KpiUnitOfWork, options: Op
     await uow.session.flush()
     after = (await closures(uow, {project.id: project}))[project.id]
     await reattribute(uow, project.id, before, after)
-    if existing is not None and (existing.end_date, existing.start_date) != (
-        event.end_date,
-        event.start_date,
-    ):
-        await refresh(uow, await uow.projection.keys_of_projects([project.id]), options)
+    # Reports heard of before the project had no dates to measure progress by; changed
+    # dates move a stock's horizon and the expected values: either way, measure again.
+    dates = (event.end_date, event.start_date)
+    if existing is None or (existing.end_date, existing.start_date) != dates:
+        keys = await uow.projection.keys_of_projects([project.id])
+        if keys:
+            await refresh(uow, keys, options)

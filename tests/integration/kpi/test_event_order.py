@@ -55,3 +55,41 @@ async def test_totals_reach_goals_and_lines_heard_of_after_the_project(kpi_db: s
                 }
                 assert totals.get(str(Period.parse("2019-Q1"))) == Decimal(7), node
                 assert totals.get("all") == Decimal(7), node
+
+
+async def test_a_project_heard_of_after_its_reports_gets_its_progress(kpi_db: str) -> None:
+    async for service in kpi_service(kpi_db):
+        r = service.registry
+        r.goal("G")
+        r.organisation("Lead BV")
+        project = uuid.uuid4()
+        r.projects["P"] = project
+        report = events.ReportSubmitted(
+            project_id=project,
+            indicator_code="MEETINGS_ORGANISED",
+            report_id=uuid.uuid4(),
+            indicator_kind="flow",
+            period="2019-Q1",
+            dimension_key="",
+            version=1,
+            value=Decimal(5),
+            numerator=None,
+            denominator=None,
+            comment=None,
+            source_ref=None,
+            organisation_id=None,
+            submitted_by="partner",
+        )
+        async with service.uow() as uow:  # the report's event overtakes the project's
+            await apply_kpi_events(uow, [report], Options())
+            await uow.commit()
+        r.project("P", lead="Lead BV", goals=["G"])
+        await service.deliver()
+        async with service.uow() as uow:
+            progress = await uow.totals.progress(project)
+            totals = {
+                t.period_key: t.value
+                for t in await uow.totals.node_totals(r.goals["G"], "current", "MEETINGS_ORGANISED")
+            }
+        assert progress["MEETINGS_ORGANISED"].realised == Decimal(5)
+        assert totals.get("all") == Decimal(5)
