@@ -4,6 +4,7 @@ HTTP routes call these and nothing else; each validates with the domain rules,
 writes with its events in one unit of work and commits once.
 """
 
+import asyncio
 import hashlib
 import json
 import uuid
@@ -13,7 +14,7 @@ from datetime import date
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from services.kpi import intake
 from services.kpi.access import Principal, hash_key, new_api_key
@@ -136,7 +137,7 @@ async def _commit(uow: KpiUnitOfWork) -> None:
 # --- intake ----------------------------------------------------------------------------------
 
 
-WRITE_ATTEMPTS = 3
+WRITE_ATTEMPTS = 8
 T = TypeVar("T")
 
 
@@ -152,6 +153,13 @@ async def _retrying_clashes(attempt: Callable[[], Awaitable[T]]) -> T:
         except IntegrityError:
             if not remaining:
                 raise ConflictError("other requests kept changing the same report; retry") from None
+        except OperationalError as exc:
+            # SQLite (the embedded default) refuses a reading transaction's upgrade to a
+            # write while another connection writes ("database is locked"), without waiting:
+            # the request is fine, so try it again shortly. Anything else is an outage.
+            if not remaining or "database is locked" not in str(exc):
+                raise
+            await asyncio.sleep(0.01 * (WRITE_ATTEMPTS - remaining))
     raise AssertionError("unreachable")
 
 
