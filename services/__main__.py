@@ -29,6 +29,18 @@ def _ops_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> N
     dlq.add_argument("--bootstrap-servers", default=bootstrap)
     dlq.add_argument("--topic", help="one dead-letter topic (default: all)")
     dlq.add_argument("--offset", type=int, action="append", help="only these offsets")
+    audit = commands.add_parser("audit", help="verify or show the hash-chained audit trail")
+    audit.add_argument("audit_command", choices=["verify", "show"])
+    audit.add_argument(
+        "--data-dir", type=Path, default=Path(os.environ.get("KOERS_DATA_DIR", ".data"))
+    )
+    audit.add_argument("--service", action="append", help="only this service (default: all)")
+    audit.add_argument(
+        "--expect-head",
+        action="append",
+        help="service=SEQ:HASH from an earlier verify: also catches removed newest entries",
+    )
+    audit.add_argument("--limit", type=int, default=20, help="show: the newest N entries")
     ready = commands.add_parser("readiness", help="/readyz of every service")
     ready.add_argument("--url", action="append", help="name=http://host:port (default: local)")
 

@@ -5,6 +5,8 @@
     python -m services ops dlq list --bootstrap-servers HOST:PORT
     python -m services ops dlq replay --bootstrap-servers HOST:PORT [--topic T] [--offset N]
     python -m services ops readiness [--url name=http://host:port ...]
+    python -m services ops audit verify [--service S] [--expect-head S=SEQ:HASH]
+    python -m services ops audit show [--service S] [--limit N]
 
 Database URLs come from each service's `<PREFIX>_DATABASE_URL`, else the embedded default's
 files under --data-dir. Rebuilding the KPI totals is `python -m services.kpi rebuild`.
@@ -12,20 +14,24 @@ files under --data-dir. Rebuilding the KPI totals is `python -m services.kpi reb
 
 import argparse
 import asyncio
+import json
 import os
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaConsumer
+from sqlmodel import col, select
 
 from services import embedded
 from services.platform import SERVICES, ServiceSpec
+from shared.audit import verify_entries
 from shared.contracts.topics import EVENT_TOPICS, dlq
-from shared.db import create_engine, session_factory
+from shared.db import AuditEntry, create_engine, session_factory
 from shared.messaging.kafka import KafkaPublisher, OutgoingMessage, group_lag, make_producer
 from shared.messaging.outbox import outbox_state
 
@@ -54,6 +60,58 @@ async def backlog(data_dir: Path) -> list[str]:
         age = f"{(datetime.now(UTC) - oldest).total_seconds():.0f} s" if oldest else "-"
         lines.append(f"{spec.name:<14} backlog {count:>7}   oldest unsent {age}")
     return lines
+
+
+async def audit_entries(url: str, limit: int | None = None) -> list[dict[str, Any]]:
+    """The audit trail of one service database in chain order (the newest `limit`)."""
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            query = select(AuditEntry).order_by(col(AuditEntry.seq).desc() if limit else "seq")
+            result = await connection.execute(query.limit(limit) if limit else query)
+            rows = [dict(r._mapping) for r in result]
+    finally:
+        await engine.dispose()
+    return rows[::-1] if limit else rows
+
+
+async def verify_audit(
+    specs: Sequence[ServiceSpec], data_dir: Path, heads: dict[str, tuple[int, str]]
+) -> tuple[bool, list[str]]:
+    lines, intact = [], True
+    for spec in specs:
+        entries = await audit_entries(database_url(spec, data_dir))
+        verdict = verify_entries(entries, heads.get(spec.name))
+        intact = intact and verdict.intact
+        state = "intact" if verdict.intact else "BROKEN"
+        lines.append(
+            f"{spec.name:<14} {state:<7} {verdict.entries:>7} entries"
+            f"   head {verdict.head_seq}:{verdict.head_hash}"
+        )
+        lines += [f"{'':<14} - {problem}" for problem in verdict.problems]
+    return intact, lines
+
+
+async def show_audit(specs: Sequence[ServiceSpec], data_dir: Path, limit: int) -> list[str]:
+    lines = []
+    for spec in specs:
+        for e in await audit_entries(database_url(spec, data_dir), limit):
+            changes = json.loads(e["changes"])
+            tables = sorted({f"{c['table']}.{c['op']}" for c in changes})
+            lines.append(
+                f"{spec.name:<14} {e['seq']:>6} {e['at']} {e['actor']} {e['action']}"
+                f"   {len(changes)} rows: {', '.join(tables)}"
+            )
+    return lines
+
+
+def _heads(values: Sequence[str]) -> dict[str, tuple[int, str]]:
+    heads = {}
+    for value in values:
+        name, _, head = value.partition("=")
+        seq, _, digest = head.partition(":")
+        heads[name] = (int(seq), digest)
+    return heads
 
 
 async def lag(bootstrap: str, group_prefix: str) -> list[str]:
@@ -197,7 +255,20 @@ def main(args: argparse.Namespace) -> int:
             return 0
         print(f"replayed {asyncio.run(replay(bootstrap, chosen))} messages")
         return 0
+    if command == "audit":
+        return audit_command(args)
     urls = dict(u.split("=", 1) for u in args.url or []) or default_urls()
     ready, lines = asyncio.run(readiness(urls))
     print("\n".join(lines))
     return 0 if ready else 1
+
+
+def audit_command(args: argparse.Namespace) -> int:
+    """`verify` exits 1 when any service's chain is broken, naming each broken link."""
+    specs = [s for s in SERVICES if not args.service or s.name in args.service]
+    if args.audit_command == "show":
+        print("\n".join(asyncio.run(show_audit(specs, args.data_dir, args.limit))))
+        return 0
+    intact, lines = asyncio.run(verify_audit(specs, args.data_dir, _heads(args.expect_head or [])))
+    print("\n".join(lines))
+    return 0 if intact else 1

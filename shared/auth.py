@@ -15,6 +15,8 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
+from shared.audit import name_actor
+
 
 class Role(StrEnum):
     VIEWER = "viewer"
@@ -87,9 +89,11 @@ def current_staff_user(
         raise unauthorized()
     tokens: TokenService = request.app.state.tokens
     try:
-        return tokens.verify(credentials.credentials)
+        user = tokens.verify(credentials.credentials)
     except jwt.InvalidTokenError:
         raise unauthorized() from None
+    name_actor(f"staff:{user.username}")
+    return user
 
 
 def require_roles(*roles: Role) -> Callable[[StaffUser], StaffUser]:

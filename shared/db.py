@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, Integer, Table, TypeDecorator, event, text
+from sqlalchemy import BigInteger, Index, Integer, Table, TypeDecorator, event, text, tuple_
+from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect, Engine
@@ -19,8 +20,10 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import registry
 from sqlalchemy.pool import ConnectionPoolEntry
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from shared import audit
 
 
 def utcnow() -> datetime:
@@ -62,6 +65,25 @@ class ProcessedEvent(PlatformBase, table=True):
     consumer: str = Field(primary_key=True, max_length=200)
     event_id: str = Field(primary_key=True, max_length=64)
     processed_at: datetime = Field(default_factory=utcnow)
+
+
+class AuditEntry(PlatformBase, table=True):
+    """The audit trail (shared.audit): one committed command of a member of staff or a
+    partner — who, when, which request, and every row it changed — chained by hash."""
+
+    __tablename__ = "audit_log"
+
+    seq: int = Field(
+        primary_key=True,
+        sa_type=BigInteger().with_variant(Integer(), "sqlite"),
+        sa_column_kwargs={"autoincrement": False},
+    )
+    at: str = Field(max_length=40)
+    actor: str = Field(max_length=200)
+    action: str = Field(max_length=300)
+    changes: str
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
@@ -148,6 +170,9 @@ async def upsert_add(
     """
     if not rows:
         return
+    if audit.wanted(session.sync_session, table.name):
+        old = await _rows_by_key(session, table, rows, keys)
+        audit.record(session.sync_session, table.name, rows, keys, old)
     connection = await session.connection()
     insert = sqlite_insert if connection.dialect.name == "sqlite" else postgresql_insert
     statement = insert(table)
@@ -163,6 +188,9 @@ async def upsert_replace(
     """Insert rows, or overwrite the existing row's other columns."""
     if not rows:
         return
+    if audit.wanted(session.sync_session, table.name):
+        old = await _rows_by_key(session, table, rows, keys)
+        audit.record(session.sync_session, table.name, rows, keys, old)
     connection = await session.connection()
     insert = sqlite_insert if connection.dialect.name == "sqlite" else postgresql_insert
     statement = insert(table)
@@ -175,3 +203,21 @@ async def upsert_replace(
         else statement.on_conflict_do_nothing(index_elements=keys)
     )
     await connection.execute(statement, rows)
+
+
+async def _rows_by_key(
+    session: AsyncSession, table: Table, rows: list[dict[str, Any]], keys: list[str]
+) -> dict[tuple[Any, ...], dict[str, Any]]:
+    connection = await session.connection()
+    columns = [table.c[k] for k in keys]
+    wanted = [tuple(row[k] for k in keys) for row in rows]
+    result = await connection.execute(sa_select(table).where(tuple_(*columns).in_(wanted)))
+    return {tuple(r._mapping[k] for k in keys): dict(r._mapping) for r in result}
+
+
+async def delete_rows(session: AsyncSession, model: type[SQLModel], *where: Any) -> None:
+    """Delete row by row through the ORM, so the audit trail records each row's old values;
+    flushed at once, so rows added next with the same key do not collide."""
+    for row in (await session.exec(select(model).where(*where))).all():
+        await session.delete(row)
+    await session.flush()

@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from shared.audit import AuditMiddleware
 from shared.db import is_database_outage, ping
 from shared.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from shared.messaging.kafka import broker_reachable
@@ -202,6 +203,7 @@ def create_service_app(
     app.include_router(health_router(runtime))
     for router in routers:
         app.include_router(router, responses=ERROR_RESPONSES)
+    app.add_middleware(AuditMiddleware)
     observe(app, runtime)
     return app
 

@@ -46,3 +46,38 @@ def run_env(target_metadata: list[MetaData]) -> None:
         await engine.dispose()
 
     asyncio.run(main())
+
+
+def create_audit_log() -> None:
+    """The audit trail's table and the triggers that refuse to change or delete its rows;
+    every service's migrations call this once (shared.audit explains the table)."""
+    from alembic import op
+    from sqlalchemy import BigInteger, Column, Integer, String, Text
+
+    from shared.audit import APPEND_ONLY_TRIGGERS
+
+    op.create_table(
+        "audit_log",
+        Column(
+            "seq",
+            BigInteger().with_variant(Integer(), "sqlite"),
+            primary_key=True,
+            autoincrement=False,
+        ),
+        Column("at", String(40), nullable=False),
+        Column("actor", String(200), nullable=False),
+        Column("action", String(300), nullable=False),
+        Column("changes", Text(), nullable=False),
+        Column("prev_hash", String(64), nullable=False),
+        Column("hash", String(64), nullable=False),
+    )
+    for statement in APPEND_ONLY_TRIGGERS[op.get_bind().dialect.name]:
+        op.execute(statement)
+
+
+def drop_audit_log() -> None:
+    from alembic import op
+
+    op.drop_table("audit_log")
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP FUNCTION IF EXISTS koers_audit_append_only()")

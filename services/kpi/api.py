@@ -45,6 +45,7 @@ from services.kpi.schemas import (
     ReviewIn,
 )
 from services.kpi.uow import KpiUnitOfWork
+from shared.audit import name_actor
 from shared.auth import Role, StaffUser, Viewer, current_staff_user, require_roles, unauthorized
 from shared.ratelimit import RateLimiter
 
@@ -98,6 +99,7 @@ async def current_principal(
         principal = await services.partner_for_key(uow, credentials.credentials, secret)
         if principal is None:
             raise unauthorized()
+        name_actor(principal.name)
         return principal
     return Principal.staff_user(current_staff_user(request, credentials))
 

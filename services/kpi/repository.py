@@ -35,6 +35,7 @@ from services.kpi.models import (
     Report,
     TargetState,
 )
+from shared import audit
 from shared.db import ProcessedEvent, table_of, upsert_add, upsert_replace
 
 Key = tuple[uuid.UUID, str]  # (project id, indicator code)
@@ -168,6 +169,7 @@ class ReportRepository:
 
     async def write_pending(self) -> None:
         if self.pending:
+            audit.record(self.session.sync_session, table_of(Report).name, self.pending)
             connection = await self.session.connection()
             await connection.execute(insert(Report), self.pending)
             self.pending = []

@@ -22,7 +22,7 @@ from services.notifications.models import (
     Subscriber,
     Subscription,
 )
-from shared.db import table_of, upsert_replace
+from shared.db import delete_rows, table_of, upsert_replace
 
 
 class RuleRepository:
@@ -75,8 +75,8 @@ class SubscriberRepository:
     async def replace_subscriptions(
         self, subscriber_id: uuid.UUID, pairs: Iterable[tuple[str, str]]
     ) -> None:
-        await self.session.exec(
-            delete(Subscription).where(col(Subscription.subscriber_id) == subscriber_id)
+        await delete_rows(
+            self.session, Subscription, col(Subscription.subscriber_id) == subscriber_id
         )
         for rule, channel in set(pairs):
             self.session.add(Subscription(subscriber_id=subscriber_id, rule=rule, channel=channel))

@@ -21,6 +21,7 @@ from services.portal.config import PortalSettings
 from services.portal.domain import formatting, views
 from services.portal.i18n import translate
 from services.portal.security import same
+from shared.audit import name_actor
 from shared.ratelimit import RateLimiter
 from shared.spreadsheet import safe_cell, xlsx_cell
 
@@ -52,6 +53,7 @@ async def user(request: Request, session: Db) -> services.SignedIn:
     found = await services.signed_in(session, request.cookies.get(COOKIE))
     if found is None:
         raise NotSignedInError()
+    name_actor(f"staff:{found.username}")
     return found
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from sqlalchemy import delete, func
+from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
@@ -20,6 +20,7 @@ from services.projects.models import (
     ProjectMember,
     ProjectStatusChange,
 )
+from shared.db import delete_rows
 
 T = TypeVar("T")
 
@@ -194,18 +195,14 @@ class ProjectRepository:
         return grouped
 
     async def replace_members(self, project_id: uuid.UUID, members: dict[uuid.UUID, str]) -> None:
-        await self.session.exec(
-            delete(ProjectMember).where(col(ProjectMember.project_id) == project_id)
-        )
+        await delete_rows(self.session, ProjectMember, col(ProjectMember.project_id) == project_id)
         self.session.add_all(
             ProjectMember(project_id=project_id, organisation_id=org, role=role)
             for org, role in members.items()
         )
 
     async def replace_goals(self, project_id: uuid.UUID, goal_ids: Iterable[uuid.UUID]) -> None:
-        await self.session.exec(
-            delete(ProjectGoal).where(col(ProjectGoal.project_id) == project_id)
-        )
+        await delete_rows(self.session, ProjectGoal, col(ProjectGoal.project_id) == project_id)
         self.session.add_all(
             ProjectGoal(project_id=project_id, goal_id=g) for g in dict.fromkeys(goal_ids)
         )
