@@ -3,6 +3,7 @@ both land on that topic's dead-letter topic, counted in the metrics, and the nex
 event is applied as if nothing happened."""
 
 import asyncio
+import secrets
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -16,19 +17,23 @@ from services.kpi.main import MIGRATIONS as KPI
 from services.kpi.main import consumers as kpi_consumers
 from services.notifications.main import MIGRATIONS as NOTIFICATIONS
 from services.notifications.main import consumers as notification_consumers
+from shared.auth import Role
+from shared.broker import EmbeddedBroker
 from shared.contracts import funding, kpi, projects
 from shared.contracts.base import Event
 from shared.contracts.envelope import CloudEvent
 from shared.contracts.topics import dlq
 from shared.messaging.consumer import DeadLetterProcessor, ReceivedMessage
-from shared.messaging.kafka import KafkaPublisher
+from shared.messaging.kafka import KafkaPublisher, OutgoingMessage
 from shared.metrics import DEAD_LETTERS
 from shared.migrations import upgrade
 from shared.runtime import ServiceRuntime
+from tests.conftest import AuthHeaders
+from tests.faults.platform_load import Load, PlatformDatabases, running_platform
 from tests.integration.funding.harness import funding_settings
 from tests.integration.kpi.harness import kpi_settings
 from tests.integration.notifications.harness import notifications_settings
-from tests.kafka_helpers import ListPublisher
+from tests.kafka_helpers import ListPublisher, collect, produce
 
 GOOD: dict[str, Event] = {
     "projects.events.v1": projects.ProgrammeCreated(
@@ -126,3 +131,44 @@ async def test_poison_and_unknown_types_are_dead_lettered_and_the_flow_goes_on(
         assert all(dict(m.headers).get("dlq_error") for m in parked.sent)
     finally:
         await runtime.close()
+
+
+async def test_poison_on_every_topic_mid_load_is_dead_lettered_and_the_rest_flows_on(
+    broker: EmbeddedBroker, platform_dbs: PlatformDatabases, auth: AuthHeaders
+) -> None:
+    group = f"test-{secrets.token_hex(3)}."
+    bootstrap = broker.bootstrap_servers
+    marker = secrets.token_hex(6).encode()
+    async with running_platform(platform_dbs, bootstrap, group) as platform:
+        load = Load(platform, auth(Role.ADMIN))
+        await load.setup()
+
+        async def poison(n: int) -> None:
+            if n != 3:
+                return
+            messages = []
+            for topic, good in GOOD.items():
+                envelope = CloudEvent.wrap(good, source="test")
+                unknown = [
+                    (k, b"nobody.knows.v1" if k == "ce_type" else v) for k, v in envelope.headers()
+                ]
+                messages += [
+                    OutgoingMessage(topic, marker, b"\x00 not an event", []),
+                    OutgoingMessage(topic, marker, envelope.value(), unknown),
+                ]
+            await produce(bootstrap, messages)
+
+        await load.run(8, pause_s=0.5, during=poison)
+        converged_s = await load.converged(platform_dbs)
+        parked = {}
+        for topic in GOOD:
+            parked[topic] = await collect(
+                bootstrap, dlq(topic), lambda kept: len(kept) >= 2, keep=lambda m: m.key == marker
+            )
+            assert len(parked[topic]) >= 2, topic  # both, from each group that reads the topic
+        metrics = (await platform.kpi.client.get("/metrics")).text
+        assert f'koers_dead_letters_total{{topic="{dlq("kpi.events.v1")}"}}' in metrics
+        print(
+            f"poison: {sum(map(len, parked.values()))} dead letters on {len(GOOD)} topics "
+            f"mid-load; {load.ledger.reports_accepted} reports; converged {converged_s:.1f} s after"
+        )

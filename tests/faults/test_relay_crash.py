@@ -2,18 +2,23 @@
 publishes the same events again, and the duplicates change no total."""
 
 import contextlib
+import secrets
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, cast
 
 from services.kpi.main import consumers
 from shared.auth import Role
+from shared.broker import EmbeddedBroker
 from shared.messaging.consumer import ReceivedMessage
 from shared.messaging.kafka import KafkaPublisher, OutgoingMessage
-from shared.messaging.outbox import OutboxRelay, outbox_backlog
+from shared.messaging.outbox import OutboxRelay, mark_all_unsent, outbox_backlog
 from tests.conftest import AuthHeaders
+from tests.faults.platform_load import Load, PlatformDatabases, running_platform
 from tests.integration.kpi.harness import KpiService, kpi_service
 from tests.kafka_helpers import ListPublisher
+
+ROUNDS = 8
 
 
 class DiesAfterPublishing(ListPublisher):
@@ -72,3 +77,28 @@ async def _report(kpi: KpiService, staff: dict[str, str]) -> None:
     ]
     batch = await kpi.client.post("/v1/reports/batch", json={"reports": items}, headers=staff)
     assert batch.json()["accepted"] == 4, batch.text
+
+
+async def test_every_outbox_published_again_mid_load_changes_no_projection(
+    broker: EmbeddedBroker, platform_dbs: PlatformDatabases, auth: AuthHeaders
+) -> None:
+    """At scale: mid-load, every event the registry, KPI and funding ever published goes out
+    again — what relays killed between publishing and marking would do."""
+    group = f"test-{secrets.token_hex(3)}."
+    async with running_platform(platform_dbs, broker.bootstrap_servers, group) as platform:
+        load = Load(platform, auth(Role.ADMIN))
+        await load.setup()
+        again: list[int] = []
+
+        async def duplicate(n: int) -> None:
+            if n in (3, 6):
+                for service in (platform.registry, platform.kpi, platform.funding):
+                    again.append(await mark_all_unsent(service.runtime.sessions))
+
+        await load.run(ROUNDS, pause_s=0.5, during=duplicate)
+        converged_s = await load.converged(platform_dbs)
+        print(
+            f"relay duplicates: {sum(again)} events published twice mid-load; "
+            f"{load.ledger.reports_accepted} reports; converged {converged_s:.1f} s after the load"
+        )
+        assert sum(again) > load.ledger.reports_accepted

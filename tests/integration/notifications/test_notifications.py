@@ -208,6 +208,10 @@ async def test_bad_subscriptions_are_refused_and_secrets_never_returned(
         ("body", "webhook_secret"),
         ("body", "subscriptions", 0, "rule"),
     }
+    broken = bad | {"webhook_url": "https://[oops/hook", "subscriptions": []}
+    response = await api.client.post("/v1/subscribers", json=broken, headers=auth(Role.ADMIN))
+    assert response.status_code == 422  # was a 500 before the property tests found it
+    assert ["body", "webhook_url"] in [p["loc"] for p in response.json()["detail"]]
     created = await subscribe(
         api,
         auth,
