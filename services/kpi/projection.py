@@ -388,6 +388,8 @@ async def _apply(uow: KpiUnitOfWork, batch: Sequence[events.KpiEvent], options: 
         {**as_of, **fast_as_of},
         projects,
         options,
+        # the fast path sees only this batch's cells: its latest period moves only forward
+        only_later=fast,
     )
 
 

@@ -93,3 +93,43 @@ async def test_a_project_heard_of_after_its_reports_gets_its_progress(kpi_db: st
             }
         assert progress["MEETINGS_ORGANISED"].realised == Decimal(5)
         assert totals.get("all") == Decimal(5)
+
+
+async def test_an_earlier_quarter_reported_later_keeps_the_latest_period_as_of(
+    kpi_db: str,
+) -> None:
+    """Found by the broker-lost fault test: progress 'as of' fell back to the quarter of the
+    last event applied instead of the latest quarter reported."""
+    async for service in kpi_service(kpi_db):
+        r = service.registry
+        r.goal("G")
+        r.organisation("Lead BV")
+        project = r.project("P", lead="Lead BV", goals=["G"])
+        await service.deliver()
+
+        def submitted(period: str, value: int, pid: uuid.UUID = project) -> events.ReportSubmitted:
+            return events.ReportSubmitted(
+                project_id=pid,
+                indicator_code="MEETINGS_ORGANISED",
+                report_id=uuid.uuid4(),
+                indicator_kind="flow",
+                period=period,
+                dimension_key="",
+                version=1,
+                value=Decimal(value),
+                numerator=None,
+                denominator=None,
+                comment=None,
+                source_ref=None,
+                organisation_id=None,
+                submitted_by="partner",
+            )
+
+        for report in (submitted("2019-Q4", 4), submitted("2019-Q1", 1)):  # one batch each
+            async with service.uow() as uow:
+                await apply_kpi_events(uow, [report], Options())
+                await uow.commit()
+        async with service.uow() as uow:
+            progress = (await uow.totals.progress(project))["MEETINGS_ORGANISED"]
+        assert progress.realised == Decimal(5)
+        assert str(progress.as_of) == "2019-12-31"

@@ -17,6 +17,7 @@ from shared.auth import Role
 from shared.db import create_engine
 from tests.conftest import AuthHeaders
 from tests.integration.kpi.harness import KpiService, kpi_service
+from tests.integration.notifications.harness import notifications_api, notifications_settings
 from tests.integration.projects import builders
 
 
@@ -207,3 +208,25 @@ async def test_partner_reports_are_recorded_as_the_partners_and_secrets_never(
     # what the replica learnt from registry events is nobody's change
     assert not any(c["table"].startswith("replica_") for e in entries for c in e["changes"])
     assert (await verify("kpi", kpi_db))[0] == 0
+
+
+async def test_a_webhook_secret_never_reaches_the_trail(
+    notifications_db: str, auth: AuthHeaders
+) -> None:
+    secret = "partner-secret-" + "x" * 16
+    async with notifications_api(notifications_settings(notifications_db)) as api:
+        body = {
+            "kind": "organisation",
+            "name": "IBDO BV",
+            "organisation_id": "00000000-0000-0000-0000-000000000001",
+            "webhook_url": "https://ibdo.example/hook",
+            "webhook_secret": secret,
+        }
+        created = await api.client.post("/v1/subscribers", json=body, headers=auth(Role.ADMIN))
+        assert created.status_code == 201, created.text
+    entries = await trail(notifications_db)
+    assert [e["action"] for e in entries] == ["POST /v1/subscribers"]
+    subscriber = next(c for c in entries[0]["changes"] if c["table"] == "subscribers")
+    assert subscriber["new"]["name"] == "IBDO BV"
+    assert subscriber["new"]["webhook_secret"] == "<redacted>"
+    assert secret not in json.dumps(entries)
