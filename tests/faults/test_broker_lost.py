@@ -45,6 +45,7 @@ async def test_republishing_the_outboxes_after_the_broker_lost_everything_conver
             services = (platform.registry, platform.kpi, platform.funding, platform.notifications)
             republished = [await mark_all_unsent(s.runtime.sessions) for s in services]
             await load.run(ROUNDS // 2, pause_s=0.2, first=ROUNDS // 2 + 1)
+            assert set(load.ledger.statuses) == {200}
             converged_s = await load.converged(platform_dbs)
         rebuilt = f"sqlite+aiosqlite:///{tmp_path / 'rebuilt.db'}"
         await rebuild(second.bootstrap_servers, rebuilt, idle_s=1.5)

@@ -12,6 +12,7 @@ from shared.auth import Role
 from shared.broker import EmbeddedBroker
 from tests.conftest import AuthHeaders
 from tests.faults.platform_load import Load, PlatformDatabases, running_platform
+from tests.kafka_helpers import eventually
 
 PAUSE_S = 30.0
 ROUNDS = 8
@@ -28,6 +29,13 @@ async def test_the_broker_away_30_s_mid_load_loses_and_doubles_nothing(
         await load.setup()
         resumed: list[float] = []
 
+        ready_after: list[float] = []
+
+        async def all_ready() -> bool:
+            services = (platform.registry, platform.kpi, platform.funding, platform.notifications)
+            answers = [await s.client.get("/readyz") for s in services]
+            return all(a.status_code == 200 for a in answers)
+
         async def fault() -> None:
             await asyncio.sleep(3.0)
             os.kill(pid, signal.SIGSTOP)
@@ -36,6 +44,8 @@ async def test_the_broker_away_30_s_mid_load_loses_and_doubles_nothing(
             finally:
                 os.kill(pid, signal.SIGCONT)
             resumed.append(time.monotonic())
+            await eventually(all_ready, timeout_s=30, interval_s=0.2)
+            ready_after.append(time.monotonic() - resumed[0])
 
         await asyncio.gather(load.run(ROUNDS, pause_s=4.0), fault())
         assert set(load.ledger.statuses) == {200}  # nothing refused while the broker was away
@@ -45,6 +55,8 @@ async def test_the_broker_away_30_s_mid_load_loses_and_doubles_nothing(
             f"broker away {PAUSE_S:.0f} s: {load.ledger.reports_accepted} reports, "
             f"{sum(load.ledger.renames.values())} project changes, "
             f"{len(load.ledger.returns)} returns accepted; all projections equal "
-            f"{after:.1f} s after the broker returned (check took {converged_s:.1f} s)"
+            f"{after:.1f} s after the broker returned (check took {converged_s:.1f} s); "
+            f"every API ready {ready_after[0]:.1f} s after"
         )
+        assert ready_after[0] < 30
         assert load.ledger.reports_accepted == ROUNDS * 20 * 16

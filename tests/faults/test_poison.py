@@ -159,6 +159,7 @@ async def test_poison_on_every_topic_mid_load_is_dead_lettered_and_the_rest_flow
             await produce(bootstrap, messages)
 
         await load.run(8, pause_s=0.5, during=poison)
+        assert set(load.ledger.statuses) == {200}
         converged_s = await load.converged(platform_dbs)
         parked = {}
         for topic in GOOD:

@@ -96,6 +96,7 @@ async def test_every_outbox_published_again_mid_load_changes_no_projection(
                     again.append(await mark_all_unsent(service.runtime.sessions))
 
         await load.run(ROUNDS, pause_s=0.5, during=duplicate)
+        assert set(load.ledger.statuses) == {200}
         converged_s = await load.converged(platform_dbs)
         print(
             f"relay duplicates: {sum(again)} events published twice mid-load; "

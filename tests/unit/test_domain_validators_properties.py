@@ -12,6 +12,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from services.kpi.domain.indicators import (
+    Direction,
     Indicator,
     IndicatorKind,
     Level,
@@ -27,7 +28,7 @@ from services.kpi.domain.outcomes import (
     measurement_problems,
 )
 from services.kpi.domain.periods import Period, PeriodError, quarters
-from services.kpi.domain.progress import Direction, Target, Tolerances, percent_of_target, status_of
+from services.kpi.domain.progress import Target, Tolerances, percent_of_target, status_of
 from services.notifications.domain.recipients import backoff, webhook_url_problem
 from services.projects.domain import (
     ALLOWED_PARENTS,
