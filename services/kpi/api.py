@@ -55,6 +55,14 @@ def get_uow(request: Request) -> KpiUnitOfWork:
     return KpiUnitOfWork(runtime.sessions, source=runtime.settings.service_name)
 
 
+def get_groups(request: Request) -> services.ReportGroups:
+    groups: services.ReportGroups = request.app.state.report_groups
+    return groups
+
+
+Groups = Annotated[services.ReportGroups, Depends(get_groups)]
+
+
 def settings_of(request: Request) -> KpiSettings:
     settings: KpiSettings = request.app.state.runtime.settings
     return settings
@@ -131,7 +139,7 @@ def _stored(result: Any) -> JSONResponse | None:
 )
 async def submit_report(
     item: ReportIn,
-    uow: Uow,
+    groups: Groups,
     caller: Caller,
     rules: Rules,
     response: Response,
@@ -139,7 +147,7 @@ async def submit_report(
 ) -> Any:
     """Report one value. A new value for a reported cell is a revision (version n+1)."""
     idem = services.Idempotency.of(idempotency_key, item.model_dump(mode="json"))
-    result = await services.submit_report(uow, caller, item, rules, idem)
+    result = await services.submit_report(groups, caller, item, rules, idem)
     if stored := _stored(result):
         return stored
     assert isinstance(result, ReportAccepted)

@@ -23,6 +23,7 @@ from services.kpi.consumers import (
 )
 from services.kpi.domain.progress import Tolerances
 from services.kpi.projection import Options
+from services.kpi.services import ReportGroups
 from services.kpi.uow import KpiUnitOfWork
 from shared.contracts import topics
 from shared.http import create_service_app
@@ -46,6 +47,10 @@ def create_app(settings: KpiSettings, today: Callable[[], date] = date.today) ->
         routers=[router],
     )
     app.state.today = today
+    runtime = app.state.runtime
+    app.state.report_groups = ReportGroups(
+        lambda: KpiUnitOfWork(runtime.sessions, source=settings.service_name)
+    )
     app.state.aggregation_lag = AggregationLag(settings)
     app.state.partner_limits = PartnerLimits(settings)
     return app

@@ -303,6 +303,19 @@ class AccessRepository:
     async def idempotency(self, principal: str, key: str) -> IdempotencyRecord | None:
         return await self.session.get(IdempotencyRecord, (principal, key))
 
+    async def idempotency_many(
+        self, principal: str, keys: Iterable[str]
+    ) -> dict[str, IdempotencyRecord]:
+        wanted = list(set(keys))
+        if not wanted:
+            return {}
+        result = await self.session.exec(
+            select(IdempotencyRecord).where(
+                IdempotencyRecord.principal == principal, col(IdempotencyRecord.key).in_(wanted)
+            )
+        )
+        return {r.key: r for r in result.all()}
+
 
 class ReplicaRepository:
     def __init__(self, session: AsyncSession) -> None:

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from shared.auth import Role
 from tests.conftest import AuthHeaders
@@ -370,3 +371,48 @@ async def test_concurrent_reports_for_one_cell_never_fail_with_500(
     versions = [r["version"] for r in history.json()]
     assert versions == list(range(1, len(versions) + 1))
     assert len(versions) == codes.count(201)
+
+
+async def test_concurrent_reports_of_one_partner_share_commits_yet_each_is_judged_alone(
+    kpi: KpiService, auth: AuthHeaders
+) -> None:
+    """Group commit: reports sent while an earlier one is being written go in together."""
+    await declare(kpi, auth, "IBDO", "ENTREPRENEURS_REACHED")
+    await declare(kpi, auth, "OTHER", "ENTREPRENEURS_REACHED")
+    key = await partner_key(kpi, auth, "IBDO BV")
+    quarters = [f"{y}-Q{q}" for y in (2018, 2019) for q in (1, 2, 3, 4)]
+    sends = [(report(period=p, value=10 + i), {}) for i, p in enumerate(quarters * 4)]
+    sends += [
+        (report(value=-1), {}),  # invalid: 422 for this one only
+        (report(project="OTHER"), {}),  # not theirs: 403
+        (report(period="2019-Q2", value=7), {"Idempotency-Key": "same-twice"}),
+        (report(period="2019-Q2", value=7), {"Idempotency-Key": "same-twice"}),
+        (report(period="2019-Q3", value=8), {"Idempotency-Key": "reused"}),
+        (report(period="2019-Q3", value=9), {"Idempotency-Key": "reused"}),
+    ]
+    answers = await asyncio.gather(
+        *(kpi.client.post("/v1/reports", json=b, headers=key | h) for b, h in sends)
+    )
+    codes = [a.status_code for a in answers]
+    assert codes[:32] == [201] * 32
+    assert codes[32] == 422 and answers[32].json()["detail"][0]["loc"] == ["body", "value"]
+    assert codes[33] == 403
+    assert codes[34:36] == [201, 201] and answers[34].json() == answers[35].json()
+    assert sorted(codes[36:38]) == [201, 409]
+
+    history = await kpi.client.get(
+        f"/v1/projects/{kpi.registry.projects['IBDO']}/reports", headers=auth()
+    )
+    by_cell: dict[str, list[int]] = {}
+    for r in history.json():
+        by_cell.setdefault(r["period"], []).append(r["version"])
+    assert sum(len(v) for v in by_cell.values()) == 32 + 1 + 1  # none lost, none twice
+    assert all(v == list(range(1, len(v) + 1)) for v in by_cell.values())
+    async with kpi.uow() as uow:
+        connection = await uow.session.connection()
+        commits = (
+            await connection.execute(
+                text("SELECT count(*) FROM audit_log WHERE action = 'POST /v1/reports'")
+            )
+        ).scalar_one()
+    assert 0 < commits < 34  # fewer transactions than accepted reports: they were grouped
