@@ -29,7 +29,7 @@ from services.kpi.domain.series import (
     sum_series,
 )
 from services.kpi.models import ProjectReplica, TargetState
-from services.kpi.repository import Key, VersionRow
+from services.kpi.repository import Key, TargetRow, VersionRow
 from services.kpi.uow import KpiUnitOfWork
 from shared.contracts import kpi as events
 from shared.telemetry import tracer
@@ -209,7 +209,7 @@ def _as_of(versions: Sequence[VersionRow]) -> Period | None:
     return max(periods, key=lambda p: p.sort_key) if periods else None
 
 
-def _target(state: TargetState | None) -> Target | None:
+def _target(state: TargetRow | None) -> Target | None:
     if state is None or state.target_value is None or state.target_date is None:
         return None
     return Target(

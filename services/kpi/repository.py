@@ -2,7 +2,7 @@
 
 import uuid
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple, TypeVar
 
@@ -70,19 +70,60 @@ async def _rows_in(
     key: tuple[str, ...],
     wanted: Iterable[tuple[Any, ...]],
 ) -> list[R]:
-    """Plain rows (no ORM objects: the projection reads thousands a batch) whose key is wanted."""
+    """Plain rows (no ORM objects: the projection reads thousands a batch) whose key is wanted.
+
+    A batch's keys usually span few values per column (the quarter just reported, a handful
+    of indicators): asking for each column's values and dropping the few extra rows here is
+    far cheaper than a row-value IN list with a bound parameter per key column per key.
+    When the columns' values would combine into many more keys than wanted, it asks for the
+    keys themselves."""
     table = model.__table__
     columns = [table.c[name] for name in row_type._fields]  # type: ignore[attr-defined]
-    key_columns = tuple_(*(table.c[name] for name in key))
     connection = await session.connection()
-    wanted = list(wanted)
+    wanted = set(wanted)
+    if not wanted:
+        return []
+    values = [sorted({w[i] for w in wanted}) for i in range(len(key))]
+    combinations = 1
+    for column_values in values:
+        combinations *= len(column_values)
     rows: list[R] = []
-    for start in range(0, len(wanted), 500):
+    if combinations <= 2 * len(wanted) + 100:
+        positions = [row_type._fields.index(name) for name in key]  # type: ignore[attr-defined]
+        first, rest = values[0], values[1:]
+        for start in range(0, len(first), 500):
+            criteria = [table.c[key[0]].in_(first[start : start + 500])]
+            criteria += [table.c[name].in_(v) for name, v in zip(key[1:], rest, strict=True)]
+            result = await connection.execute(select(*columns).where(*criteria))
+            rows += [row_type(*row) for row in result if tuple(row[i] for i in positions) in wanted]
+        return rows
+    key_columns = tuple_(*(table.c[name] for name in key))
+    listed = list(wanted)
+    for start in range(0, len(listed), 500):
         result = await connection.execute(
-            select(*columns).where(key_columns.in_(wanted[start : start + 500]))
+            select(*columns).where(key_columns.in_(listed[start : start + 500]))
         )
         rows += [row_type(*row) for row in result]
     return rows
+
+
+class TargetRow(NamedTuple):
+    project_id: uuid.UUID
+    indicator_code: str
+    kind: str
+    direction: str
+    baseline_value: Decimal | None
+    baseline_year: int | None
+    target_value: Decimal | None
+    target_date: date | None
+
+
+class ProgressRow(NamedTuple):
+    project_id: uuid.UUID
+    indicator_code: str
+    realised: Decimal | None
+    as_of: date | None
+    status: str | None
 
 
 class TotalRow(NamedTuple):
@@ -516,30 +557,16 @@ class ProjectionRepository:
             ["value", "numerator", "denominator", "projects"],
         )
 
-    async def targets(self, keys: Iterable[Key]) -> dict[Key, TargetState]:
-        wanted = set(keys)
-        if not wanted:
-            return {}
-        result = await self.session.exec(
-            select(TargetState).where(
-                tuple_(TargetState.project_id, TargetState.indicator_code).in_(list(wanted))
-            )
-        )
-        return {(t.project_id, t.indicator_code): t for t in result.all()}
+    async def targets(self, keys: Iterable[Key]) -> dict[Key, TargetRow]:
+        rows = await _rows_in(self.session, TargetState, TargetRow, _KEY, keys)
+        return {(t.project_id, t.indicator_code): t for t in rows}
 
     async def put_target(self, target: TargetState) -> None:
         await self.session.merge(target)
 
-    async def progress(self, keys: Iterable[Key]) -> dict[Key, ProgressState]:
-        wanted = set(keys)
-        if not wanted:
-            return {}
-        result = await self.session.exec(
-            select(ProgressState).where(
-                tuple_(ProgressState.project_id, ProgressState.indicator_code).in_(list(wanted))
-            )
-        )
-        return {(p.project_id, p.indicator_code): p for p in result.all()}
+    async def progress(self, keys: Iterable[Key]) -> dict[Key, ProgressRow]:
+        rows = await _rows_in(self.session, ProgressState, ProgressRow, _KEY, keys)
+        return {(p.project_id, p.indicator_code): p for p in rows}
 
     async def put_progress(self, rows: list[dict[str, Any]]) -> None:
         keys = ["project_id", "indicator_code"]

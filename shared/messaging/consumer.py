@@ -139,6 +139,8 @@ class MessageProcessor(Generic[U]):
             return
         ready: list[tuple[ReceivedMessage, CloudEvent, Event]] = []
         for message in messages:
+            if self._not_ours(message):
+                continue
             try:
                 envelope, event = self._decode(message)
             except PoisonMessageError as exc:
@@ -202,6 +204,15 @@ class MessageProcessor(Generic[U]):
                 len(fresh),
                 extra={"consumer": self.consumer_name, "topic": ready[0][0].topic},
             )
+
+    def _not_ours(self, message: ReceivedMessage) -> bool:
+        """A known event this consumer has no handler for: skipped without reading its body
+        (consumers that handle it judge whether it is poison)."""
+        kind = next((v for k, v in message.headers if k == "ce_type"), None)
+        if not isinstance(kind, bytes):
+            return False
+        name = kind.decode(errors="replace")
+        return name not in self._handlers and event_type_for(name) is not None
 
     def _decode(self, message: ReceivedMessage) -> tuple[CloudEvent, Event]:
         try:

@@ -381,7 +381,9 @@ async def test_concurrent_reports_of_one_partner_share_commits_yet_each_is_judge
     await declare(kpi, auth, "OTHER", "ENTREPRENEURS_REACHED")
     key = await partner_key(kpi, auth, "IBDO BV")
     quarters = [f"{y}-Q{q}" for y in (2018, 2019) for q in (1, 2, 3, 4)]
-    sends = [(report(period=p, value=10 + i), {}) for i, p in enumerate(quarters * 4)]
+    sends: list[tuple[dict[str, Any], dict[str, str]]] = [
+        (report(period=p, value=10 + i), {}) for i, p in enumerate(quarters * 4)
+    ]
     sends += [
         (report(value=-1), {}),  # invalid: 422 for this one only
         (report(project="OTHER"), {}),  # not theirs: 403
