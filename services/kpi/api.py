@@ -95,7 +95,6 @@ _bearer = HTTPBearer(auto_error=False, description="a partner API key (km_…) o
 
 async def current_principal(
     request: Request,
-    uow: Annotated[KpiUnitOfWork, Depends(get_uow)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     """A partner organisation by its API key, or a staff user by token."""
@@ -104,7 +103,8 @@ async def current_principal(
         limits.check(f"ip:{request.client.host if request.client else '?'}", limits.per_address)
         secret = settings_of(request).key_secret
         limits.check(f"key:{hash_key(credentials.credentials, secret)}", limits.per_key)
-        principal = await services.partner_for_key(uow, credentials.credentials, secret)
+        keys: services.PartnerKeys = request.app.state.partner_keys
+        principal = await keys.principal(credentials.credentials, secret)
         if principal is None:
             raise unauthorized()
         name_actor(principal.name)

@@ -23,7 +23,7 @@ from services.kpi.consumers import (
 )
 from services.kpi.domain.progress import Tolerances
 from services.kpi.projection import Options
-from services.kpi.services import ReportGroups
+from services.kpi.services import PartnerKeys, ReportGroups
 from services.kpi.uow import KpiUnitOfWork
 from shared.contracts import topics
 from shared.http import create_service_app
@@ -48,9 +48,12 @@ def create_app(settings: KpiSettings, today: Callable[[], date] = date.today) ->
     )
     app.state.today = today
     runtime = app.state.runtime
-    app.state.report_groups = ReportGroups(
-        lambda: KpiUnitOfWork(runtime.sessions, source=settings.service_name)
-    )
+
+    def uow() -> KpiUnitOfWork:
+        return KpiUnitOfWork(runtime.sessions, source=settings.service_name)
+
+    app.state.report_groups = ReportGroups(uow)
+    app.state.partner_keys = PartnerKeys(uow)
     app.state.aggregation_lag = AggregationLag(settings)
     app.state.partner_limits = PartnerLimits(settings)
     return app

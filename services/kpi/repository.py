@@ -6,7 +6,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import delete, func, insert, tuple_
+from sqlalchemy import bindparam, delete, func, insert, tuple_
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -105,6 +106,12 @@ async def _rows_in(
         )
         rows += [row_type(*row) for row in result]
     return rows
+
+
+_API_KEYS = table_of(ApiKey)
+_KEY_OWNERS = sa_select(
+    _API_KEYS.c.key_hash, _API_KEYS.c.organisation_id, _API_KEYS.c.revoked_at
+).where(_API_KEYS.c.key_hash.in_(bindparam("key_hashes", expanding=True)))
 
 
 class TargetRow(NamedTuple):
@@ -295,8 +302,14 @@ class AccessRepository:
     def add(self, item: ApiKey | PeriodLock | LockException | IdempotencyRecord) -> None:
         self.session.add(item)
 
-    async def key_by_hash(self, key_hash: str) -> ApiKey | None:
-        return (await self.session.exec(select(ApiKey).where(ApiKey.key_hash == key_hash))).first()
+    async def key_owners(
+        self, key_hashes: Sequence[str]
+    ) -> dict[str, tuple[uuid.UUID, datetime | None]]:
+        """Organisation and revocation time per key: asked on every partner request, so
+        plain rows through a statement built once."""
+        connection = await self.session.connection()
+        result = await connection.execute(_KEY_OWNERS, {"key_hashes": list(key_hashes)})
+        return {h: (organisation, revoked) for h, organisation, revoked in result}
 
     async def key(self, key_id: uuid.UUID) -> ApiKey | None:
         return await self.session.get(ApiKey, key_id)

@@ -650,12 +650,52 @@ async def revoke_api_key(uow: KpiUnitOfWork, key_id: uuid.UUID) -> ApiKeyPublic:
         return ApiKeyPublic.model_validate(key, from_attributes=True)
 
 
-async def partner_for_key(uow: KpiUnitOfWork, key: str, secret: bytes) -> Principal | None:
-    async with uow:
-        row = await uow.access.key_by_hash(hash_key(key, secret))
-    if row is None or row.revoked_at is not None:
-        return None
-    return Principal.partner(row.organisation_id)
+class PartnerKeys:
+    """Partner keys that concurrent requests present are looked up together, once per round.
+
+    No cache: a request that arrives while a lookup runs waits for the next one, which
+    starts after it arrived, so a key revoked before the request came is always refused —
+    on every instance. Under load, one query serves many requests; alone, a request's
+    lookup starts at once.
+    """
+
+    def __init__(self, uow: Callable[[], KpiUnitOfWork]) -> None:
+        self._uow = uow
+        self._waiting: dict[str, list[asyncio.Future[Principal | None]]] = {}
+        self._lookup: asyncio.Task[None] | None = None
+
+    async def principal(self, key: str, secret: bytes) -> Principal | None:
+        answer: asyncio.Future[Principal | None] = asyncio.get_running_loop().create_future()
+        self._waiting.setdefault(hash_key(key, secret), []).append(answer)
+        if self._lookup is None:
+            self._lookup = asyncio.create_task(self._look_up())
+        return await answer
+
+    async def _look_up(self) -> None:
+        try:
+            while self._waiting:
+                asked, self._waiting = self._waiting, {}
+                try:
+                    async with self._uow() as uow:
+                        owners = await uow.access.key_owners(list(asked))
+                except Exception as exc:  # the database is away: every request hears it
+                    for answers in asked.values():
+                        for answer in answers:
+                            if not answer.done():
+                                answer.set_exception(exc)
+                    continue
+                for key_hash, answers in asked.items():
+                    owner = owners.get(key_hash)
+                    found = None if owner is None or owner[1] is not None else owner[0]
+                    for answer in answers:
+                        if not answer.done():
+                            answer.set_result(Principal.partner(found) if found else None)
+        finally:
+            self._lookup = None
+            for answers in self._waiting.values():
+                for answer in answers:
+                    answer.cancel()  # only when the lookup itself was cancelled (shutdown)
+            self._waiting = {}
 
 
 async def lock_period(uow: KpiUnitOfWork, data: PeriodLockIn, user: StaffUser) -> None:

@@ -418,3 +418,30 @@ async def test_concurrent_reports_of_one_partner_share_commits_yet_each_is_judge
             )
         ).scalar_one()
     assert 0 < commits < 34  # fewer transactions than accepted reports: they were grouped
+
+
+async def test_keys_presented_together_are_each_judged_and_a_revocation_holds_at_once(
+    kpi: KpiService, auth: AuthHeaders
+) -> None:
+    """Concurrent requests share key lookups; none outlives a revocation."""
+    await declare(kpi, auth, "IBDO", "ENTREPRENEURS_REACHED")
+    await declare(kpi, auth, "OTHER", "ENTREPRENEURS_REACHED")
+    ibdo = await partner_key(kpi, auth, "IBDO BV")
+    other = await partner_key(kpi, auth, "Other BV")
+    unknown = {"Authorization": "Bearer km_" + "y" * 43}
+    sends = [(ibdo, "IBDO"), (other, "OTHER"), (unknown, "IBDO"), (other, "IBDO")] * 6
+    answers = await asyncio.gather(
+        *(
+            kpi.client.post("/v1/reports", json=report(project=p, value=i), headers=h)
+            for i, (h, p) in enumerate(sends)
+        )
+    )
+    assert [a.status_code for a in answers] == [201, 201, 401, 403] * 6
+    listed = await kpi.client.get("/v1/api-keys", headers=auth(Role.ADMIN))
+    for key in listed.json():
+        revoked = await kpi.client.delete(f"/v1/api-keys/{key['id']}", headers=auth(Role.ADMIN))
+        assert revoked.status_code == 200
+    after = await asyncio.gather(
+        *(kpi.client.post("/v1/reports", json=report(value=99), headers=h) for h in (ibdo, other))
+    )
+    assert [a.status_code for a in after] == [401, 401]
