@@ -27,6 +27,10 @@ class ServiceSettings(BaseSettings):
     kafka_fetch_max_wait_ms: int = 100
     kafka_session_timeout_ms: int = 6000
     consumer_max_attempts: int = 3
+    # Events applied per transaction at most: larger batches catch up faster after a
+    # backlog (a total touched by many events is written once), smaller ones hold locks
+    # for less time.
+    consumer_max_records: int = 5000
     # Prepended to consumer group ids: two environments (or test runs) on one cluster.
     consumer_group_prefix: str = ""
     # Larger request bodies are refused with 413 (routes that take files set their own).

@@ -56,6 +56,7 @@ async def run_worker(
             settings.kafka_bootstrap_servers,
             settings.kafka_fetch_max_wait_ms,
             settings.kafka_session_timeout_ms,
+            settings.consumer_max_records,
         )
         tasks.append(asyncio.create_task(loop.run(stop), name=processor.consumer_name))
     tasks += [

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from services.kpi.domain.indicators import Direction, IndicatorKind
@@ -22,6 +23,7 @@ from services.kpi.domain.periods import Period
 from services.kpi.domain.progress import Target, Tolerances, progress
 from services.kpi.domain.series import (
     ALL,
+    ZERO,
     Measure,
     Series,
     project_series,
@@ -57,7 +59,7 @@ def chosen_versions(versions: Iterable[VersionRow], view: str) -> dict[tuple[str
 
 
 def _measure(v: VersionRow) -> Measure:
-    return Measure(v.value or Decimal(0), v.numerator or Decimal(0), v.denominator or Decimal(0))
+    return Measure(v.value or ZERO, v.numerator or ZERO, v.denominator or ZERO)
 
 
 def series_of(versions: Sequence[VersionRow], view: str, horizon: Period | None) -> Series:
@@ -407,21 +409,31 @@ def _apply_to_cell(event: events.ReportCellEvent, existing: VersionRow | None) -
     )
 
 
-def _chosen_measure(versions: Iterable[VersionRow], view: str) -> Measure | None:
-    chosen = chosen_versions(versions, view)
-    return _measure(next(iter(chosen.values()))) if chosen else None
+def _cell_measures(versions: Iterable[VersionRow]) -> dict[str, Measure]:
+    """A cell's counting measure per view (one cell is one period and dimension, so
+    `chosen_versions` picks at most one version per view); a view it does not count in
+    is absent."""
+    current: VersionRow | None = None
+    approved: VersionRow | None = None
+    for v in versions:
+        if v.state != "returned" and (current is None or v.version > current.version):
+            current = v
+        if v.state == "approved" and (approved is None or v.version > approved.version):
+            approved = v
+    chosen = {CURRENT: current, APPROVED: approved}
+    return {view: _measure(v) for view, v in chosen.items() if v is not None}
 
 
 def _loses_last_version(before: Iterable[VersionRow], after: Iterable[VersionRow]) -> bool:
-    before, after = list(before), list(after)
-    return any(
-        _chosen_measure(before, view) is not None and _chosen_measure(after, view) is None
-        for view in VIEWS
-    )
+    return not set(_cell_measures(before)) <= set(_cell_measures(after))
 
 
-def _period_keys(period: Period) -> list[str]:
-    return [str(period), str(period.year_period), ALL] if period.quarter else [str(period), ALL]
+@lru_cache(maxsize=4096)
+def _period_info(text: str) -> tuple[date, tuple[str, ...]]:
+    """A reported period's end and the totals it counts in (itself, its year, all)."""
+    period = Period.parse(text)
+    keys = (str(period), str(period.year_period), ALL) if period.quarter else (str(period), ALL)
+    return period.end, keys
 
 
 async def _apply_cell_changes(
@@ -438,22 +450,27 @@ async def _apply_cell_changes(
     """
     if not keys:
         return {}, {}
-    added: dict[tuple[uuid.UUID, str, str, str], Measure] = defaultdict(Measure)
+    added: dict[tuple[uuid.UUID, str, str, str], Measure] = {}
     appears: set[tuple[uuid.UUID, str, str, str]] = set()
     latest: dict[Key, date] = {}
+    nothing = Measure()
     for key in keys:
+        project_id, code = key
         for cell in cells_of[key]:
-            period = Period.parse(cell[2])
+            end, period_keys = _period_info(cell[2])
+            old_by_view = _cell_measures(before.get(cell, ()))
+            new_by_view = _cell_measures(after[cell].values())
+            if CURRENT in new_by_view and (key not in latest or end > latest[key]):
+                latest[key] = end
             for view in VIEWS:
-                old = _chosen_measure(before.get(cell, []), view)
-                new = _chosen_measure(after[cell].values(), view)
+                old, new = old_by_view.get(view), new_by_view.get(view)
                 if old is None and new is None:
                     continue
-                if new is not None and view == CURRENT:
-                    latest[key] = max(latest.get(key, period.end), period.end)
-                for period_key in _period_keys(period):
-                    total = (key[0], key[1], view, period_key)
-                    added[total] = added[total] + ((new or Measure()) - (old or Measure()))
+                change = (new or nothing) - (old or nothing)
+                for period_key in period_keys:
+                    total = (project_id, code, view, period_key)
+                    held = added.get(total)
+                    added[total] = change if held is None else held + change
                     if new is not None:
                         appears.add(total)
     stored = {

@@ -56,9 +56,11 @@ class RebuildStats:
 
 
 async def read_topic(
-    bootstrap_servers: str, topic: str, idle_s: float = 2.0, batch: int = 5000
+    bootstrap_servers: str, topic: str, idle_s: float = 2.0, batch: int = 20_000
 ) -> AsyncIterator[list[ReceivedMessage]]:
-    """Every message of `topic` from the start, in order per partition, without a group."""
+    """Every message of `topic` from the start, in order per partition, without a group,
+    in batches of up to `batch`: the projection's cost per batch falls the more of a
+    key's events one batch holds (a total is written once per batch, not per event)."""
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap_servers,
         group_id=None,
@@ -76,14 +78,25 @@ async def read_topic(
         await consumer.seek_to_beginning(*partitions)
         idle_since = time.monotonic()
         while time.monotonic() - idle_since < idle_s:
-            fetched = await consumer.getmany(timeout_ms=100, max_records=batch)
-            messages = [received_message(r) for records in fetched.values() for r in records]
+            messages = await _fetch_up_to(consumer, batch)
             if messages:  # one batch across partitions: each partition's order is kept within it
                 yield messages
                 idle_since = time.monotonic()  # idle counts from when we ask again: applying
                 # a batch can take longer than idle_s
     finally:
         await consumer.stop()
+
+
+async def _fetch_up_to(consumer: AIOKafkaConsumer, batch: int) -> list[ReceivedMessage]:
+    """What the broker has ready, up to `batch` messages (several fetches if need be)."""
+    messages: list[ReceivedMessage] = []
+    while len(messages) < batch:
+        fetched = await consumer.getmany(timeout_ms=100, max_records=batch - len(messages))
+        more = [received_message(r) for records in fetched.values() for r in records]
+        if not more:
+            break
+        messages += more
+    return messages
 
 
 async def rebuild(bootstrap_servers: str, into_url: str, idle_s: float = 2.0) -> RebuildStats:

@@ -208,11 +208,13 @@ class MessageProcessor(Generic[U]):
     def _not_ours(self, message: ReceivedMessage) -> bool:
         """A known event this consumer has no handler for: skipped without reading its body
         (consumers that handle it judge whether it is poison)."""
-        kind = next((v for k, v in message.headers if k == "ce_type"), None)
-        if not isinstance(kind, bytes):
-            return False
-        name = kind.decode(errors="replace")
-        return name not in self._handlers and event_type_for(name) is not None
+        for header, value in message.headers:
+            if header == "ce_type":
+                if not isinstance(value, bytes):
+                    return False
+                name = value.decode(errors="replace")
+                return name not in self._handlers and event_type_for(name) is not None
+        return False
 
     def _decode(self, message: ReceivedMessage) -> tuple[CloudEvent, Event]:
         try:
