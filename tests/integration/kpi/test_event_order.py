@@ -12,6 +12,25 @@ from tests.integration.kpi.harness import kpi_service
 from tests.registry_events import Registry
 
 
+def submitted(project: uuid.UUID, period: str, value: int) -> events.ReportSubmitted:
+    return events.ReportSubmitted(
+        project_id=project,
+        indicator_code="MEETINGS_ORGANISED",
+        report_id=uuid.uuid4(),
+        indicator_kind="flow",
+        period=period,
+        dimension_key="",
+        version=1,
+        value=Decimal(value),
+        numerator=None,
+        denominator=None,
+        comment=None,
+        source_ref=None,
+        organisation_id=None,
+        submitted_by="partner",
+    )
+
+
 async def test_totals_reach_goals_and_lines_heard_of_after_the_project(kpi_db: str) -> None:
     async for service in kpi_service(kpi_db):
         r = Registry(programme=service.registry.programme)
@@ -24,22 +43,7 @@ async def test_totals_reach_goals_and_lines_heard_of_after_the_project(kpi_db: s
         apply = service.uow
         # the project first, then a report for it, then the goal, then the line above it
         await r.deliver(handlers, apply)
-        report = events.ReportSubmitted(
-            project_id=project,
-            indicator_code="MEETINGS_ORGANISED",
-            report_id=uuid.uuid4(),
-            indicator_kind="flow",
-            period="2019-Q1",
-            dimension_key="",
-            version=1,
-            value=Decimal(7),
-            numerator=None,
-            denominator=None,
-            comment=None,
-            source_ref=None,
-            organisation_id=None,
-            submitted_by="partner",
-        )
+        report = submitted(project, "2019-Q1", 7)
         async with apply() as uow:
             await apply_kpi_events(uow, [report], Options())
             await uow.commit()
@@ -64,22 +68,7 @@ async def test_a_project_heard_of_after_its_reports_gets_its_progress(kpi_db: st
         r.organisation("Lead BV")
         project = uuid.uuid4()
         r.projects["P"] = project
-        report = events.ReportSubmitted(
-            project_id=project,
-            indicator_code="MEETINGS_ORGANISED",
-            report_id=uuid.uuid4(),
-            indicator_kind="flow",
-            period="2019-Q1",
-            dimension_key="",
-            version=1,
-            value=Decimal(5),
-            numerator=None,
-            denominator=None,
-            comment=None,
-            source_ref=None,
-            organisation_id=None,
-            submitted_by="partner",
-        )
+        report = submitted(project, "2019-Q1", 5)
         async with service.uow() as uow:  # the report's event overtakes the project's
             await apply_kpi_events(uow, [report], Options())
             await uow.commit()
@@ -107,25 +96,8 @@ async def test_an_earlier_quarter_reported_later_keeps_the_latest_period_as_of(
         project = r.project("P", lead="Lead BV", goals=["G"])
         await service.deliver()
 
-        def submitted(period: str, value: int, pid: uuid.UUID = project) -> events.ReportSubmitted:
-            return events.ReportSubmitted(
-                project_id=pid,
-                indicator_code="MEETINGS_ORGANISED",
-                report_id=uuid.uuid4(),
-                indicator_kind="flow",
-                period=period,
-                dimension_key="",
-                version=1,
-                value=Decimal(value),
-                numerator=None,
-                denominator=None,
-                comment=None,
-                source_ref=None,
-                organisation_id=None,
-                submitted_by="partner",
-            )
-
-        for report in (submitted("2019-Q4", 4), submitted("2019-Q1", 1)):  # one batch each
+        later_first = (submitted(project, "2019-Q4", 4), submitted(project, "2019-Q1", 1))
+        for report in later_first:  # one batch each
             async with service.uow() as uow:
                 await apply_kpi_events(uow, [report], Options())
                 await uow.commit()
