@@ -16,6 +16,7 @@ Everything runs on loopback: the embedded broker, SQLite (the embedded default).
 import argparse
 import asyncio
 import os
+import re
 import secrets
 import statistics
 import subprocess
@@ -45,7 +46,6 @@ from services.kpi.models import (
     ProjectMemberReplica,
     ProjectReplica,
 )
-from services.kpi.rebuild import rebuild
 from shared.broker import EmbeddedBroker, free_port, port_open
 from shared.contracts import kpi as events
 from shared.contracts.envelope import CloudEvent
@@ -430,9 +430,9 @@ async def main(projects: int, indicators: int, n_quarters: int, single: int) -> 
         await world.write(
             rebuilt_url
         )  # the replica the rebuild would have read from projects.events.v1
-        stats = await rebuild(broker.bootstrap_servers, rebuilt_url, idle_s=2.0)
-        print(f"\n(e) rebuild from kpi.events.v1, {stats.kpi_events:,} events")
-        line("rebuild", stats.kpi_events_per_second, "events/s", consume_rate)
+        events, rate = rebuild_command(broker.bootstrap_servers, rebuilt_url, env)
+        print(f"\n(e) rebuild from kpi.events.v1 (the ops command), {events:,} events")
+        line("rebuild", rate, "events/s", consume_rate)
 
         read_port = free_port()
         children.append(
@@ -468,6 +468,20 @@ def _staff_token() -> str:
     from shared.auth import Role, TokenService
 
     return TokenService(SECRET).mint("bench", [Role.ADMIN])
+
+
+def rebuild_command(bootstrap: str, into: str, env: dict[str, str]) -> tuple[int, float]:
+    """`python -m services.kpi rebuild`, as ops run it; its own count and rate."""
+    out = subprocess.run(
+        [sys.executable, "-m", "services.kpi", "rebuild", "--into", into],
+        env={**os.environ, **env, "KPI_KAFKA_BOOTSTRAP_SERVERS": bootstrap},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    found = re.search(r"and ([\d,]+) KPI events into .*?; ([\d,]+) KPI events/s", out)
+    assert found, out
+    return int(found[1].replace(",", "")), float(found[2].replace(",", ""))
 
 
 async def _programme_total(client: httpx.AsyncClient, programme: str) -> Decimal:

@@ -9,6 +9,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from shared.config import ServiceSettings
+from shared.runtime import tune_garbage_collector
 from shared.telemetry import configure_logging, configure_tracing
 
 S = TypeVar("S", bound=ServiceSettings)
@@ -32,10 +33,13 @@ def service_main(
     if args.command == "migrate":
         migrate(settings)
     elif args.command == "worker":
+        tune_garbage_collector()
         asyncio.run(run_worker(settings))
     else:
+        app = create_app(settings)
+        tune_garbage_collector()
         uvicorn.run(
-            create_app(settings),
+            app,
             host=settings.host,
             port=settings.port,
             log_config=None,

@@ -7,6 +7,7 @@ import sys
 from services.kpi.config import KpiSettings
 from services.kpi.main import create_app, migrate, run_worker
 from shared.cli import service_main
+from shared.runtime import tune_garbage_collector
 
 
 def rebuild_main(argv: list[str]) -> int:
@@ -22,6 +23,7 @@ def rebuild_main(argv: list[str]) -> int:
     )
     args = parser.parse_args(argv)
     settings = KpiSettings()
+    tune_garbage_collector()  # a batch job: throughput first
     stats = asyncio.run(rebuild.rebuild(settings.kafka_bootstrap_servers, args.into, args.idle))
     print(
         f"replayed {stats.registry_events} registry and {stats.kpi_events} KPI events "
