@@ -57,11 +57,12 @@ class RebuildStats:
 
 
 async def read_topic(
-    bootstrap_servers: str, topic: str, idle_s: float = 2.0, batch: int = 20_000
+    bootstrap_servers: str, topic: str, idle_s: float = 2.0, batch: int = 100_000
 ) -> AsyncIterator[list[ReceivedMessage]]:
     """Every message of `topic` from the start, in order per partition, without a group,
     in batches of up to `batch`: the projection's cost per batch falls the more of a
-    key's events one batch holds (a total is written once per batch, not per event)."""
+    key's events one batch holds (a total is written once per batch, not per event;
+    partners report a quarter at a time, so a batch must span several quarters)."""
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap_servers,
         group_id=None,

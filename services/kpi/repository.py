@@ -1,6 +1,7 @@
 """Data access for the KPI service, one repository per concern; no rules here."""
 
 import uuid
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -73,30 +74,47 @@ async def _rows_in(
 ) -> list[R]:
     """Plain rows (no ORM objects: the projection reads thousands a batch) whose key is wanted.
 
-    A batch's keys usually span few values per column (the quarter just reported, a handful
-    of indicators): asking for each column's values and dropping the few extra rows here is
-    far cheaper than a row-value IN list with a bound parameter per key column per key.
-    When the columns' values would combine into many more keys than wanted, it asks for the
-    keys themselves."""
+    A row-value IN list costs a bound parameter per key column per key. Instead the keys
+    are grouped by their columns after the first two (the period, the view…), and each
+    group asks for its first two columns' values and drops the few extra rows here: a
+    batch's keys are nearly every project and indicator of a handful of periods. A group
+    whose values would combine into many more keys than it has asks for its keys themselves.
+    """
+    wanted = set(wanted)
+    groups: dict[tuple[Any, ...], set[tuple[Any, ...]]] = defaultdict(set)
+    for w in wanted:
+        groups[w[2:]].add(w)
+    rows: list[R] = []
+    for tail, keys in groups.items():
+        rows += await _group_rows(session, model, row_type, key, tail, keys)
+    return rows
+
+
+async def _group_rows(
+    session: AsyncSession,
+    model: Any,
+    row_type: type[R],
+    key: tuple[str, ...],
+    tail: tuple[Any, ...],
+    wanted: set[tuple[Any, ...]],
+) -> list[R]:
     table = model.__table__
     columns = [table.c[name] for name in row_type._fields]  # type: ignore[attr-defined]
     connection = await session.connection()
-    wanted = set(wanted)
-    if not wanted:
-        return []
-    values = [sorted({w[i] for w in wanted}) for i in range(len(key))]
-    combinations = 1
-    for column_values in values:
-        combinations *= len(column_values)
+    fixed = [table.c[name] == value for name, value in zip(key[2:], tail, strict=True)]
+    heads = sorted({w[0] for w in wanted})
+    seconds = sorted({w[1] for w in wanted}) if len(key) > 1 else []
     rows: list[R] = []
-    if combinations <= 2 * len(wanted) + 100:
+    if len(key) > 1 and len(heads) * len(seconds) <= 2 * len(wanted) + 100:
         positions = [row_type._fields.index(name) for name in key]  # type: ignore[attr-defined]
-        first, rest = values[0], values[1:]
-        for start in range(0, len(first), 500):
-            criteria = [table.c[key[0]].in_(first[start : start + 500])]
-            criteria += [table.c[name].in_(v) for name, v in zip(key[1:], rest, strict=True)]
+        for start in range(0, len(heads), 500):
+            criteria = [
+                table.c[key[0]].in_(heads[start : start + 500]),
+                table.c[key[1]].in_(seconds),
+                *fixed,
+            ]
             result = await connection.execute(select(*columns).where(*criteria))
-            rows += [row_type(*row) for row in result if tuple(row[i] for i in positions) in wanted]
+            rows += [row_type(*r) for r in result if tuple(r[i] for i in positions) in wanted]
         return rows
     key_columns = tuple_(*(table.c[name] for name in key))
     listed = list(wanted)
@@ -104,7 +122,7 @@ async def _rows_in(
         result = await connection.execute(
             select(*columns).where(key_columns.in_(listed[start : start + 500]))
         )
-        rows += [row_type(*row) for row in result]
+        rows += [row_type(*r) for r in result]
     return rows
 
 
