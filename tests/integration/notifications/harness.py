@@ -6,7 +6,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -152,3 +152,9 @@ class Clock:
 
 def utc(year: int, month: int, day: int, hour: int = 12) -> datetime:
     return datetime(year, month, day, hour, tzinfo=UTC)
+
+
+def a_minute_from_now() -> datetime:
+    """For the delivery loop: later than anything the test just raised, whatever the day
+    (deliveries raised by events are due from the real time they were raised)."""
+    return datetime.now(UTC) + timedelta(minutes=1)

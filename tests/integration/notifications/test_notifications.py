@@ -32,6 +32,7 @@ from tests.integration.notifications.harness import (
     SECRET,
     Clock,
     NotificationsApi,
+    a_minute_from_now,
     message,
     notifications_api,
     notifications_settings,
@@ -265,7 +266,7 @@ async def test_email_reaches_a_real_smtp_server_in_the_subscribers_language(
             project_registered(PROJECT, PARTNER),
             cell(kpi.ReportReturned, 1, reviewed_by="pm", reason="bijlage ontbreekt"),
         )
-        deliverer = Deliverer(api.uow, settings, None, Clock(utc(2026, 11, 29)))  # type: ignore[arg-type]
+        deliverer = Deliverer(api.uow, settings, None, Clock(a_minute_from_now()))  # type: ignore[arg-type]
         assert await deliverer.run_once() == 1
         assert await deliverer.run_once() == 0
     assert len(inbox.messages) == 1
@@ -297,7 +298,7 @@ async def test_a_webhook_failing_twice_is_delivered_once_with_a_valid_signature(
             cell(kpi.ReportReturned, 1, reviewed_by="pm", reason="attach the list"),
         )
         async with httpx.AsyncClient() as http:
-            deliverer = Deliverer(api.uow, settings, http, Clock(utc(2026, 11, 29)))
+            deliverer = Deliverer(api.uow, settings, http, Clock(a_minute_from_now()))
             for _ in range(4):
                 await deliverer.run_once()
                 await asyncio.sleep(0)
