@@ -67,8 +67,10 @@ async def audit_entries(url: str, limit: int | None = None) -> list[dict[str, An
     engine = create_engine(url)
     try:
         async with engine.connect() as connection:
-            query = select(AuditEntry).order_by(col(AuditEntry.seq).desc() if limit else "seq")
-            result = await connection.execute(query.limit(limit) if limit else query)
+            seq = col(AuditEntry.seq)
+            query = select(AuditEntry)
+            query = query.order_by(seq.desc()).limit(limit) if limit else query.order_by(seq)
+            result = await connection.execute(query)
             rows = [dict(r._mapping) for r in result]
     finally:
         await engine.dispose()

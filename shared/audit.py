@@ -48,13 +48,11 @@ class AuditScope:
     """Mutable on purpose: authentication that runs in a worker thread (sync dependencies
     get a copy of the context) still names the actor of the request's scope."""
 
-    action: str = ""
+    scope: Scope
     actor: str | None = None
-    scope: Scope | None = None
 
     def describe(self) -> str:
-        if self.scope is None:
-            return self.action
+        """The request as its route template: `PATCH /v1/projects/{project_id}`."""
         route = self.scope.get("route")
         path = getattr(route, "path", None) or self.scope.get("path", "")
         return f"{self.scope.get('method', '')} {path}"
@@ -68,20 +66,6 @@ def name_actor(actor: str) -> None:
     scope = _current.get()
     if scope is not None:
         scope.actor = actor
-
-
-class acting_as:  # noqa: N801 - used as a `with` statement, reads as a phrase
-    """Audit changes made outside a request (a CLI command, a test) as `actor`'s."""
-
-    def __init__(self, actor: str, action: str) -> None:
-        self._scope = AuditScope(action=action, actor=actor)
-
-    def __enter__(self) -> AuditScope:
-        self._token = _current.set(self._scope)
-        return self._scope
-
-    def __exit__(self, *_: object) -> None:
-        _current.reset(self._token)
 
 
 class AuditMiddleware:

@@ -170,9 +170,7 @@ async def upsert_add(
     """
     if not rows:
         return
-    if audit.wanted(session.sync_session, table.name):
-        old = await _rows_by_key(session, table, rows, keys)
-        audit.record(session.sync_session, table.name, rows, keys, old)
+    await _audit_upsert(session, table, rows, keys)
     connection = await session.connection()
     insert = sqlite_insert if connection.dialect.name == "sqlite" else postgresql_insert
     statement = insert(table)
@@ -188,9 +186,7 @@ async def upsert_replace(
     """Insert rows, or overwrite the existing row's other columns."""
     if not rows:
         return
-    if audit.wanted(session.sync_session, table.name):
-        old = await _rows_by_key(session, table, rows, keys)
-        audit.record(session.sync_session, table.name, rows, keys, old)
+    await _audit_upsert(session, table, rows, keys)
     connection = await session.connection()
     insert = sqlite_insert if connection.dialect.name == "sqlite" else postgresql_insert
     statement = insert(table)
@@ -203,6 +199,15 @@ async def upsert_replace(
         else statement.on_conflict_do_nothing(index_elements=keys)
     )
     await connection.execute(statement, rows)
+
+
+async def _audit_upsert(
+    session: AsyncSession, table: Table, rows: list[dict[str, Any]], keys: list[str]
+) -> None:
+    """Someone is acting: the trail gets each upserted row with the row it overwrites."""
+    if audit.wanted(session.sync_session, table.name):
+        old = await _rows_by_key(session, table, rows, keys)
+        audit.record(session.sync_session, table.name, rows, keys, old)
 
 
 async def _rows_by_key(

@@ -101,10 +101,10 @@ async def current_principal(
     if credentials is not None and looks_like_api_key(credentials.credentials):
         limits: PartnerLimits = request.app.state.partner_limits
         limits.check(f"ip:{request.client.host if request.client else '?'}", limits.per_address)
-        secret = settings_of(request).key_secret
-        limits.check(f"key:{hash_key(credentials.credentials, secret)}", limits.per_key)
+        key_hash = hash_key(credentials.credentials, settings_of(request).key_secret)
+        limits.check(f"key:{key_hash}", limits.per_key)
         keys: services.PartnerKeys = request.app.state.partner_keys
-        principal = await keys.principal(credentials.credentials, secret)
+        principal = await keys.principal(key_hash)
         if principal is None:
             raise unauthorized()
         name_actor(principal.name)

@@ -69,6 +69,7 @@ from shared.errors import (
     InvalidInputError,
 )
 from shared.metrics import REPORTS
+from shared.rounds import Rounds
 
 
 @dataclass(frozen=True)
@@ -109,9 +110,10 @@ async def _replay(
     record = await uow.access.idempotency(principal.name, idem.key)
     if record is None:
         return None
-    if record.request_hash != idem.request_hash:
-        raise IdempotencyKeyReusedError()
-    return StoredResponse(record.status_code, json.loads(record.body))
+    answer = _replayed(record, idem)
+    if isinstance(answer, DomainError):
+        raise answer
+    return answer
 
 
 async def _replays(
@@ -121,7 +123,7 @@ async def _replays(
     return await uow.access.idempotency_many(principal.name, [i.key for i in idems if i])
 
 
-def _replayed(record: IdempotencyRecord, idem: Idempotency) -> Answer | DomainError:
+def _replayed(record: IdempotencyRecord, idem: Idempotency) -> StoredResponse | DomainError:
     if record.request_hash != idem.request_hash:
         return IdempotencyKeyReusedError()
     return StoredResponse(record.status_code, json.loads(record.body))
@@ -200,64 +202,36 @@ async def submit_report(
 
 @dataclass
 class _Waiting:
+    principal: Principal
+    rules: IntakeRules
     item: ReportIn
     idem: Idempotency | None
-    answer: "asyncio.Future[Answer]"
     trace: otel_context.Context
 
 
 class ReportGroups:
     """Group commit: single reports that one caller sends while a transaction of theirs is
-    being written wait, then go in together, in one transaction.
+    being written wait, then go in together, in one transaction (`shared.rounds`).
 
     Each report is judged alone, exactly as if it came on its own (its own answer, its own
     error, its own idempotency record, its own event in its own trace); only the reading of
-    the context and the commit are shared. A lone report goes in at once — nothing waits
-    for company — so grouping adds no latency, and under load the cost per report falls
-    to a fraction. Grouping is per caller, so each transaction has one actor for the audit
-    trail.
+    the context and the commit are shared. Grouping is per caller, so each transaction has
+    one actor for the audit trail.
     """
 
-    def __init__(self, uow: Callable[[], KpiUnitOfWork], largest: int = 500) -> None:
-        self._uow, self._largest = uow, largest
-        self._waiting: dict[str, list[_Waiting]] = {}
-        self._writers: dict[str, asyncio.Task[None]] = {}
+    def __init__(self, uow: Callable[[], KpiUnitOfWork]) -> None:
+        self._uow = uow
+        self._rounds: Rounds[str, _Waiting, Answer] = Rounds(self._write)
 
     async def submit(
         self, principal: Principal, item: ReportIn, rules: IntakeRules, idem: Idempotency | None
     ) -> Answer:
-        waiting = _Waiting(
-            item, idem, asyncio.get_running_loop().create_future(), otel_context.get_current()
-        )
-        self._waiting.setdefault(principal.name, []).append(waiting)
-        if principal.name not in self._writers:
-            self._writers[principal.name] = asyncio.create_task(self._write(principal, rules))
-        return await waiting.answer
+        waiting = _Waiting(principal, rules, item, idem, otel_context.get_current())
+        return await self._rounds.ask(principal.name, waiting)
 
-    async def _write(self, principal: Principal, rules: IntakeRules) -> None:
-        try:
-            while queue := self._waiting.get(principal.name):
-                group, self._waiting[principal.name] = (
-                    queue[: self._largest],
-                    queue[self._largest :],
-                )
-                answers: list[Answer | BaseException]
-                try:
-                    attempt = partial(_submit_group, self._uow(), principal, group, rules)
-                    answers = await _retrying_clashes(attempt)
-                except Exception as exc:  # the transaction failed: every report in it did
-                    answers = [exc] * len(group)
-                for waiting, answer in zip(group, answers, strict=True):
-                    if waiting.answer.done():
-                        continue
-                    if isinstance(answer, BaseException):
-                        waiting.answer.set_exception(answer)
-                    else:
-                        waiting.answer.set_result(answer)
-        finally:
-            self._writers.pop(principal.name, None)
-            for waiting in self._waiting.pop(principal.name, []):
-                waiting.answer.cancel()  # only when the writer itself was cancelled (shutdown)
+    async def _write(self, _: str, group: list[_Waiting]) -> list[Answer | BaseException]:
+        attempt = partial(_submit_group, self._uow(), group[0].principal, group, group[0].rules)
+        return await _retrying_clashes(attempt)
 
 
 async def _submit_group(
@@ -651,51 +625,23 @@ async def revoke_api_key(uow: KpiUnitOfWork, key_id: uuid.UUID) -> ApiKeyPublic:
 
 
 class PartnerKeys:
-    """Partner keys that concurrent requests present are looked up together, once per round.
-
-    No cache: a request that arrives while a lookup runs waits for the next one, which
-    starts after it arrived, so a key revoked before the request came is always refused —
-    on every instance. Under load, one query serves many requests; alone, a request's
-    lookup starts at once.
-    """
+    """Partner keys that concurrent requests present are looked up together, one query per
+    round (`shared.rounds`). No cache: a round starts only after its requests arrived, so a
+    key revoked before a request came is always refused — on every instance."""
 
     def __init__(self, uow: Callable[[], KpiUnitOfWork]) -> None:
         self._uow = uow
-        self._waiting: dict[str, list[asyncio.Future[Principal | None]]] = {}
-        self._lookup: asyncio.Task[None] | None = None
+        self._rounds: Rounds[None, str, Principal | None] = Rounds(self._look_up)
 
-    async def principal(self, key: str, secret: bytes) -> Principal | None:
-        answer: asyncio.Future[Principal | None] = asyncio.get_running_loop().create_future()
-        self._waiting.setdefault(hash_key(key, secret), []).append(answer)
-        if self._lookup is None:
-            self._lookup = asyncio.create_task(self._look_up())
-        return await answer
+    async def principal(self, key_hash: str) -> Principal | None:
+        """The organisation a key (as `access.hash_key` gives it) stands for, if valid."""
+        return await self._rounds.ask(None, key_hash)
 
-    async def _look_up(self) -> None:
-        try:
-            while self._waiting:
-                asked, self._waiting = self._waiting, {}
-                try:
-                    async with self._uow() as uow:
-                        owners = await uow.access.key_owners(list(asked))
-                except Exception as exc:  # the database is away: every request hears it
-                    for answers in asked.values():
-                        for answer in answers:
-                            if not answer.done():
-                                answer.set_exception(exc)
-                    continue
-                for key_hash, answers in asked.items():
-                    owner = owners.get(key_hash)
-                    found = None if owner is None or owner[1] is not None else owner[0]
-                    for answer in answers:
-                        if not answer.done():
-                            answer.set_result(Principal.partner(found) if found else None)
-        finally:
-            self._lookup = None
-            for answers in self._waiting.values():
-                for answer in answers:
-                    answer.cancel()  # only when the lookup itself was cancelled (shutdown)
-            self._waiting = {}
+    async def _look_up(self, _: None, key_hashes: list[str]) -> list[Principal | None]:
+        async with self._uow() as uow:
+            owners = await uow.access.key_owners(key_hashes)
+        found = {h: o for h, (o, revoked) in owners.items() if revoked is None}
+        return [Principal.partner(found[h]) if h in found else None for h in key_hashes]
 
 
 async def lock_period(uow: KpiUnitOfWork, data: PeriodLockIn, user: StaffUser) -> None:

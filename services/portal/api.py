@@ -421,6 +421,27 @@ async def _admin_data(session: AsyncSession, api: Services) -> dict[str, Any]:
     }
 
 
+async def _admin_page(
+    request: Request,
+    session: AsyncSession,
+    who: services.SignedIn,
+    api: Services,
+    problem: Any,
+    issued: Any = None,
+) -> HTMLResponse:
+    data = await _admin_data(session, api)
+    return page(request, "admin.html", who, **data, issued=issued, problem=problem)
+
+
+async def _admin_outcome(
+    request: Request, session: AsyncSession, who: services.SignedIn, api: Services, problem: Any
+) -> Response:
+    """Back to the administration page: with the problem shown, or fresh after a success."""
+    if problem:
+        return await _admin_page(request, session, who, api, problem)
+    return RedirectResponse("/admin", status_code=303)
+
+
 @router.post("/admin/users", response_class=HTMLResponse)
 async def add_user(
     request: Request,
@@ -435,10 +456,7 @@ async def add_user(
     require(who)
     check_csrf(who, csrf)
     problem = await services.create_user(session, username, password, roles)
-    if problem:
-        data = await _admin_data(session, api)
-        return page(request, "admin.html", who, **data, issued=None, problem=problem)
-    return RedirectResponse("/admin", status_code=303)
+    return await _admin_outcome(request, session, who, api, problem)
 
 
 @router.post("/admin/users/{username}/active", response_class=HTMLResponse)
@@ -454,10 +472,7 @@ async def user_active(
     require(who)
     check_csrf(who, csrf)
     problem = await services.set_active(session, username, active, who.username)
-    if problem:
-        data = await _admin_data(session, api)
-        return page(request, "admin.html", who, **data, issued=None, problem=problem)
-    return RedirectResponse("/admin", status_code=303)
+    return await _admin_outcome(request, session, who, api, problem)
 
 
 @router.post("/admin/keys", response_class=HTMLResponse)
@@ -480,8 +495,7 @@ async def issue_key(
         )
     except ServiceError as exc:
         problem = exc.detail
-    data = await _admin_data(session, api)
-    return page(request, "admin.html", who, **data, issued=issued, problem=problem)
+    return await _admin_page(request, session, who, api, problem, issued)
 
 
 @router.post("/admin/organisations", response_class=HTMLResponse)
@@ -496,12 +510,12 @@ async def add_organisation(
 ) -> Response:
     require(who)
     check_csrf(who, csrf)
+    problem = None
     try:
         await api.send("POST", "projects", "/v1/organisations", {"name": name, "kind": kind})
     except ServiceError as exc:
-        data = await _admin_data(session, api)
-        return page(request, "admin.html", who, **data, issued=None, problem=exc.detail)
-    return RedirectResponse("/admin", status_code=303)
+        problem = exc.detail
+    return await _admin_outcome(request, session, who, api, problem)
 
 
 @router.post("/admin/keys/{key_id}/revoke")
