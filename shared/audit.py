@@ -19,16 +19,14 @@ Why it works this way (ADR 14):
 """
 
 import hashlib
-import json
-import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from decimal import Decimal
-from enum import Enum
+from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
+from pydantic_core import to_json
 from sqlalchemy import event, inspect, text
 from sqlalchemy.orm import Session, UOWTransaction
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -94,24 +92,29 @@ def _secret(column: str) -> bool:
 
 
 def _plain(value: Any) -> Any:
-    """JSON-safe and stable across databases, so the hash recomputes the same."""
-    if isinstance(value, uuid.UUID | Decimal):
-        return str(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Enum):
-        return _plain(value.value)
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [_plain(v) for v in value]
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
+    """What the JSON encoder cannot write by itself (it writes UUIDs, decimals, dates and
+    enums as strings): anything else as its text."""
     return str(value)
 
 
+@lru_cache(maxsize=512)
+def _secret_columns(columns: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(c for c in columns if _secret(c))
+
+
 def _values(values: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: REDACTED if _secret(k) else _plain(v) for k, v in values.items()}
+    """The row as written, secrets redacted; values stay as they are until the entry is
+    encoded once at the seal (a bulk insert records thousands of rows)."""
+    secret = _secret_columns(tuple(values))
+    if not secret:
+        return dict(values)
+    return {k: REDACTED if k in secret else v for k, v in values.items()}
+
+
+def encode_changes(changes: list[dict[str, Any]]) -> str:
+    """The entry's changes as the JSON text its hash covers (verification reads the text
+    back, so only this one encoding has to be stable)."""
+    return to_json(changes, fallback=_plain).decode()
 
 
 def _pending(session: Session) -> list[dict[str, Any]] | None:
@@ -146,7 +149,7 @@ def record(
         change: dict[str, Any] = {
             "table": table,
             "op": "insert" if old is None else "update",
-            "key": {c: _plain(v) for c, v in zip(key_columns, key, strict=True)},
+            "key": dict(zip(key_columns, key, strict=True)),
             "new": _values(row),
         }
         if old is not None:
@@ -166,7 +169,7 @@ def _row_change(obj: Any, op: str) -> dict[str, Any] | None:
     change: dict[str, Any] = {
         "table": table,
         "op": op,
-        "key": {k: _plain(state.dict.get(k)) for k in keys},
+        "key": {k: state.dict.get(k) for k in keys},
     }
     columns = [a.key for a in mapper.column_attrs]
     if op in ("insert", "delete"):
@@ -227,7 +230,7 @@ def _seal(session: Session) -> None:
         "at": datetime.now(UTC).isoformat(timespec="microseconds"),
         "actor": scope.actor,
         "action": scope.describe()[:300],
-        "changes": json.dumps(changes, sort_keys=True, separators=(",", ":"), ensure_ascii=False),
+        "changes": encode_changes(changes),
         "prev_hash": prev,
     }
     entry["hash"] = entry_hash(entry)

@@ -8,7 +8,7 @@ headers, so a collector switched on later sees whole traces.
 import json
 import logging
 import os
-import secrets
+import random
 import sys
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +19,8 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 _propagator = TraceContextTextMapPropagator()
+# Ids of unsampled traces need to be unique, not secret (and `random` reseeds after a fork).
+_random_bits = random.getrandbits
 _configured = False
 
 
@@ -92,10 +94,14 @@ def tracing_enabled() -> bool:
 
 
 def current_traceparent() -> str | None:
-    """The active span's W3C traceparent, to store with an outbox row."""
-    carrier: dict[str, str] = {}
-    _propagator.inject(carrier)
-    return carrier.get("traceparent")
+    """The active span's W3C traceparent, to store with an outbox row.
+
+    Written out here rather than through the propagator's carrier: every event asks
+    (a batch of reports publishes a thousand), and the format is fixed by the W3C."""
+    context = trace.get_current_span().get_span_context()
+    if not context.is_valid:
+        return None
+    return f"00-{context.trace_id:032x}-{context.span_id:016x}-{context.trace_flags:02x}"
 
 
 def traceparent_for_new_event() -> str:
@@ -104,7 +110,7 @@ def traceparent_for_new_event() -> str:
     Every event then carries a trace id, so logs of all hops can be joined on it
     even where no tracing backend is configured.
     """
-    return current_traceparent() or f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-00"
+    return current_traceparent() or f"00-{_random_bits(128):032x}-{_random_bits(64):016x}-00"
 
 
 def context_from_traceparent(traceparent: str | None) -> otel_context.Context:

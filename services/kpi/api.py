@@ -6,7 +6,6 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, status
-from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from services.kpi import chain, queries, services
@@ -122,9 +121,9 @@ IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_lengt
 router = APIRouter(prefix="/v1")
 
 
-def _stored(result: Any) -> JSONResponse | None:
+def _stored(result: Any) -> Response | None:
     if isinstance(result, services.StoredResponse):
-        return JSONResponse(status_code=result.status_code, content=result.body)
+        return Response(result.content, result.status_code, media_type="application/json")
     return None
 
 
@@ -162,8 +161,7 @@ async def submit_batch(
 ) -> Any:
     """Up to 1,000 reports, each with its own result; valid ones are accepted when others fail."""
     idem = services.Idempotency.of(idempotency_key, body.model_dump(mode="json"))
-    result = await services.submit_batch(uow, caller, body.reports, rules, idem)
-    return _stored(result) or result
+    return _stored(await services.submit_batch(uow, caller, body.reports, rules, idem))
 
 
 @router.get("/projects/{project_id}/reports", tags=["intake"])

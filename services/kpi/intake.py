@@ -7,9 +7,11 @@ a batch of a thousand costs a handful of round trips.
 """
 
 import uuid
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
+from operator import attrgetter
 from typing import Any, Literal
 
 from services.kpi.access import Principal
@@ -24,12 +26,13 @@ from services.kpi.domain.indicators import (
 )
 from services.kpi.domain.periods import Frequency, Period, PeriodError
 from services.kpi.models import Indicator as IndicatorRow
-from services.kpi.models import ProjectKpi, ProjectReplica, Report
+from services.kpi.models import Report
+from services.kpi.repository import KpiRule, ProjectFacts, ReportRow
 from services.kpi.schemas import ReportAccepted, ReportIn
 from services.kpi.uow import KpiUnitOfWork
 from shared.contracts import kpi as events
-from shared.db import utcnow
 from shared.errors import FieldProblem
+from shared.ids import new_uuid
 
 Cell = tuple[uuid.UUID, str, str, str]  # project, indicator, period, dimension key
 Outcome = Literal["submitted", "revised", "unchanged"]
@@ -51,13 +54,19 @@ def indicator_of(row: IndicatorRow) -> Indicator:
 
 
 def dimension_key(disaggregation: dict[str, str] | None) -> str:
+    if not disaggregation:
+        return ""
     return ";".join(f"{k}={v}" for k, v in sorted((disaggregation or {}).items()))
 
 
 @dataclass(slots=True)
 class ReportRecord:
-    """A new version, built without an ORM object: a batch makes a thousand of these."""
+    """A new version, built without an ORM object: a batch makes a thousand of these.
 
+    Its fields are those of `ReportPublic`, in that order, so the row written is also the
+    answer (plus its outcome)."""
+
+    id: uuid.UUID
     project_id: uuid.UUID
     indicator_code: str
     period: str
@@ -71,25 +80,27 @@ class ReportRecord:
     state: str
     organisation_id: uuid.UUID | None
     submitted_by: str
+    submitted_at: datetime
     revision_reason: str | None
-    id: uuid.UUID = field(default_factory=uuid.uuid4)
-    submitted_at: datetime = field(default_factory=utcnow)
     review_reason: str | None = None
     reviewed_by: str | None = None
     reviewed_at: datetime | None = None
 
 
-ReportLike = Report | ReportRecord
-_RECORD_FIELDS = tuple(f.name for f in fields(ReportRecord))  # asdict() deep-copies: too slow here
+ReportLike = Report | ReportRow | ReportRecord
+_RECORD_FIELDS = tuple(f.name for f in fields(ReportRecord))
+_record_values = attrgetter(*_RECORD_FIELDS)  # asdict() deep-copies: too slow here
+_ANSWER_FIELDS = tuple(name for name in ReportAccepted.model_fields if name != "outcome")
+assert _ANSWER_FIELDS == _RECORD_FIELDS, "a record is written and answered as it is"
 
 
 @dataclass
 class IntakeContext:
     """What a request's items refer to, loaded once."""
 
-    projects: dict[str, ProjectReplica]  # by id and by lower-case code
+    projects: dict[str, ProjectFacts]  # by id and by lower-case code
     indicators: dict[str, Indicator]
-    kpis: dict[tuple[uuid.UUID, str], ProjectKpi]
+    kpis: dict[tuple[uuid.UUID, str], KpiRule]
     reportable: set[uuid.UUID] | None  # the caller's projects; None = any
     latest: dict[Cell, ReportLike]
     approved: set[Cell]  # cells with an approved version: changes need a reason
@@ -97,6 +108,7 @@ class IntakeContext:
     exceptions: set[tuple[uuid.UUID, str]]  # (project, period)
     today: date
     lock_after_days: int | None
+    now: datetime  # when the request's reports are submitted
 
 
 async def load_context(
@@ -109,12 +121,12 @@ async def load_context(
     refs = {i.project for i in items}
     ids = {uuid.UUID(r) for r in refs if _is_uuid(r)}
     by_id = await uow.replica.projects(ids)
-    projects: dict[str, ProjectReplica] = {str(p.id): p for p in by_id.values()}
+    projects: dict[str, ProjectFacts] = {str(p.id): p for p in by_id.values()}
     for found in await uow.replica.projects_by_codes({r for r in refs if not _is_uuid(r)}):
         projects[found.code.lower()] = found
         projects[str(found.id)] = found
     indicator_rows = await uow.catalogue.many({i.indicator for i in items})
-    kpis = await uow.kpis.many(
+    kpis = await uow.kpis.rules(
         {(p.id, i.indicator) for i in items if (p := _lookup(projects, i.project))}
     )
     reportable = None
@@ -147,6 +159,7 @@ async def load_context(
         exceptions=exceptions,
         today=today,
         lock_after_days=lock_after_days,
+        now=uow.now,
     )
 
 
@@ -158,7 +171,7 @@ def _is_uuid(text: str) -> bool:
     return True
 
 
-def _lookup(projects: dict[str, ProjectReplica], ref: str) -> ProjectReplica | None:
+def _lookup(projects: dict[str, ProjectFacts], ref: str) -> ProjectFacts | None:
     return projects.get(ref) or projects.get(ref.lower())
 
 
@@ -206,20 +219,31 @@ def check_item(
     return (*_new_version(ctx, principal, project, item, str(period)), indicator)
 
 
+@lru_cache(maxsize=1024)
+def _parse_period(text: str) -> Period:
+    """Parsed once per distinct text: a batch names a handful of periods a thousand times."""
+    return Period.parse(text)
+
+
+@lru_cache(maxsize=4096)
+def _within(period: Period, start: date, end: date) -> bool:
+    return period.overlaps(start, end)
+
+
 def _period(
-    item: ReportIn, kpi: ProjectKpi, project: ProjectReplica
+    item: ReportIn, kpi: KpiRule, project: ProjectFacts
 ) -> tuple[Period | None, list[FieldProblem]]:
     loc = ("body", "period")
     try:
-        period = Period.parse(item.period)
+        period = _parse_period(item.period)
     except PeriodError as exc:
         return None, [FieldProblem(loc, str(exc))]
-    if period.frequency != Frequency(kpi.frequency):
+    if period.frequency != kpi.frequency:
         form = "2024-Q1" if kpi.frequency == Frequency.QUARTERLY else "2024"
         return None, [
             FieldProblem(loc, f"this KPI is reported {kpi.frequency}: use a period like {form}")
         ]
-    if not period.overlaps(project.start_date, project.end_date):
+    if not _within(period, project.start_date, project.end_date):
         return None, [
             FieldProblem(
                 loc,
@@ -229,7 +253,7 @@ def _period(
     return period, []
 
 
-def _check_lock(ctx: IntakeContext, project: ProjectReplica, period: Period) -> None:
+def _check_lock(ctx: IntakeContext, project: ProjectFacts, period: Period) -> None:
     if (project.id, str(period)) in ctx.exceptions:
         return
     if (project.programme_id, str(period)) in ctx.locked:
@@ -251,7 +275,7 @@ def _same(a: ReportLike, item: ReportIn) -> bool:
 
 
 def _new_version(
-    ctx: IntakeContext, principal: Principal, project: ProjectReplica, item: ReportIn, period: str
+    ctx: IntakeContext, principal: Principal, project: ProjectFacts, item: ReportIn, period: str
 ) -> tuple[ReportLike, Outcome]:
     cell = (project.id, item.indicator, period, dimension_key(item.disaggregation))
     latest = ctx.latest.get(cell)
@@ -262,6 +286,7 @@ def _new_version(
             ("body", "reason"), "this period was approved: say why the value changes"
         )
     report = ReportRecord(
+        id=new_uuid(),
         project_id=project.id,
         indicator_code=item.indicator,
         period=period,
@@ -276,6 +301,7 @@ def _new_version(
         organisation_id=principal.organisation_id,
         submitted_by=principal.actor,
         revision_reason=item.reason if latest else None,
+        submitted_at=ctx.now,
     )
     ctx.latest[cell] = report
     return report, "revised" if latest else "submitted"
@@ -311,14 +337,21 @@ def report_event(report: ReportRecord, indicator: Indicator) -> events.ReportSub
 
 
 def accepted(report: ReportLike, outcome: Outcome) -> ReportAccepted:
-    """Built without validating again: every field comes from a checked, typed record (a
-    batch answers a thousand of these)."""
-    fields = {
-        name: getattr(report, name) for name in ReportAccepted.model_fields if name != "outcome"
-    }
-    return ReportAccepted.model_construct(**fields, outcome=outcome)
+    """Built without validating again: every field comes from a checked, typed record."""
+    return ReportAccepted.model_construct(**accepted_fields(report, outcome))
 
 
-def write(uow: KpiUnitOfWork, report: ReportRecord, indicator: Indicator) -> None:
-    uow.reports.add_new({name: getattr(report, name) for name in _RECORD_FIELDS})
+def accepted_fields(report: ReportLike, outcome: Outcome) -> dict[str, Any]:
+    """A `ReportAccepted` as plain fields: a batch answers a thousand of these, encoded
+    once as a whole."""
+    fields = {name: getattr(report, name) for name in _ANSWER_FIELDS}
+    fields["outcome"] = outcome
+    return fields
+
+
+def write(uow: KpiUnitOfWork, report: ReportRecord, indicator: Indicator) -> dict[str, Any]:
+    """Queue the new version and its event; return the row, which is also the answer."""
+    row = dict(zip(_RECORD_FIELDS, _record_values(report), strict=True))
+    uow.reports.add_new(row)
     uow.publish(report_event(report, indicator))
+    return row

@@ -79,7 +79,7 @@ class Report(KpiBase, table=True):
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    project_id: uuid.UUID = Field(index=True)
+    project_id: uuid.UUID  # looked up through uq_report_version, which starts with it
     indicator_code: str = Field(max_length=40)
     period: str = Field(max_length=7)
     dimension_key: str = Field(default="", max_length=200)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 
 from services.kpi.domain.indicators import Direction, IndicatorKind
 from services.kpi.domain.periods import Period
@@ -30,8 +30,8 @@ from services.kpi.domain.series import (
     series_changes,
     sum_series,
 )
-from services.kpi.models import ProjectReplica, TargetState
-from services.kpi.repository import Key, TargetRow, VersionRow
+from services.kpi.models import TargetState
+from services.kpi.repository import Key, ProjectFacts, TargetRow, VersionRow
 from services.kpi.uow import KpiUnitOfWork
 from shared.contracts import kpi as events
 from shared.telemetry import tracer
@@ -73,8 +73,13 @@ def series_of(versions: Sequence[VersionRow], view: str, horizon: Period | None)
     return sum_series(project_series(kind, cells, horizon) for cells in by_dimension.values())
 
 
+class InProgramme(Protocol):
+    @property
+    def programme_id(self) -> uuid.UUID: ...
+
+
 async def closures(
-    uow: KpiUnitOfWork, projects: Mapping[uuid.UUID, ProjectReplica]
+    uow: KpiUnitOfWork, projects: Mapping[uuid.UUID, InProgramme]
 ) -> dict[uuid.UUID, set[uuid.UUID]]:
     """Every node each project counts in: its goals, their ancestors, its programme."""
     parents = await uow.replica.goal_parents({p.programme_id for p in projects.values()})
@@ -152,7 +157,7 @@ async def refresh(uow: KpiUnitOfWork, keys: set[Key], options: Options) -> None:
 
 
 async def _recompute(
-    uow: KpiUnitOfWork, keys: set[Key], projects: Mapping[uuid.UUID, ProjectReplica]
+    uow: KpiUnitOfWork, keys: set[Key], projects: Mapping[uuid.UUID, ProjectFacts]
 ) -> tuple[dict[Key, Series], dict[Key, date | None], dict[Key, str]]:
     """The general path: each key's series from all its versions, diffed with the stored one."""
     if not keys:
@@ -233,7 +238,7 @@ async def _update_progress(
     kinds: Mapping[Key, str],
     current: Mapping[Key, Series],
     as_ofs: Mapping[Key, date | None],
-    projects: Mapping[uuid.UUID, ProjectReplica],
+    projects: Mapping[uuid.UUID, ProjectFacts],
     options: Options,
     only_later: Set[Key] = frozenset(),
 ) -> None:
@@ -442,7 +447,7 @@ async def _apply_cell_changes(
     cells_of: Mapping[Key, set[Cell]],
     before: Mapping[Cell, list[VersionRow]],
     after: Mapping[Cell, dict[int, VersionRow]],
-    projects: Mapping[uuid.UUID, ProjectReplica],
+    projects: Mapping[uuid.UUID, ProjectFacts],
 ) -> tuple[dict[Key, Series], dict[Key, date | None]]:
     """The fast path for flows and ratios: add each cell's difference to its periods.
 

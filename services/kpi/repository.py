@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import bindparam, delete, func, insert, tuple_
+from sqlalchemy import bindparam, delete, func, tuple_
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -38,7 +38,14 @@ from services.kpi.models import (
     TargetState,
 )
 from shared import audit
-from shared.db import ProcessedEvent, table_of, upsert_add, upsert_replace
+from shared.db import (
+    ProcessedEvent,
+    fetch_rows,
+    insert_rows,
+    table_of,
+    upsert_add,
+    upsert_replace,
+)
 
 Key = tuple[uuid.UUID, str]  # (project id, indicator code)
 
@@ -113,16 +120,14 @@ async def _group_rows(
                 table.c[key[1]].in_(seconds),
                 *fixed,
             ]
-            result = await connection.execute(select(*columns).where(*criteria))
-            rows += [row_type(*r) for r in result if tuple(r[i] for i in positions) in wanted]
+            found = await fetch_rows(connection, sa_select(*columns).where(*criteria), row_type)
+            rows += [r for r in found if tuple(r[i] for i in positions) in wanted]
         return rows
     key_columns = tuple_(*(table.c[name] for name in key))
     listed = list(wanted)
     for start in range(0, len(listed), 500):
-        result = await connection.execute(
-            select(*columns).where(key_columns.in_(listed[start : start + 500]))
-        )
-        rows += [row_type(*r) for r in result]
+        statement = sa_select(*columns).where(key_columns.in_(listed[start : start + 500]))
+        rows += await fetch_rows(connection, statement, row_type)
     return rows
 
 
@@ -130,6 +135,54 @@ _API_KEYS = table_of(ApiKey)
 _KEY_OWNERS = sa_select(
     _API_KEYS.c.key_hash, _API_KEYS.c.organisation_id, _API_KEYS.c.revoked_at
 ).where(_API_KEYS.c.key_hash.in_(bindparam("key_hashes", expanding=True)))
+
+
+class ProjectFacts(NamedTuple):
+    """What intake and the projection need of a project (plain rows: thousands a batch)."""
+
+    id: uuid.UUID
+    programme_id: uuid.UUID
+    code: str
+    start_date: date
+    end_date: date
+
+
+class KpiRule(NamedTuple):
+    """How a project reports an indicator: what intake checks each value against."""
+
+    project_id: uuid.UUID
+    indicator_code: str
+    frequency: str
+    dimensions: list[str]
+
+
+class ReportRow(NamedTuple):
+    """A stored version of a report, as intake reads the latest of each cell."""
+
+    id: uuid.UUID
+    project_id: uuid.UUID
+    indicator_code: str
+    period: str
+    dimension_key: str
+    version: int
+    value: Decimal | None
+    numerator: Decimal | None
+    denominator: Decimal | None
+    comment: str | None
+    source_ref: str | None
+    state: str
+    organisation_id: uuid.UUID | None
+    submitted_by: str
+    submitted_at: datetime
+    revision_reason: str | None
+    review_reason: str | None
+    reviewed_by: str | None
+    reviewed_at: datetime | None
+
+
+def _plain_select(model: Any, row_type: type[R]) -> Any:
+    table = model.__table__
+    return sa_select(*(table.c[name] for name in row_type._fields))  # type: ignore[attr-defined]
 
 
 class TargetRow(NamedTuple):
@@ -215,6 +268,18 @@ class ProjectKpiRepository:
             if (k.project_id, k.indicator_code) in wanted
         }
 
+    async def rules(self, keys: Iterable[Key]) -> dict[Key, KpiRule]:
+        """The frequency and dimensions of each of these (project, indicator) KPIs."""
+        wanted = set(keys)
+        if not wanted:
+            return {}
+        connection = await self.session.connection()
+        statement = _plain_select(ProjectKpi, KpiRule).where(
+            col(ProjectKpi.project_id).in_({p for p, _ in wanted})
+        )
+        rules = await fetch_rows(connection, statement, KpiRule)
+        return {(r.project_id, r.indicator_code): r for r in rules if r[:2] in wanted}
+
     async def of_project(self, project_id: uuid.UUID) -> list[ProjectKpi]:
         result = await self.session.exec(
             select(ProjectKpi)
@@ -235,9 +300,8 @@ class ReportRepository:
 
     async def write_pending(self) -> None:
         if self.pending:
-            audit.record(self.session.sync_session, table_of(Report).name, self.pending)
-            connection = await self.session.connection()
-            await connection.execute(insert(Report), self.pending)
+            audit.record(self.session.sync_session, str(table_of(Report).name), self.pending)
+            await insert_rows(self.session, table_of(Report), self.pending)
             self.pending = []
 
     def add(self, report: Report) -> None:
@@ -248,29 +312,19 @@ class ReportRepository:
 
     async def cell_states(
         self, cells: Iterable[tuple[uuid.UUID, str, str, str]]
-    ) -> tuple[dict[tuple[uuid.UUID, str, str, str], Report], set[tuple[uuid.UUID, str, str, str]]]:
+    ) -> tuple[
+        dict[tuple[uuid.UUID, str, str, str], ReportRow], set[tuple[uuid.UUID, str, str, str]]
+    ]:
         """The newest version of each (project, indicator, period, dimension) cell, and
         which cells have ever had a version approved."""
-        wanted = list(set(cells))
-        latest: dict[tuple[uuid.UUID, str, str, str], Report] = {}
+        latest: dict[tuple[uuid.UUID, str, str, str], ReportRow] = {}
         approved: set[tuple[uuid.UUID, str, str, str]] = set()
-        for start in range(0, len(wanted), 500):
-            result = await self.session.exec(
-                select(Report).where(
-                    tuple_(
-                        Report.project_id,
-                        Report.indicator_code,
-                        Report.period,
-                        Report.dimension_key,
-                    ).in_(wanted[start : start + 500])
-                )
-            )
-            for r in result.all():
-                key = (r.project_id, r.indicator_code, r.period, r.dimension_key)
-                if key not in latest or r.version > latest[key].version:
-                    latest[key] = r
-                if r.state == "approved":
-                    approved.add(key)
+        for r in await _rows_in(self.session, Report, ReportRow, _CELL, cells):
+            key = (r.project_id, r.indicator_code, r.period, r.dimension_key)
+            if key not in latest or r.version > latest[key].version:
+                latest[key] = r
+            if r.state == "approved":
+                approved.add(key)
         return latest, approved
 
     async def history(
@@ -402,20 +456,22 @@ class ReplicaRepository:
         )
         return result.first()
 
-    async def projects_by_codes(self, codes: Iterable[str]) -> list[ProjectReplica]:
+    async def projects_by_codes(self, codes: Iterable[str]) -> list[ProjectFacts]:
         wanted = {c.lower() for c in codes}
         if not wanted:
             return []
-        result = await self.session.exec(
-            select(ProjectReplica).where(func.lower(ProjectReplica.code).in_(wanted))
-        )
-        return list(result.all())
+        return await self._facts(func.lower(ProjectReplica.code).in_(wanted))
 
-    async def projects(self, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, ProjectReplica]:
-        result = await self.session.exec(
-            select(ProjectReplica).where(col(ProjectReplica.id).in_(set(ids)))
-        )
-        return {p.id: p for p in result.all()}
+    async def projects(self, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, ProjectFacts]:
+        wanted = set(ids)
+        if not wanted:
+            return {}
+        return {p.id: p for p in await self._facts(col(ProjectReplica.id).in_(wanted))}
+
+    async def _facts(self, where: Any) -> list[ProjectFacts]:
+        connection = await self.session.connection()
+        statement = _plain_select(ProjectReplica, ProjectFacts).where(where)
+        return await fetch_rows(connection, statement, ProjectFacts)
 
     async def members_among(
         self, organisation_id: uuid.UUID, project_ids: Iterable[uuid.UUID]

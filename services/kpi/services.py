@@ -15,7 +15,8 @@ from functools import partial
 from typing import Any, TypeVar
 
 from opentelemetry import context as otel_context
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
+from pydantic_core import to_json
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from services.kpi import intake
@@ -42,8 +43,6 @@ from services.kpi.schemas import (
     ApiKeyIn,
     ApiKeyIssued,
     ApiKeyPublic,
-    BatchItemResult,
-    BatchResult,
     Freshness,
     IndicatorIn,
     IndicatorPublic,
@@ -93,10 +92,11 @@ class Idempotency:
 
 @dataclass(frozen=True)
 class StoredResponse:
-    """The answer given the first time an Idempotency-Key was used."""
+    """An answer as JSON text: the one given the first time an Idempotency-Key was used, or
+    a batch's answer (encoded once, for the response and the idempotency record alike)."""
 
     status_code: int
-    body: Any
+    content: bytes
 
 
 Answer = ReportAccepted | StoredResponse
@@ -126,11 +126,15 @@ async def _replays(
 def _replayed(record: IdempotencyRecord, idem: Idempotency) -> StoredResponse | DomainError:
     if record.request_hash != idem.request_hash:
         return IdempotencyKeyReusedError()
-    return StoredResponse(record.status_code, json.loads(record.body))
+    return StoredResponse(record.status_code, record.body.encode())
 
 
 def _remember(
-    uow: KpiUnitOfWork, principal: Principal, idem: Idempotency | None, status: int, body: Any
+    uow: KpiUnitOfWork,
+    principal: Principal,
+    idem: Idempotency | None,
+    status: int,
+    content: bytes,
 ) -> None:
     if idem is not None:
         uow.access.add(
@@ -139,7 +143,7 @@ def _remember(
                 key=idem.key,
                 request_hash=idem.request_hash,
                 status_code=status,
-                body=json.dumps(body, default=str),
+                body=content.decode(),
             )
         )
 
@@ -275,6 +279,7 @@ def _one(
     except DomainError as exc:
         return exc
     if isinstance(report, intake.ReportRecord):
+        uow.next_request()
         token = otel_context.attach(waiting.trace)  # the event continues its request's trace
         try:
             intake.write(uow, report, indicator)
@@ -282,7 +287,8 @@ def _one(
             otel_context.detach(token)
     result = intake.accepted(report, outcome)
     status = 200 if outcome == "unchanged" else 201
-    _remember(uow, principal, waiting.idem, status, result.model_dump(mode="json"))
+    if waiting.idem is not None:
+        _remember(uow, principal, waiting.idem, status, result.model_dump_json().encode())
     return result
 
 
@@ -295,7 +301,7 @@ def _repeat(
         return IdempotencyKeyReusedError()
     if isinstance(answer, ReportAccepted):
         status = 200 if answer.outcome == "unchanged" else 201
-        return StoredResponse(status, answer.model_dump(mode="json"))
+        return StoredResponse(status, answer.model_dump_json().encode())
     return answer
 
 
@@ -311,13 +317,13 @@ def _reason(exc: DomainError) -> str:
     return "invalid"
 
 
-def _count_batch(results: list[BatchItemResult]) -> None:
+def _count_batch(results: list[dict[str, Any]]) -> None:
     for r in results:
-        if r.status < 300:
-            unchanged = r.report is not None and r.report.outcome == "unchanged"
+        if r["status"] < 300:
+            unchanged = r["report"]["outcome"] == "unchanged"
             REPORTS.labels("unchanged" if unchanged else "accepted", "").inc()
         else:
-            REPORTS.labels("rejected", REJECTIONS.get(r.status, str(r.status))).inc()
+            REPORTS.labels("rejected", REJECTIONS.get(r["status"], str(r["status"]))).inc()
 
 
 async def submit_batch(
@@ -326,9 +332,40 @@ async def submit_batch(
     raw_items: list[dict[str, Any]],
     rules: IntakeRules,
     idem: Idempotency | None,
-) -> BatchResult | StoredResponse:
-    """Each item is judged alone: valid ones are written together, invalid ones change nothing."""
+) -> StoredResponse:
+    """Each item is judged alone: valid ones are written together, invalid ones change nothing.
+
+    The answer (a `BatchResult`) comes back as JSON text, encoded once for the response and
+    the idempotency record: a thousand results are most of a batch's cost otherwise."""
     return await _retrying_clashes(lambda: _submit_batch(uow, principal, raw_items, rules, idem))
+
+
+_ITEMS: TypeAdapter[list[ReportIn]] = TypeAdapter(list[ReportIn])
+
+
+def parse_items(
+    raw_items: list[dict[str, Any]],
+) -> tuple[list[tuple[int, ReportIn]], dict[int, dict[str, Any]]]:
+    """The well-formed items by index, and a 422 result for each malformed one.
+
+    All items are validated in one call; only when some fail is each validated alone, so
+    each failure is reported at its own item."""
+    try:
+        return list(enumerate(_ITEMS.validate_python(raw_items))), {}
+    except ValidationError:
+        pass
+    parsed: list[tuple[int, ReportIn]] = []
+    failed: dict[int, dict[str, Any]] = {}
+    for index, raw in enumerate(raw_items):
+        try:
+            parsed.append((index, ReportIn.model_validate(raw)))
+        except ValidationError as exc:
+            errors = [
+                {"loc": ["body", *e["loc"]], "msg": e["msg"], "type": e["type"]}
+                for e in exc.errors(include_url=False, include_context=False, include_input=False)
+            ]
+            failed[index] = _result(index, 422, errors=errors)
+    return parsed, failed
 
 
 async def _submit_batch(
@@ -337,58 +374,54 @@ async def _submit_batch(
     raw_items: list[dict[str, Any]],
     rules: IntakeRules,
     idem: Idempotency | None,
-) -> BatchResult | StoredResponse:
+) -> StoredResponse:
     async with uow:
         if replay := await _replay(uow, principal, idem):
             return replay
-        results: list[BatchItemResult | None] = [None] * len(raw_items)
-        parsed: list[tuple[int, ReportIn]] = []
-        for index, raw in enumerate(raw_items):
-            try:
-                parsed.append((index, ReportIn.model_validate(raw)))
-            except ValidationError as exc:
-                errors = [
-                    {"loc": ["body", *e["loc"]], "msg": e["msg"], "type": e["type"]}
-                    for e in exc.errors()
-                ]
-                results[index] = BatchItemResult(index=index, status=422, errors=errors)
+        parsed, results = parse_items(raw_items)
         ctx = await intake.load_context(
             uow, principal, [i for _, i in parsed], rules.today, rules.lock_after_days
         )
         for index, item in parsed:
             results[index] = _batch_item(uow, ctx, principal, index, item)
-        final = [r for r in results if r is not None]
-        accepted = sum(1 for r in final if r.status < 300)
-        batch = BatchResult(accepted=accepted, rejected=len(final) - accepted, results=final)
-        _remember(uow, principal, idem, 200, batch.model_dump(mode="json"))
+        final = [results[i] for i in sorted(results)]
+        accepted = sum(1 for r in final if r["status"] < 300)
+        content = to_json(
+            {"accepted": accepted, "rejected": len(final) - accepted, "results": final}
+        )
+        _remember(uow, principal, idem, 200, content)
         await uow.commit()
         _count_batch(final)
-        return batch
+        return StoredResponse(200, content)
+
+
+def _result(
+    index: int,
+    status: int,
+    report: dict[str, Any] | None = None,
+    errors: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """A `BatchItemResult` as plain fields."""
+    return {"index": index, "status": status, "report": report, "errors": errors}
 
 
 def _batch_item(
     uow: KpiUnitOfWork, ctx: intake.IntakeContext, principal: Principal, index: int, item: ReportIn
-) -> BatchItemResult:
+) -> dict[str, Any]:
     try:
         report, outcome, indicator = intake.check_item(ctx, principal, item)
     except InvalidInputError as exc:
         errors = [{"loc": list(p.loc), "msg": p.msg, "type": p.type} for p in exc.problems]
-        return BatchItemResult(index=index, status=422, errors=errors)
+        return _result(index, 422, errors=errors)
     except ForbiddenError as exc:
-        return BatchItemResult(
-            index=index, status=403, errors=[{"loc": ["body", "project"], "msg": str(exc)}]
-        )
+        return _result(index, 403, errors=[{"loc": ["body", "project"], "msg": str(exc)}])
     except ConflictError as exc:
-        return BatchItemResult(
-            index=index, status=409, errors=[{"loc": ["body", "period"], "msg": str(exc)}]
-        )
+        return _result(index, 409, errors=[{"loc": ["body", "period"], "msg": str(exc)}])
     if isinstance(report, intake.ReportRecord):
-        intake.write(uow, report, indicator)
-    return BatchItemResult(
-        index=index,
-        status=200 if outcome == "unchanged" else 201,
-        report=intake.accepted(report, outcome),
-    )
+        answer = {**intake.write(uow, report, indicator), "outcome": outcome}
+    else:
+        answer = intake.accepted_fields(report, outcome)
+    return _result(index, 200 if outcome == "unchanged" else 201, report=answer)
 
 
 # --- review ----------------------------------------------------------------------------------

@@ -5,13 +5,16 @@ any Kafka tool can read the payload and any CloudEvents SDK can read the rest.
 """
 
 import json
-import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic_core import to_json
 
 from shared.contracts.base import Event
+from shared.ids import new_event_id
 
 SPEC_VERSION = "1.0"
 CONTENT_TYPE = "application/json"
@@ -19,6 +22,39 @@ CONTENT_TYPE = "application/json"
 
 class EnvelopeError(ValueError):
     """A message that is not a CloudEvent we can read: it belongs in the DLQ."""
+
+
+@dataclass(frozen=True, slots=True)
+class Attributes:
+    """A CloudEvent's attributes, read from a message's headers alone: consumers parse the
+    data once, straight into its contract (`Event.model_validate_json`)."""
+
+    id: str
+    source: str
+    type: str
+    subject: str
+    time: datetime
+    traceparent: str | None
+
+    @classmethod
+    def from_headers(cls, headers: Iterable[tuple[str, bytes | None]]) -> "Attributes":
+        """Raise EnvelopeError unless the headers make a CloudEvents 1.0 binary-mode event."""
+        try:
+            h = {k: v.decode() for k, v in headers if v is not None}
+        except (UnicodeDecodeError, ValueError, AttributeError) as exc:
+            raise EnvelopeError(f"undecodable header: {exc}") from exc
+        missing = [n for n in ("ce_id", "ce_source", "ce_type", "ce_subject") if n not in h]
+        if missing:
+            raise EnvelopeError(f"missing CloudEvents headers: {', '.join(missing)}")
+        if h.get("ce_specversion") != SPEC_VERSION:
+            raise EnvelopeError(f"unsupported specversion {h.get('ce_specversion')!r}")
+        try:
+            time = datetime.fromisoformat(h["ce_time"]) if "ce_time" in h else datetime.now(UTC)
+        except ValueError as exc:
+            raise EnvelopeError(f"bad ce_time: {exc}") from exc
+        return cls(
+            h["ce_id"], h["ce_source"], h["ce_type"], h["ce_subject"], time, h.get("traceparent")
+        )
 
 
 def binary_headers(
@@ -42,7 +78,7 @@ def binary_headers(
 class CloudEvent(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    id: str = Field(default_factory=lambda: str(uuid.uuid4()))
+    id: str = Field(default_factory=new_event_id)
     source: str
     type: str
     subject: str
@@ -66,37 +102,26 @@ class CloudEvent(BaseModel):
         )
 
     def value(self) -> bytes:
-        return json.dumps(self.data, separators=(",", ":"), ensure_ascii=False).encode()
+        return to_json(self.data)
 
     @classmethod
     def from_kafka(
         cls, headers: list[tuple[str, bytes]] | tuple[Any, ...], value: bytes | None
     ) -> "CloudEvent":
         """Read a message; raise EnvelopeError for anything that is not a well-formed event."""
-        try:
-            h = {k: v.decode() for k, v in headers if v is not None}
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise EnvelopeError(f"undecodable header: {exc}") from exc
-        missing = [n for n in ("ce_id", "ce_source", "ce_type", "ce_subject") if n not in h]
-        if missing:
-            raise EnvelopeError(f"missing CloudEvents headers: {', '.join(missing)}")
-        if h.get("ce_specversion") != SPEC_VERSION:
-            raise EnvelopeError(f"unsupported specversion {h.get('ce_specversion')!r}")
+        attributes = Attributes.from_headers(headers)
         try:
             data = json.loads(value or b"")
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise EnvelopeError(f"body is not JSON: {exc}") from exc
         if not isinstance(data, dict):
             raise EnvelopeError("body is not a JSON object")
-        try:
-            return cls(
-                id=h["ce_id"],
-                source=h["ce_source"],
-                type=h["ce_type"],
-                subject=h["ce_subject"],
-                time=datetime.fromisoformat(h["ce_time"]) if "ce_time" in h else datetime.now(UTC),
-                data=data,
-                traceparent=h.get("traceparent"),
-            )
-        except ValueError as exc:
-            raise EnvelopeError(str(exc)) from exc
+        return cls(
+            id=attributes.id,
+            source=attributes.source,
+            type=attributes.type,
+            subject=attributes.subject,
+            time=attributes.time,
+            data=data,
+            traceparent=attributes.traceparent,
+        )

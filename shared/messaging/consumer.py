@@ -1,6 +1,6 @@
 """The idempotent consumer loop: inbox, bounded retries, dead letters, commit after the database.
 
-For each message: decode the CloudEvent, look up its contract, and run the
+For each message: read the CloudEvent, look up its contract, and run the
 handler in a unit of work that also records the event id in the inbox; the
 Kafka offset is committed only after that transaction. A redelivered event is
 found in the inbox and skipped. A message that cannot be decoded, has an unknown
@@ -20,7 +20,7 @@ from opentelemetry import trace
 from pydantic import ValidationError
 
 from shared.contracts.base import Event, event_type_for
-from shared.contracts.envelope import CloudEvent, EnvelopeError
+from shared.contracts.envelope import Attributes, EnvelopeError
 from shared.contracts.topics import dlq
 from shared.db import is_database_outage
 from shared.messaging.kafka import OutgoingMessage, make_consumer
@@ -94,7 +94,7 @@ class MessageProcessor(Generic[U]):
         EVENTS.labels(self.consumer_name, event_type, outcome).inc()
 
     async def _process_decoded(
-        self, message: ReceivedMessage, envelope: CloudEvent, event: Event, handler: Handler[U]
+        self, message: ReceivedMessage, envelope: Attributes, event: Event, handler: Handler[U]
     ) -> str:
         with tracer(__name__).start_as_current_span(
             f"{message.topic} process",
@@ -137,7 +137,7 @@ class MessageProcessor(Generic[U]):
             for message in messages:
                 await self.process(message)
             return
-        ready: list[tuple[ReceivedMessage, CloudEvent, Event]] = []
+        ready: list[tuple[ReceivedMessage, Attributes, Event]] = []
         for message in messages:
             if self._not_ours(message):
                 continue
@@ -164,7 +164,7 @@ class MessageProcessor(Generic[U]):
                 await asyncio.sleep(self._retry_backoff_s)
 
     async def _apply_batch(
-        self, ready: Sequence[tuple[ReceivedMessage, CloudEvent, Event]]
+        self, ready: Sequence[tuple[ReceivedMessage, Attributes, Event]]
     ) -> None:
         assert self._batch_handler is not None
         links = [
@@ -216,21 +216,22 @@ class MessageProcessor(Generic[U]):
                 return name not in self._handlers and event_type_for(name) is not None
         return False
 
-    def _decode(self, message: ReceivedMessage) -> tuple[CloudEvent, Event]:
+    def _decode(self, message: ReceivedMessage) -> tuple[Attributes, Event]:
+        """The attributes from the headers, the data parsed once into its contract."""
         try:
-            envelope = CloudEvent.from_kafka(message.headers, message.value)
+            attributes = Attributes.from_headers(message.headers)
         except EnvelopeError as exc:
             raise PoisonMessageError(str(exc)) from exc
-        event_type = event_type_for(envelope.type)
+        event_type = event_type_for(attributes.type)
         if event_type is None:
-            raise PoisonMessageError(f"unknown event type {envelope.type!r}")
+            raise PoisonMessageError(f"unknown event type {attributes.type!r}")
         try:
-            return envelope, event_type.model_validate(envelope.data)
+            return attributes, event_type.model_validate_json(message.value or b"")
         except ValidationError as exc:
-            raise PoisonMessageError(f"data does not match {envelope.type}: {exc}") from exc
+            raise PoisonMessageError(f"data does not match {attributes.type}: {exc}") from exc
 
     async def _apply_with_retries(
-        self, message: ReceivedMessage, envelope: CloudEvent, event: Event, handler: Handler[U]
+        self, message: ReceivedMessage, envelope: Attributes, event: Event, handler: Handler[U]
     ) -> str:
         attempt = 0
         while True:
@@ -252,7 +253,7 @@ class MessageProcessor(Generic[U]):
                 )
                 await asyncio.sleep(self._retry_backoff_s * attempt)
 
-    async def _apply(self, envelope: CloudEvent, event: Event, handler: Handler[U]) -> str:
+    async def _apply(self, envelope: Attributes, event: Event, handler: Handler[U]) -> str:
         async with self._uow_factory() as uow:
             if await uow.already_processed(self.consumer_name, envelope.id):
                 return "duplicate"
