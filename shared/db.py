@@ -108,6 +108,28 @@ class AuditEntry(PlatformBase, table=True):
     hash: str = Field(max_length=64)
 
 
+class TableVersion(PlatformBase, table=True):
+    """How often a table has changed: raised by triggers (`shared.migrations.
+    create_table_versions`) in the databases of services that cache tables in memory."""
+
+    __tablename__ = "table_versions"
+
+    table_name: str = Field(primary_key=True, max_length=64)
+    version: int = Field(sa_type=BigInteger)
+
+
+_TABLE_VERSIONS = TableVersion.__table__  # type: ignore[attr-defined]
+
+
+async def table_versions(session: AsyncSession) -> dict[str, int]:
+    """Every versioned table's version number, in one round trip."""
+    connection = await session.connection()
+    result = await connection.execute(
+        sa_select(_TABLE_VERSIONS.c.table_name, _TABLE_VERSIONS.c.version)
+    )
+    return {name: int(version) for name, version in result}
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")

@@ -81,3 +81,56 @@ def drop_audit_log() -> None:
     op.drop_table("audit_log")
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP FUNCTION IF EXISTS koers_audit_append_only()")
+
+
+def create_table_versions(tables: list[str]) -> None:
+    """A version number per table, raised by a trigger on every insert, update and delete,
+    so a process may keep the table in memory and ask only for its number (see
+    `shared.db.table_versions`). Triggers, not application code: no write path can forget."""
+    from alembic import op
+    from sqlalchemy import BigInteger, Column, String, column, table
+
+    op.create_table(
+        "table_versions",
+        Column("table_name", String(64), primary_key=True),
+        Column("version", BigInteger(), nullable=False),
+    )
+    op.bulk_insert(
+        table("table_versions", column("table_name"), column("version")),
+        [{"table_name": name, "version": 0} for name in tables],
+    )
+    for statement in _version_triggers(op.get_bind().dialect.name, tables):
+        op.execute(statement)
+
+
+def drop_table_versions(tables: list[str]) -> None:
+    from alembic import op
+
+    dialect = op.get_bind().dialect.name
+    for name in tables:
+        if dialect == "postgresql":
+            op.execute(f"DROP TRIGGER IF EXISTS {name}_version ON {name}")
+        else:
+            for action in ("insert", "update", "delete"):
+                op.execute(f"DROP TRIGGER IF EXISTS {name}_{action}_version")
+    op.drop_table("table_versions")
+
+
+def _version_triggers(dialect: str, tables: list[str]) -> list[str]:
+    bump = "UPDATE table_versions SET version = version + 1 WHERE table_name = "
+    if dialect == "postgresql":
+        return [
+            f"""CREATE OR REPLACE FUNCTION koers_bump_table_version() RETURNS trigger AS $$
+            BEGIN {bump}TG_TABLE_NAME; RETURN NULL; END; $$ LANGUAGE plpgsql""",
+            *(
+                f"""CREATE TRIGGER {name}_version AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+                ON {name} FOR EACH STATEMENT EXECUTE FUNCTION koers_bump_table_version()"""
+                for name in tables
+            ),
+        ]
+    return [  # SQLite: row triggers only
+        f"""CREATE TRIGGER {name}_{action}_version AFTER {action.upper()} ON {name}
+        BEGIN {bump}'{name}'; END"""
+        for name in tables
+        for action in ("insert", "update", "delete")
+    ]

@@ -51,7 +51,11 @@ from shared.ratelimit import RateLimiter
 
 def get_uow(request: Request) -> KpiUnitOfWork:
     runtime = request.app.state.runtime
-    return KpiUnitOfWork(runtime.sessions, source=runtime.settings.service_name)
+    return KpiUnitOfWork(
+        runtime.sessions,
+        source=runtime.settings.service_name,
+        reference=request.app.state.reference,
+    )
 
 
 def get_groups(request: Request) -> services.ReportGroups:

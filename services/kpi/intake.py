@@ -17,16 +17,14 @@ from typing import Any, Literal
 from services.kpi.access import Principal
 from services.kpi.domain.errors import InvalidKpiInputError, NotYourProjectError, PeriodLockedError
 from services.kpi.domain.indicators import (
-    Direction,
     Indicator,
     IndicatorKind,
-    Level,
     ReportedValue,
     value_problems,
 )
 from services.kpi.domain.periods import Frequency, Period, PeriodError
-from services.kpi.models import Indicator as IndicatorRow
 from services.kpi.models import Report
+from services.kpi.reference import Reference
 from services.kpi.repository import KpiRule, ProjectFacts, ReportRow
 from services.kpi.schemas import ReportAccepted, ReportIn
 from services.kpi.uow import KpiUnitOfWork
@@ -36,21 +34,6 @@ from shared.ids import new_uuid
 
 Cell = tuple[uuid.UUID, str, str, str]  # project, indicator, period, dimension key
 Outcome = Literal["submitted", "revised", "unchanged"]
-
-
-def indicator_of(row: IndicatorRow) -> Indicator:
-    return Indicator(
-        code=row.code,
-        name_en=row.name_en,
-        name_nl=row.name_nl,
-        unit=row.unit,
-        level=Level(row.level),
-        kind=IndicatorKind(row.kind),
-        direction=Direction(row.direction),
-        decimals_allowed=row.decimals_allowed,
-        negative_allowed=row.negative_allowed,
-        eu_code=row.eu_code,
-    )
 
 
 def dimension_key(disaggregation: dict[str, str] | None) -> str:
@@ -98,14 +81,10 @@ assert _ANSWER_FIELDS == _RECORD_FIELDS, "a record is written and answered as it
 class IntakeContext:
     """What a request's items refer to, loaded once."""
 
-    projects: dict[str, ProjectFacts]  # by id and by lower-case code
-    indicators: dict[str, Indicator]
-    kpis: dict[tuple[uuid.UUID, str], KpiRule]
+    reference: Reference  # projects, members, KPIs, catalogue, locks
     reportable: set[uuid.UUID] | None  # the caller's projects; None = any
     latest: dict[Cell, ReportLike]
     approved: set[Cell]  # cells with an approved version: changes need a reason
-    locked: set[tuple[uuid.UUID, str]]  # (programme, period)
-    exceptions: set[tuple[uuid.UUID, str]]  # (project, period)
     today: date
     lock_after_days: int | None
     now: datetime  # when the request's reports are submitted
@@ -118,69 +97,35 @@ async def load_context(
     today: date,
     lock_after_days: int | None,
 ) -> IntakeContext:
-    refs = {i.project for i in items}
-    ids = {uuid.UUID(r) for r in refs if _is_uuid(r)}
-    by_id = await uow.replica.projects(ids)
-    projects: dict[str, ProjectFacts] = {str(p.id): p for p in by_id.values()}
-    for found in await uow.replica.projects_by_codes({r for r in refs if not _is_uuid(r)}):
-        projects[found.code.lower()] = found
-        projects[str(found.id)] = found
-    indicator_rows = await uow.catalogue.many({i.indicator for i in items})
-    kpis = await uow.kpis.rules(
-        {(p.id, i.indicator) for i in items if (p := _lookup(projects, i.project))}
-    )
+    reference = await uow.reference()
+    projects = {ref: p for ref in {i.project for i in items} if (p := reference.project(ref))}
     reportable = None
     if not principal.reports_for_any_project:
-        involved = {p.id for p in projects.values()}
         organisation = principal.organisation_id
-        reportable = (
-            await uow.replica.members_among(organisation, involved) if organisation else set()
-        )
+        reportable = {p.id for p in projects.values() if (p.id, organisation) in reference.members}
     cells = [
         (p.id, i.indicator, i.period.strip(), dimension_key(i.disaggregation))
         for i in items
-        if (p := _lookup(projects, i.project))
+        if (p := projects.get(i.project))
     ]
-    locked: set[tuple[uuid.UUID, str]] = set()
-    for programme_id in {p.programme_id for p in projects.values()}:
-        locked |= {(programme_id, lock.period) for lock in await uow.access.locks(programme_id)}
-    exceptions = await uow.access.lock_exceptions(
-        {(project_id, period) for project_id, _, period, _ in cells}
-    )
     latest, approved = await uow.reports.cell_states(cells)
     return IntakeContext(
-        projects=projects,
-        indicators={c: indicator_of(r) for c, r in indicator_rows.items()},
-        kpis=kpis,
+        reference=reference,
         reportable=reportable,
         latest=dict(latest),
         approved=approved,
-        locked=locked,
-        exceptions=exceptions,
         today=today,
         lock_after_days=lock_after_days,
         now=uow.now,
     )
 
 
-def _is_uuid(text: str) -> bool:
-    try:
-        uuid.UUID(text)
-    except ValueError:
-        return False
-    return True
-
-
-def _lookup(projects: dict[str, ProjectFacts], ref: str) -> ProjectFacts | None:
-    return projects.get(ref) or projects.get(ref.lower())
-
-
 def check_item(
     ctx: IntakeContext, principal: Principal, item: ReportIn
 ) -> tuple[ReportLike, Outcome, Indicator]:
     """Validate one item against the context; raise the error a caller should see."""
-    project = _lookup(ctx.projects, item.project)
-    indicator = ctx.indicators.get(item.indicator)
+    project = ctx.reference.project(item.project)
+    indicator = ctx.reference.indicators.get(item.indicator)
     problems = []
     if project is None:
         problems.append(FieldProblem(("body", "project"), f"unknown project {item.project!r}"))
@@ -192,7 +137,7 @@ def check_item(
         raise InvalidKpiInputError(problems)
     if ctx.reportable is not None and project.id not in ctx.reportable:
         raise NotYourProjectError(project.code)
-    kpi = ctx.kpis.get((project.id, indicator.code))
+    kpi = ctx.reference.kpis.get((project.id, indicator.code))
     if kpi is None:
         raise InvalidKpiInputError.single(
             ("body", "indicator"), f"project {project.code} does not report {indicator.code}"
@@ -254,9 +199,9 @@ def _period(
 
 
 def _check_lock(ctx: IntakeContext, project: ProjectFacts, period: Period) -> None:
-    if (project.id, str(period)) in ctx.exceptions:
+    if (project.id, str(period)) in ctx.reference.exceptions:
         return
-    if (project.programme_id, str(period)) in ctx.locked:
+    if (project.programme_id, str(period)) in ctx.reference.locks:
         raise PeriodLockedError(str(period), "programme staff locked it")
     if ctx.lock_after_days is not None and (ctx.today - period.end).days > ctx.lock_after_days:
         raise PeriodLockedError(

@@ -23,6 +23,7 @@ from services.kpi.consumers import (
 )
 from services.kpi.domain.progress import Tolerances
 from services.kpi.projection import Options
+from services.kpi.reference import ReferenceCache
 from services.kpi.services import PartnerKeys, ReportGroups
 from services.kpi.uow import KpiUnitOfWork
 from shared.contracts import topics
@@ -48,9 +49,10 @@ def create_app(settings: KpiSettings, today: Callable[[], date] = date.today) ->
     )
     app.state.today = today
     runtime = app.state.runtime
+    app.state.reference = reference = ReferenceCache()
 
     def uow() -> KpiUnitOfWork:
-        return KpiUnitOfWork(runtime.sessions, source=settings.service_name)
+        return KpiUnitOfWork(runtime.sessions, source=settings.service_name, reference=reference)
 
     app.state.report_groups = ReportGroups(uow)
     app.state.partner_keys = PartnerKeys(uow)
@@ -88,8 +90,10 @@ def options(settings: KpiSettings) -> Options:
 def consumers(
     runtime: ServiceRuntime, settings: KpiSettings
 ) -> Callable[[KafkaPublisher], list[tuple[MessageProcessor[Any], list[str]]]]:
+    reference = ReferenceCache()
+
     def uow() -> KpiUnitOfWork:
-        return KpiUnitOfWork(runtime.sessions, source=settings.service_name)
+        return KpiUnitOfWork(runtime.sessions, source=settings.service_name, reference=reference)
 
     def build(publisher: KafkaPublisher) -> list[tuple[MessageProcessor[Any], list[str]]]:
         opts, attempts = options(settings), settings.consumer_max_attempts

@@ -43,6 +43,7 @@ from shared.db import (
     fetch_rows,
     insert_rows,
     table_of,
+    table_versions,
     upsert_add,
     upsert_replace,
 )
@@ -185,6 +186,62 @@ def _plain_select(model: Any, row_type: type[R]) -> Any:
     return sa_select(*(table.c[name] for name in row_type._fields))  # type: ignore[attr-defined]
 
 
+class IndicatorRow(NamedTuple):
+    code: str
+    name_en: str
+    name_nl: str | None
+    unit: str
+    level: str
+    kind: str
+    direction: str
+    decimals_allowed: bool
+    negative_allowed: bool
+    eu_code: str | None
+
+
+class ReferenceRepository:
+    """Whole tables of reference data, as plain rows, for the per-process cache
+    (`services.kpi.reference`), and the version numbers that tell when to read them again."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def versions(self) -> dict[str, int]:
+        return await table_versions(self.session)
+
+    async def projects(self) -> list[ProjectFacts]:
+        return await self._all(ProjectReplica, ProjectFacts)
+
+    async def members(self) -> list[tuple[uuid.UUID, uuid.UUID]]:
+        table = table_of(ProjectMemberReplica)
+        statement = sa_select(table.c.project_id, table.c.organisation_id)
+        return await fetch_rows(await self.session.connection(), statement, _pair)
+
+    async def kpi_rules(self) -> list[KpiRule]:
+        return await self._all(ProjectKpi, KpiRule)
+
+    async def indicators(self) -> list[IndicatorRow]:
+        return await self._all(Indicator, IndicatorRow)
+
+    async def locks(self) -> list[tuple[uuid.UUID, str]]:
+        table = table_of(PeriodLock)
+        statement = sa_select(table.c.programme_id, table.c.period)
+        return await fetch_rows(await self.session.connection(), statement, _pair)
+
+    async def lock_exceptions(self) -> list[tuple[uuid.UUID, str]]:
+        table = table_of(LockException)
+        statement = sa_select(table.c.project_id, table.c.period)
+        return await fetch_rows(await self.session.connection(), statement, _pair)
+
+    async def _all(self, model: Any, row_type: type[R]) -> list[R]:
+        connection = await self.session.connection()
+        return await fetch_rows(connection, _plain_select(model, row_type), row_type)
+
+
+def _pair(first: Any, second: Any) -> tuple[Any, Any]:
+    return (first, second)
+
+
 class TargetRow(NamedTuple):
     project_id: uuid.UUID
     indicator_code: str
@@ -254,31 +311,6 @@ class ProjectKpiRepository:
 
     async def get(self, project_id: uuid.UUID, indicator_code: str) -> ProjectKpi | None:
         return await self.session.get(ProjectKpi, (project_id, indicator_code))
-
-    async def many(self, keys: Iterable[Key]) -> dict[Key, ProjectKpi]:
-        wanted = set(keys)
-        if not wanted:
-            return {}
-        result = await self.session.exec(
-            select(ProjectKpi).where(col(ProjectKpi.project_id).in_({p for p, _ in wanted}))
-        )
-        return {
-            (k.project_id, k.indicator_code): k
-            for k in result.all()
-            if (k.project_id, k.indicator_code) in wanted
-        }
-
-    async def rules(self, keys: Iterable[Key]) -> dict[Key, KpiRule]:
-        """The frequency and dimensions of each of these (project, indicator) KPIs."""
-        wanted = set(keys)
-        if not wanted:
-            return {}
-        connection = await self.session.connection()
-        statement = _plain_select(ProjectKpi, KpiRule).where(
-            col(ProjectKpi.project_id).in_({p for p, _ in wanted})
-        )
-        rules = await fetch_rows(connection, statement, KpiRule)
-        return {(r.project_id, r.indicator_code): r for r in rules if r[:2] in wanted}
 
     async def of_project(self, project_id: uuid.UUID) -> list[ProjectKpi]:
         result = await self.session.exec(
@@ -400,29 +432,6 @@ class AccessRepository:
         )
         return result.first()
 
-    async def locks(self, programme_id: uuid.UUID) -> list[PeriodLock]:
-        result = await self.session.exec(
-            select(PeriodLock).where(PeriodLock.programme_id == programme_id)
-        )
-        return list(result.all())
-
-    async def lock_exceptions(
-        self, pairs: Iterable[tuple[uuid.UUID, str]]
-    ) -> set[tuple[uuid.UUID, str]]:
-        """Which of these (project, period) pairs have a lock exception."""
-        wanted = list(set(pairs))
-        found: set[tuple[uuid.UUID, str]] = set()
-        for start in range(0, len(wanted), 500):
-            result = await self.session.exec(
-                select(LockException.project_id, LockException.period).where(
-                    tuple_(LockException.project_id, LockException.period).in_(
-                        wanted[start : start + 500]
-                    )
-                )
-            )
-            found |= set(result.all())
-        return found
-
     async def lock_exception(self, project_id: uuid.UUID, period: str) -> LockException | None:
         return await self.session.get(LockException, (project_id, period))
 
@@ -456,12 +465,6 @@ class ReplicaRepository:
         )
         return result.first()
 
-    async def projects_by_codes(self, codes: Iterable[str]) -> list[ProjectFacts]:
-        wanted = {c.lower() for c in codes}
-        if not wanted:
-            return []
-        return await self._facts(func.lower(ProjectReplica.code).in_(wanted))
-
     async def projects(self, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, ProjectFacts]:
         wanted = set(ids)
         if not wanted:
@@ -472,21 +475,6 @@ class ReplicaRepository:
         connection = await self.session.connection()
         statement = _plain_select(ProjectReplica, ProjectFacts).where(where)
         return await fetch_rows(connection, statement, ProjectFacts)
-
-    async def members_among(
-        self, organisation_id: uuid.UUID, project_ids: Iterable[uuid.UUID]
-    ) -> set[uuid.UUID]:
-        """Which of these projects the organisation leads or partners in."""
-        wanted = set(project_ids)
-        if not wanted:
-            return set()
-        result = await self.session.exec(
-            select(ProjectMemberReplica.project_id).where(
-                ProjectMemberReplica.organisation_id == organisation_id,
-                col(ProjectMemberReplica.project_id).in_(wanted),
-            )
-        )
-        return set(result.all())
 
     async def is_member(self, project_id: uuid.UUID, organisation_id: uuid.UUID) -> bool:
         row = await self.session.get(ProjectMemberReplica, (project_id, organisation_id))

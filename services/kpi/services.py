@@ -8,6 +8,7 @@ import asyncio
 import hashlib
 import json
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
@@ -39,6 +40,7 @@ from services.kpi.models import (
     PeriodLock,
     ProjectKpi,
 )
+from services.kpi.reference import indicator_of
 from services.kpi.schemas import (
     ApiKeyIn,
     ApiKeyIssued,
@@ -318,12 +320,16 @@ def _reason(exc: DomainError) -> str:
 
 
 def _count_batch(results: list[dict[str, Any]]) -> None:
+    """The batch's outcomes in the metrics, counted first: one increment per label set."""
+    counts: Counter[tuple[str, str]] = Counter()
     for r in results:
         if r["status"] < 300:
             unchanged = r["report"]["outcome"] == "unchanged"
-            REPORTS.labels("unchanged" if unchanged else "accepted", "").inc()
+            counts["unchanged" if unchanged else "accepted", ""] += 1
         else:
-            REPORTS.labels("rejected", REJECTIONS.get(r["status"], str(r["status"]))).inc()
+            counts["rejected", REJECTIONS.get(r["status"], str(r["status"]))] += 1
+    for (outcome, reason), n in counts.items():
+        REPORTS.labels(outcome, reason).inc(n)
 
 
 async def submit_batch(
@@ -543,7 +549,7 @@ async def set_project_kpi(
         row = await uow.catalogue.get(indicator_code)
         if row is None:
             raise UnknownRecordError("indicator", indicator_code)
-        indicator = intake.indicator_of(row)
+        indicator = indicator_of(row)
         _check_targets(indicator, data)
         kpi = await uow.kpis.get(project_id, indicator_code) or ProjectKpi(
             project_id=project_id,
