@@ -236,7 +236,7 @@ def _bound_column(values: list[Any], type_: Any, dialect: Dialect) -> list[Any]:
 
 
 def _each_distinct_once(
-    values: list[Any], process: Callable[[Any], Any], share: bool = True
+    values: Sequence[Any], process: Callable[[Any], Any], share: bool = True
 ) -> list[Any]:
     """`process` applied to every value, computed once per distinct value.
 
@@ -280,13 +280,12 @@ async def fetch_rows(
         return []
     dialect = connection.dialect
     processed = []
-    for index, column in enumerate(columns):
-        values = [r[index] for r in rows]
+    for column, values in zip(columns, zip(*rows, strict=True), strict=True):
         process = column.type.dialect_impl(dialect).result_processor(dialect, None)
         processed.append(
-            values if process is None else _each_distinct_once(values, process, share=False)
+            values if process is None else _each_distinct_once(list(values), process, share=False)
         )
-    return [row_type(*r) for r in zip(*processed, strict=True)]
+    return list(map(row_type, *processed))
 
 
 async def insert_rows(

@@ -82,18 +82,8 @@ async def closures(
     uow: KpiUnitOfWork, projects: Mapping[uuid.UUID, InProgramme]
 ) -> dict[uuid.UUID, set[uuid.UUID]]:
     """Every node each project counts in: its goals, their ancestors, its programme."""
-    parents = await uow.replica.goal_parents({p.programme_id for p in projects.values()})
-    links = await uow.replica.goal_ids(projects)
-    result: dict[uuid.UUID, set[uuid.UUID]] = {}
-    for project_id, project in projects.items():
-        nodes = {project.programme_id}
-        for goal in links.get(project_id, set()):
-            cursor: uuid.UUID | None = goal
-            while cursor is not None and cursor not in nodes:
-                nodes.add(cursor)
-                cursor = parents.get(cursor)
-        result[project_id] = nodes
-    return result
+    reference = await uow.reference()
+    return {pid: reference.nodes_of(pid, p.programme_id) for pid, p in projects.items()}
 
 
 def _total_row(project_id: uuid.UUID, code: str, view: str, key: str, m: Measure) -> dict[str, Any]:
@@ -151,7 +141,7 @@ class NodeDeltas:
 
 async def refresh(uow: KpiUnitOfWork, keys: set[Key], options: Options) -> None:
     """Recompute the touched (project, indicator) series and push the differences up the tree."""
-    projects = await uow.replica.projects({p for p, _ in keys})
+    projects = (await uow.reference()).projects_among({p for p, _ in keys})
     current, as_of, kinds = await _recompute(uow, keys, projects)
     await _update_progress(uow, keys, kinds, current, as_of, projects, options)
 
@@ -382,7 +372,7 @@ async def _apply(uow: KpiUnitOfWork, batch: Sequence[events.KpiEvent], options: 
         and not any(_loses_last_version(before.get(c, []), after[c].values()) for c in cells)
     }
     slow = (general | set(cells_of)) - fast
-    projects = await uow.replica.projects({p for p, _ in fast | slow})
+    projects = (await uow.reference()).projects_among({p for p, _ in fast | slow})
     current, as_of, found_kinds = await _recompute(uow, slow, projects)
     fast_current, fast_as_of = await _apply_cell_changes(
         uow, fast, cells_of, before, after, projects
@@ -482,15 +472,23 @@ async def _apply_cell_changes(
         (t.project_id, t.indicator_code, t.view, t.period_key): t
         for t in await uow.projection.totals_at(added)
     }
-    nodes_of = {p: frozenset(n) for p, n in (await closures(uow, projects)).items()}
     # Projects on the same goals share their closure: add their differences up first, then
-    # spread each sum over the closure's nodes once.
-    by_closure: dict[tuple[frozenset[uuid.UUID], str, str, str], tuple[Measure, int]] = {}
+    # spread each sum over the closure's nodes once. Closures are numbered, so grouping
+    # compares small numbers instead of sets of UUIDs.
+    numbered: dict[frozenset[uuid.UUID], int] = {}
+    closure_of = {
+        p: numbered.setdefault(frozenset(n), len(numbered))
+        for p, n in (await closures(uow, projects)).items()
+    }
+    nodes_by_number = {number: nodes for nodes, number in numbered.items()}
+    nowhere = -1
+    nodes_by_number[nowhere] = frozenset()
+    by_closure: dict[tuple[int, str, str, str], tuple[Measure, int]] = {}
     current: dict[Key, Series] = {}
     for total, delta in added.items():
         project_id, code, view, period_key = total
         new_project = 1 if total in appears and total not in stored else 0
-        group = (nodes_of.get(project_id, frozenset()), code, view, period_key)
+        group = (closure_of.get(project_id, nowhere), code, view, period_key)
         summed, count = by_closure.get(group, (Measure(), 0))
         by_closure[group] = (summed + delta, count + new_project)
         if view == CURRENT and period_key == ALL:
@@ -498,8 +496,8 @@ async def _apply_cell_changes(
             base = Measure(row.value, row.numerator, row.denominator) if row else Measure()
             current[(project_id, code)] = {ALL: base + delta}
     deltas = NodeDeltas()
-    for (nodes, code, view, period_key), (summed, count) in by_closure.items():
-        deltas.add(nodes, code, view, period_key, summed, count)
+    for (number, code, view, period_key), (summed, count) in by_closure.items():
+        deltas.add(nodes_by_number[number], code, view, period_key, summed, count)
     await uow.projection.add_to_project_totals(
         [_total_row(p, c, v, k, m) for (p, c, v, k), m in added.items()]
     )

@@ -5,6 +5,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import bindparam, delete, func, tuple_
@@ -114,7 +115,7 @@ async def _group_rows(
     seconds = sorted({w[1] for w in wanted}) if len(key) > 1 else []
     rows: list[R] = []
     if len(key) > 1 and len(heads) * len(seconds) <= 2 * len(wanted) + 100:
-        positions = [row_type._fields.index(name) for name in key]  # type: ignore[attr-defined]
+        key_of = itemgetter(*(row_type._fields.index(name) for name in key))  # type: ignore[attr-defined]
         for start in range(0, len(heads), 500):
             criteria = [
                 table.c[key[0]].in_(heads[start : start + 500]),
@@ -122,7 +123,7 @@ async def _group_rows(
                 *fixed,
             ]
             found = await fetch_rows(connection, sa_select(*columns).where(*criteria), row_type)
-            rows += [r for r in found if tuple(r[i] for i in positions) in wanted]
+            rows += [r for r in found if key_of(r) in wanted]
         return rows
     key_columns = tuple_(*(table.c[name] for name in key))
     listed = list(wanted)
@@ -215,6 +216,16 @@ class ReferenceRepository:
     async def members(self) -> list[tuple[uuid.UUID, uuid.UUID]]:
         table = table_of(ProjectMemberReplica)
         statement = sa_select(table.c.project_id, table.c.organisation_id)
+        return await fetch_rows(await self.session.connection(), statement, _pair)
+
+    async def goal_parents(self) -> list[tuple[uuid.UUID, uuid.UUID | None]]:
+        table = table_of(GoalReplica)
+        statement = sa_select(table.c.id, table.c.parent_id)
+        return await fetch_rows(await self.session.connection(), statement, _pair)
+
+    async def project_goals(self) -> list[tuple[uuid.UUID, uuid.UUID]]:
+        table = table_of(ProjectGoalReplica)
+        statement = sa_select(table.c.project_id, table.c.goal_id)
         return await fetch_rows(await self.session.connection(), statement, _pair)
 
     async def kpi_rules(self) -> list[KpiRule]:
@@ -498,16 +509,6 @@ class ReplicaRepository:
             )
         )
         return set(result.all())
-
-    async def goal_parents(
-        self, programme_ids: Iterable[uuid.UUID]
-    ) -> dict[uuid.UUID, uuid.UUID | None]:
-        result = await self.session.exec(
-            select(GoalReplica.id, GoalReplica.parent_id).where(
-                col(GoalReplica.programme_id).in_(set(programme_ids))
-            )
-        )
-        return dict(result.all())
 
     async def goals(self, programme_id: uuid.UUID) -> list[GoalReplica]:
         result = await self.session.exec(

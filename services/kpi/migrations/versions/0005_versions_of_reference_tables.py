@@ -1,8 +1,8 @@
-"""version numbers of the tables intake checks reports against
+"""version numbers of the reference tables
 
-Intake keeps projects, memberships, KPI declarations, the catalogue and period locks in
-memory per process (services.kpi.reference) and asks only for these numbers; triggers
-raise a table's number on every insert, update and delete.
+Intake and the projection keep projects, memberships, the goal tree, KPI declarations, the
+catalogue and period locks in memory per process (services.kpi.reference) and ask only for
+these numbers; triggers raise a table's number on every insert, update and delete.
 
 Revision ID: 0005
 Revises: 0004
@@ -21,6 +21,8 @@ depends_on: str | Sequence[str] | None = None
 TABLES = [
     "replica_projects",
     "replica_project_members",
+    "replica_goals",
+    "replica_project_goals",
     "project_kpis",
     "indicators",
     "period_locks",
