@@ -30,7 +30,6 @@ from services.kpi.domain.series import (
     series_changes,
     sum_series,
 )
-from services.kpi.models import TargetState
 from services.kpi.repository import Key, ProjectFacts, TargetRow, VersionRow
 from services.kpi.uow import KpiUnitOfWork
 from shared.contracts import kpi as events
@@ -505,8 +504,8 @@ async def _apply_cell_changes(
     return current, dict(latest)
 
 
-def _target_state(e: events.TargetSet) -> TargetState:
-    return TargetState(
+def _target_state(e: events.TargetSet) -> TargetRow:
+    return TargetRow(
         project_id=e.project_id,
         indicator_code=e.indicator_code,
         kind=e.indicator_kind,

@@ -637,8 +637,15 @@ class ProjectionRepository:
         rows = await _rows_in(self.session, TargetState, TargetRow, _KEY, keys)
         return {(t.project_id, t.indicator_code): t for t in rows}
 
-    async def put_target(self, target: TargetState) -> None:
-        await self.session.merge(target)
+    async def put_target(self, target: TargetRow) -> None:
+        """Written at once (not left in the session): the projection's reads that follow
+        go through Core, which does not flush the session first."""
+        await upsert_replace(
+            self.session,
+            table_of(TargetState),
+            [target._asdict()],
+            ["project_id", "indicator_code"],
+        )
 
     async def progress(self, keys: Iterable[Key]) -> dict[Key, ProgressRow]:
         rows = await _rows_in(self.session, ProgressState, ProgressRow, _KEY, keys)
