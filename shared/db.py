@@ -7,7 +7,8 @@ database; the platform tables live in a registry of their own that every
 service's migrations include.
 """
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -199,40 +200,78 @@ class FixedDecimal(TypeDecorator[Decimal]):
         return None if value is None else Decimal(int(value)) / self.SCALE
 
 
+@dataclass(frozen=True)
+class _Compiled:
+    """A statement compiled for one dialect and one set of given columns, with the bind
+    processor of each positional parameter; `sql` None: take SQLAlchemy's own path."""
+
+    statement: Insert
+    sql: str | None
+    names: tuple[str, ...]
+    processors: tuple[Callable[[Any], Any] | None, ...]
+
+
+_COMPILED: dict[tuple[Hashable, ...], _Compiled] = {}
+
+
+def _compiled(
+    build: Callable[[], Insert], key: Hashable, dialect: Dialect, given: tuple[str, ...]
+) -> _Compiled:
+    """Compiled once per process (compiling an upsert costs about a millisecond)."""
+    cache_key = (key, dialect.name, dialect.driver, given)
+    found = _COMPILED.get(cache_key)
+    if found is not None:
+        return found
+    statement = build()
+    compiled = statement.compile(dialect=dialect, column_keys=list(given))
+    names = compiled.positiontup
+    if names is None or compiled.insert_prefetch or any(n not in given for n in names):
+        found = _Compiled(statement, None, (), ())
+    else:
+        found = _Compiled(
+            statement,
+            compiled.string,
+            tuple(names),
+            tuple(
+                compiled.binds[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names
+            ),
+        )
+    _COMPILED[cache_key] = found
+    return found
+
+
 async def execute_rows(
-    connection: AsyncConnection, statement: Insert, rows: Sequence[Mapping[str, Any]]
+    connection: AsyncConnection,
+    build: Callable[[], Insert],
+    key: Hashable,
+    rows: Sequence[Mapping[str, Any]],
 ) -> None:
     """Run an INSERT (or upsert) for many rows at once, as SQLAlchemy would, but cheaper.
 
     SQLAlchemy builds a parameter dictionary and runs each type's bind processor per row
     and value; for the thousands of rows of a batch of reports or a projection batch that
-    cost as much as the database itself. Here the statement is compiled once, each
-    column's values go through that same bind processor a column at a time, each distinct
-    value once (a batch repeats its project, organisation, time and value over and over),
-    and the driver gets plain tuples. Statements whose defaults SQLAlchemy would have to
-    compute per row take the ordinary path.
+    cost as much as the database itself. Here the statement (`build()`, known by `key`) is
+    compiled once, each column's values go through that same bind processor a column at a
+    time, each distinct value once (a batch repeats its project, organisation, time and
+    value over and over), and the driver gets plain tuples. Statements whose defaults
+    SQLAlchemy would have to compute per row take the ordinary path.
     """
     if not rows:
         return
-    dialect = connection.dialect
-    compiled = statement.compile(dialect=dialect, column_keys=list(rows[0]))
-    names = compiled.positiontup
-    given = rows[0].keys()
-    if names is None or compiled.insert_prefetch or any(n not in given for n in names):
-        await connection.execute(statement, list(rows))
+    compiled = _compiled(build, key, connection.dialect, tuple(rows[0]))
+    if compiled.sql is None:
+        await connection.execute(compiled.statement, list(rows))
         return
     columns = [
-        _bound_column([row[name] for row in rows], compiled.binds[name].type, dialect)
-        for name in names
+        [row[name] for row in rows]
+        if process is None
+        else _each_distinct_once([row[name] for row in rows], process)
+        for name, process in zip(compiled.names, compiled.processors, strict=True)
     ]
-    await connection.exec_driver_sql(compiled.string, list(zip(*columns, strict=True)))
+    await connection.exec_driver_sql(compiled.sql, list(zip(*columns, strict=True)))
 
 
-def _bound_column(values: list[Any], type_: Any, dialect: Dialect) -> list[Any]:
-    process = type_.dialect_impl(dialect).bind_processor(dialect)
-    if process is None:
-        return values
-    return _each_distinct_once(values, process)
+_MISSING = object()
 
 
 def _each_distinct_once(
@@ -244,21 +283,21 @@ def _each_distinct_once(
     their offset; unhashable values are processed each time; with `share` off, a result
     that can be changed in place (a list from a JSON column) is never handed to two rows.
     """
-    zoned = any(type(v) is datetime for v in values[:1])
+    keys: Sequence[Any] = values
+    if values and type(values[0]) is datetime:
+        keys = [None if v is None else (v, v.utcoffset()) for v in values]
     done: dict[Any, Any] = {None: None}
-    out: list[Any] = []
-    append = out.append
-    for value in values:
-        key = (value, value.utcoffset()) if zoned and value is not None else value
-        try:
-            append(done[key])
-        except KeyError:
-            processed = process(value)
-            if share or not isinstance(processed, list | dict | set):
-                done[key] = processed
-            append(processed)
-        except TypeError:
-            append(process(value))
+    out = []
+    try:
+        for key, value in zip(keys, values, strict=True):
+            processed = done.get(key, _MISSING)
+            if processed is _MISSING:
+                processed = process(value)
+                if share or not isinstance(processed, list | dict | set):
+                    done[key] = processed
+            out.append(processed)
+    except TypeError:  # unhashable (a JSON value)
+        return [None if v is None else process(v) for v in values]
     return out
 
 
@@ -292,7 +331,7 @@ async def insert_rows(
     session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]]
 ) -> None:
     """Bulk insert in the session's transaction (`execute_rows`)."""
-    await execute_rows(await session.connection(), insert(table), rows)
+    await execute_rows(await session.connection(), lambda: insert(table), ("insert", table), rows)
 
 
 def table_of(model: type[SQLModel]) -> Table:
@@ -313,11 +352,14 @@ async def upsert_add(
     await _audit_upsert(session, table, rows, keys)
     connection = await session.connection()
     upsert = sqlite_insert if connection.dialect.name == "sqlite" else postgresql_insert
-    statement = upsert(table)
-    statement = statement.on_conflict_do_update(
-        index_elements=keys, set_={c: table.c[c] + statement.excluded[c] for c in add}
-    )
-    await execute_rows(connection, statement, rows)
+
+    def build() -> Insert:
+        statement = upsert(table)
+        return statement.on_conflict_do_update(
+            index_elements=keys, set_={c: table.c[c] + statement.excluded[c] for c in add}
+        )
+
+    await execute_rows(connection, build, ("add", table, tuple(keys), tuple(add)), rows)
 
 
 async def upsert_replace(
@@ -329,16 +371,17 @@ async def upsert_replace(
     await _audit_upsert(session, table, rows, keys)
     connection = await session.connection()
     upsert = sqlite_insert if connection.dialect.name == "sqlite" else postgresql_insert
-    statement = upsert(table)
-    others = [c.name for c in table.columns if c.name not in keys]
-    statement = (
-        statement.on_conflict_do_update(
+
+    def build() -> Insert:
+        statement = upsert(table)
+        others = [c.name for c in table.columns if c.name not in keys]
+        if not others:
+            return statement.on_conflict_do_nothing(index_elements=keys)
+        return statement.on_conflict_do_update(
             index_elements=keys, set_={c: statement.excluded[c] for c in others}
         )
-        if others
-        else statement.on_conflict_do_nothing(index_elements=keys)
-    )
-    await execute_rows(connection, statement, rows)
+
+    await execute_rows(connection, build, ("replace", table, tuple(keys)), rows)
 
 
 async def _audit_upsert(

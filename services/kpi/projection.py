@@ -174,8 +174,8 @@ async def _recompute(
                     upserts.append(_total_row(key[0], key[1], view, period_key, after[period_key]))
                 else:
                     removals.append((key[0], key[1], view, period_key))
-    await uow.projection.write_project_totals(upserts, removals)
-    await uow.projection.add_to_node_totals(deltas.rows())
+    uow.projection.write_project_totals(upserts, removals)
+    uow.projection.add_to_node_totals(deltas.rows())
     kinds = {k: vs[0].kind for k, vs in versions.items() if vs}
     return current, {k: _end(_as_of(versions.get(k, []))) for k in keys}, kinds
 
@@ -193,7 +193,7 @@ async def reattribute(
         m = Measure(t.value, t.numerator, t.denominator)
         deltas.add(removed, t.indicator_code, t.view, t.period_key, Measure() - m, -1)
         deltas.add(added, t.indicator_code, t.view, t.period_key, m, 1)
-    await uow.projection.add_to_node_totals(deltas.rows())
+    uow.projection.add_to_node_totals(deltas.rows())
 
 
 def _end(period: Period | None) -> date | None:
@@ -280,7 +280,7 @@ async def _update_progress(
                     as_of=row["as_of"],
                 )
             )
-    await uow.projection.put_progress(rows)
+    uow.projection.put_progress(rows)
     if options.announce and realised_changed:
         await _announce_realised(uow, realised_changed)
 
@@ -352,7 +352,7 @@ async def _apply(uow: KpiUnitOfWork, batch: Sequence[events.KpiEvent], options: 
     for event in batch:
         key = (event.project_id, event.indicator_code)
         if isinstance(event, events.TargetSet):
-            await uow.projection.put_target(_target_state(event))
+            uow.projection.put_target(_target_state(event))
             kinds.setdefault(key, event.indicator_kind)
             general.add(key)
         elif isinstance(event, events.ReportCellEvent):
@@ -362,7 +362,7 @@ async def _apply(uow: KpiUnitOfWork, batch: Sequence[events.KpiEvent], options: 
                 after[cell][event.version] = changed[(cell, event.version)] = row
             kinds[key] = event.indicator_kind
             cells_of[key].add(cell)
-    await uow.projection.put_versions([r._asdict() for r in changed.values()])
+    uow.projection.put_versions([r._asdict() for r in changed.values()])
     fast = {
         key
         for key, cells in cells_of.items()
@@ -497,10 +497,10 @@ async def _apply_cell_changes(
     deltas = NodeDeltas()
     for (number, code, view, period_key), (summed, count) in by_closure.items():
         deltas.add(nodes_by_number[number], code, view, period_key, summed, count)
-    await uow.projection.add_to_project_totals(
+    uow.projection.add_to_project_totals(
         [_total_row(p, c, v, k, m) for (p, c, v, k), m in added.items()]
     )
-    await uow.projection.add_to_node_totals(deltas.rows())
+    uow.projection.add_to_node_totals(deltas.rows())
     return current, dict(latest)
 
 

@@ -551,19 +551,63 @@ class ReplicaRepository:
         )
 
 
+_VERSION_KEY = ("project_id", "indicator_code", "period", "dimension_key", "version")
+_TOTAL_KEY = ["project_id", "indicator_code", "view", "period_key"]
+_MEASURES = ["value", "numerator", "denominator"]
+
+
 class ProjectionRepository:
+    """The projection's tables. Writes are queued and go in together at commit
+    (`write_pending`): a projection batch then holds SQLite's one write lock for its writes
+    only, not while it reads and computes (intake waited up to a batch's whole length).
+    Reads of cell versions and targets include what the transaction has queued."""
+
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self._reset()
 
-    async def put_versions(self, rows: list[dict[str, Any]]) -> None:
-        keys = ["project_id", "indicator_code", "period", "dimension_key", "version"]
-        await upsert_replace(self.session, table_of(CellVersion), rows, keys)
+    def _reset(self) -> None:
+        self._versions: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self._targets: dict[Key, TargetRow] = {}
+        self._replaced_totals: list[dict[str, Any]] = []
+        self._removed_totals: list[tuple[uuid.UUID, str, str, str]] = []
+        self._added_project_totals: list[dict[str, Any]] = []
+        self._added_node_totals: list[dict[str, Any]] = []
+        self._progress: dict[Key, dict[str, Any]] = {}
+
+    async def write_pending(self) -> None:
+        """Every queued write, in an order in which none undoes another."""
+        session = self.session
+        if self._targets:
+            rows = [t._asdict() for t in self._targets.values()]
+            await upsert_replace(session, table_of(TargetState), rows, list(_KEY))
+        await upsert_replace(
+            session, table_of(CellVersion), list(self._versions.values()), list(_VERSION_KEY)
+        )
+        await upsert_replace(session, table_of(ProjectTotal), self._replaced_totals, _TOTAL_KEY)
+        await self._remove_totals(self._removed_totals)
+        table = table_of(ProjectTotal)
+        await upsert_add(session, table, self._added_project_totals, _TOTAL_KEY, _MEASURES)
+        node_key, node_add = ["node_id", *_TOTAL_KEY[1:]], [*_MEASURES, "projects"]
+        table = table_of(NodeTotal)
+        await upsert_add(session, table, self._added_node_totals, node_key, node_add)
+        rows = list(self._progress.values())
+        await upsert_replace(session, table_of(ProgressState), rows, list(_KEY))
+        self._reset()
+
+    def put_versions(self, rows: list[dict[str, Any]]) -> None:
+        for row in rows:
+            self._versions[tuple(row[k] for k in _VERSION_KEY)] = row
+
+    def _queued_versions(self, wanted: Any) -> list[VersionRow]:
+        return [VersionRow(**row) for key, row in self._versions.items() if wanted(key)]
 
     async def versions(self, keys: Iterable[Key]) -> dict[Key, list[VersionRow]]:
-        grouped: dict[Key, list[VersionRow]] = {k: [] for k in set(keys)}
-        for v in await _rows_in(self.session, CellVersion, VersionRow, _KEY, grouped):
-            grouped[(v.project_id, v.indicator_code)].append(v)
-        return grouped
+        grouped: dict[Key, dict[tuple[Any, ...], VersionRow]] = {k: {} for k in set(keys)}
+        stored = await _rows_in(self.session, CellVersion, VersionRow, _KEY, grouped)
+        for v in [*stored, *self._queued_versions(lambda k: k[:2] in grouped)]:
+            grouped[(v.project_id, v.indicator_code)][v[:5]] = v
+        return {k: list(vs.values()) for k, vs in grouped.items()}
 
     async def keys_of_projects(self, project_ids: Iterable[uuid.UUID]) -> set[Key]:
         result = await self.session.exec(
@@ -580,38 +624,34 @@ class ProjectionRepository:
         return keys | set(targets.all())
 
     async def project_totals(self, keys: Iterable[Key]) -> list[TotalRow]:
+        """As stored before this transaction (its own changes are still queued)."""
         return await _rows_in(self.session, ProjectTotal, TotalRow, _KEY, set(keys))
 
     async def cell_versions(
         self, cells: Iterable[tuple[uuid.UUID, str, str, str]]
     ) -> dict[tuple[uuid.UUID, str, str, str], list[VersionRow]]:
-        grouped: dict[tuple[uuid.UUID, str, str, str], list[VersionRow]] = {}
-        for v in await _rows_in(self.session, CellVersion, VersionRow, _CELL, set(cells)):
-            grouped.setdefault(
-                (v.project_id, v.indicator_code, v.period, v.dimension_key), []
-            ).append(v)
-        return grouped
+        wanted = set(cells)
+        grouped: dict[tuple[uuid.UUID, str, str, str], dict[tuple[Any, ...], VersionRow]] = {}
+        stored = await _rows_in(self.session, CellVersion, VersionRow, _CELL, wanted)
+        for v in [*stored, *self._queued_versions(lambda k: k[:4] in wanted)]:
+            grouped.setdefault(v[:4], {})[v[:5]] = v
+        return {cell: list(vs.values()) for cell, vs in grouped.items()}
 
     async def totals_at(self, totals: Iterable[tuple[uuid.UUID, str, str, str]]) -> list[TotalRow]:
-        """The stored project totals at exactly these (project, indicator, view, period) keys."""
+        """The stored project totals at exactly these (project, indicator, view, period) keys,
+        as stored before this transaction."""
         return await _rows_in(self.session, ProjectTotal, TotalRow, _TOTAL, set(totals))
 
-    async def add_to_project_totals(self, rows: list[dict[str, Any]]) -> None:
-        await upsert_add(
-            self.session,
-            table_of(ProjectTotal),
-            rows,
-            ["project_id", "indicator_code", "view", "period_key"],
-            ["value", "numerator", "denominator"],
-        )
+    def add_to_project_totals(self, rows: list[dict[str, Any]]) -> None:
+        self._added_project_totals += rows
 
-    async def write_project_totals(
+    def write_project_totals(
         self, upserts: list[dict[str, Any]], removals: list[tuple[uuid.UUID, str, str, str]]
     ) -> None:
-        table = table_of(ProjectTotal)
-        await upsert_replace(
-            self.session, table, upserts, ["project_id", "indicator_code", "view", "period_key"]
-        )
+        self._replaced_totals += upserts
+        self._removed_totals += removals
+
+    async def _remove_totals(self, removals: list[tuple[uuid.UUID, str, str, str]]) -> None:
         for start in range(0, len(removals), 500):
             await self.session.exec(
                 delete(ProjectTotal).where(
@@ -624,36 +664,26 @@ class ProjectionRepository:
                 )
             )
 
-    async def add_to_node_totals(self, rows: list[dict[str, Any]]) -> None:
-        await upsert_add(
-            self.session,
-            table_of(NodeTotal),
-            rows,
-            ["node_id", "indicator_code", "view", "period_key"],
-            ["value", "numerator", "denominator", "projects"],
-        )
+    def add_to_node_totals(self, rows: list[dict[str, Any]]) -> None:
+        self._added_node_totals += rows
 
     async def targets(self, keys: Iterable[Key]) -> dict[Key, TargetRow]:
-        rows = await _rows_in(self.session, TargetState, TargetRow, _KEY, keys)
-        return {(t.project_id, t.indicator_code): t for t in rows}
+        wanted = set(keys)
+        rows = await _rows_in(self.session, TargetState, TargetRow, _KEY, wanted)
+        found = {(t.project_id, t.indicator_code): t for t in rows}
+        found.update((k, t) for k, t in self._targets.items() if k in wanted)
+        return found
 
-    async def put_target(self, target: TargetRow) -> None:
-        """Written at once (not left in the session): the projection's reads that follow
-        go through Core, which does not flush the session first."""
-        await upsert_replace(
-            self.session,
-            table_of(TargetState),
-            [target._asdict()],
-            ["project_id", "indicator_code"],
-        )
+    def put_target(self, target: TargetRow) -> None:
+        self._targets[(target.project_id, target.indicator_code)] = target
 
     async def progress(self, keys: Iterable[Key]) -> dict[Key, ProgressRow]:
         rows = await _rows_in(self.session, ProgressState, ProgressRow, _KEY, keys)
         return {(p.project_id, p.indicator_code): p for p in rows}
 
-    async def put_progress(self, rows: list[dict[str, Any]]) -> None:
-        keys = ["project_id", "indicator_code"]
-        await upsert_replace(self.session, table_of(ProgressState), rows, keys)
+    def put_progress(self, rows: list[dict[str, Any]]) -> None:
+        for row in rows:
+            self._progress[(row["project_id"], row["indicator_code"])] = row
 
 
 class TotalsRepository:

@@ -60,4 +60,5 @@ class KpiUnitOfWork(SqlUnitOfWork):
 
     async def _write_pending(self) -> None:
         await self.reports.write_pending()
+        await self.projection.write_pending()
         await super()._write_pending()

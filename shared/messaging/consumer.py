@@ -11,6 +11,7 @@ waits and retries it rather than dead-lettering good data.
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -196,8 +197,12 @@ class MessageProcessor(Generic[U]):
                     await self._batch_handler(list(fresh.values()), uow)
                     await uow.mark_many_processed(self.consumer_name, list(fresh))
                 await uow.commit()
-            for _, envelope, _ in ready:
-                self._count(envelope.type, "applied" if envelope.id in fresh else "duplicate")
+            counts = Counter(
+                (envelope.type, "applied" if envelope.id in fresh else "duplicate")
+                for _, envelope, _ in ready
+            )
+            for (event_type, outcome), n in counts.items():
+                EVENTS.labels(self.consumer_name, event_type, outcome).inc(n)
             log.info(
                 "applied a batch of %d events (%d new)",
                 len(ready),

@@ -9,10 +9,12 @@ import asyncio
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.partitioner import DefaultPartitioner
 
 from shared.contracts.topics import TopicSpec
 
@@ -58,6 +60,13 @@ def make_consumer(
     )
 
 
+@lru_cache(maxsize=65536)
+def partition_of(key: bytes, partitions: tuple[int, ...]) -> int:
+    """Kafka's own choice of partition for a key (murmur2, as the Java client), remembered:
+    aiokafka computes it in Python for every message, and an aggregate's key repeats."""
+    return int(DefaultPartitioner()(key, list(partitions), list(partitions)))
+
+
 class KafkaPublisher:
     """Sends a batch and returns only when the broker has acknowledged all of it."""
 
@@ -65,10 +74,17 @@ class KafkaPublisher:
         self._producer = producer
 
     async def publish(self, messages: Iterable[OutgoingMessage]) -> None:
-        pending = [
-            await self._producer.send(m.topic, m.value, key=m.key, headers=m.headers)
-            for m in messages
-        ]
+        partitions: dict[str, tuple[int, ...]] = {}
+        pending = []
+        for m in messages:
+            if m.topic not in partitions:
+                partitions[m.topic] = tuple(sorted(await self._producer.partitions_for(m.topic)))
+            partition = partition_of(m.key, partitions[m.topic]) if m.key is not None else None
+            pending.append(
+                await self._producer.send(
+                    m.topic, m.value, key=m.key, partition=partition, headers=m.headers
+                )
+            )
         await asyncio.gather(*pending)
 
 

@@ -14,17 +14,17 @@ import time
 import zlib
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, Protocol, TypeAlias, cast
+from typing import NamedTuple, Protocol
 
 from opentelemetry import trace
-from sqlalchemy import Row, func, text, update
+from sqlalchemy import func, text, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.contracts.envelope import binary_headers
-from shared.db import OutboxMessage, utcnow
+from shared.db import OutboxMessage, fetch_rows, utcnow
 from shared.messaging.kafka import OutgoingMessage
 from shared.metrics import OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, OUTBOX_PUBLISHED
 from shared.telemetry import (
@@ -41,7 +41,19 @@ class Publisher(Protocol):
     async def publish(self, messages: Sequence[OutgoingMessage]) -> None: ...
 
 
-OutboxRow: TypeAlias = Row[*tuple[Any, ...]]
+class OutboxRow(NamedTuple):
+    id: int
+    event_id: str
+    topic: str
+    key: str
+    type: str
+    source: str
+    subject: str
+    time: datetime
+    data: str
+    traceparent: str | None
+
+
 _UNSENT = OutboxMessage.__table__  # type: ignore[attr-defined]
 _COLUMNS = (
     _UNSENT.c.id,
@@ -57,10 +69,10 @@ _COLUMNS = (
 )
 
 
-def _publish_traceparent(row: "OutboxRow") -> str | None:
+def _publish_traceparent(row: "OutboxRow", traced: bool) -> str | None:
     """The context to send: a `<topic> publish` span's when tracing is on, else the stored one."""
-    if not tracing_enabled():
-        return cast(str | None, row.traceparent)
+    if not traced:
+        return row.traceparent
     with tracer(__name__).start_as_current_span(
         f"{row.topic} publish",
         context=context_from_traceparent(row.traceparent),
@@ -74,11 +86,10 @@ def _publish_traceparent(row: "OutboxRow") -> str | None:
         return current_traceparent() or row.traceparent
 
 
-def _to_message(row: "OutboxRow") -> OutgoingMessage:
+def _to_message(row: "OutboxRow", traced: bool) -> OutgoingMessage:
     """The row as a CloudEvents binary-mode message."""
-    headers = binary_headers(
-        row.event_id, row.source, row.type, row.subject, row.time, _publish_traceparent(row)
-    )
+    traceparent = _publish_traceparent(row, traced)
+    headers = binary_headers(row.event_id, row.source, row.type, row.subject, row.time, traceparent)
     return OutgoingMessage(row.topic, row.key.encode(), row.data.encode(), headers)
 
 
@@ -102,6 +113,12 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._poll_interval_s = poll_interval_s
         self._wake = asyncio.Event()
+        self._unsent = (
+            sa_select(*_COLUMNS)
+            .where(_UNSENT.c.sent_at.is_(None))
+            .order_by(_UNSENT.c.id)
+            .limit(batch_size)
+        )
 
     def wake(self) -> None:
         """Called after a commit that wrote outbox rows, so they leave without waiting a poll."""
@@ -112,18 +129,13 @@ class OutboxRelay:
         async with self._sessions() as session:
             if not await self._take_lock(session):
                 return 0
-            # Core, not ORM: the relay reads thousands of rows a second.
+            # Plain rows, not ORM objects: the relay reads thousands a second.
             connection = await session.connection()
-            result = await connection.execute(
-                sa_select(*_COLUMNS)
-                .where(_UNSENT.c.sent_at.is_(None))
-                .order_by(_UNSENT.c.id)
-                .limit(self._batch_size)
-            )
-            rows = list(result.all())
+            rows = await fetch_rows(connection, self._unsent, OutboxRow)
             if not rows:
                 return 0
-            await self._publisher.publish([_to_message(r) for r in rows])
+            traced = tracing_enabled()
+            await self._publisher.publish([_to_message(r, traced) for r in rows])
             await connection.execute(
                 update(_UNSENT)
                 .where(_UNSENT.c.id.in_([r.id for r in rows]))
