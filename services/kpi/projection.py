@@ -304,20 +304,20 @@ async def _announce_realised(
         )
 
 
-def _version_row(e: events.ReportSubmitted) -> dict[str, Any]:
-    return {
-        "project_id": e.project_id,
-        "indicator_code": e.indicator_code,
-        "period": e.period,
-        "dimension_key": e.dimension_key,
-        "version": e.version,
-        "kind": e.indicator_kind,
-        "value": e.value,
-        "numerator": e.numerator,
-        "denominator": e.denominator,
-        "comment": e.comment,
-        "state": "submitted",
-    }
+def _submitted_version(e: events.ReportSubmitted) -> VersionRow:
+    return VersionRow(
+        e.project_id,
+        e.indicator_code,
+        e.period,
+        e.dimension_key,
+        e.version,
+        e.indicator_kind,
+        e.value,
+        e.numerator,
+        e.denominator,
+        e.comment,
+        "submitted",
+    )
 
 
 Cell = tuple[uuid.UUID, str, str, str]  # project, indicator, period, dimension
@@ -363,19 +363,23 @@ async def _apply(uow: KpiUnitOfWork, batch: Sequence[events.KpiEvent], options: 
             kinds[key] = event.indicator_kind
             cells_of[key].add(cell)
     uow.projection.put_versions([r._asdict() for r in changed.values()])
+    # each touched cell's counting measures before and after the batch, worked out once
+    measures = {
+        cell: (_cell_measures(before.get(cell, ())), _cell_measures(versions.values()))
+        for cell, versions in after.items()
+        if cell[:2] in cells_of
+    }
     fast = {
         key
         for key, cells in cells_of.items()
         if key not in general
         and kinds[key] in (IndicatorKind.FLOW, IndicatorKind.RATIO)
-        and not any(_loses_last_version(before.get(c, []), after[c].values()) for c in cells)
+        and not any(not measures[c][0].keys() <= measures[c][1].keys() for c in cells)
     }
     slow = (general | set(cells_of)) - fast
     projects = (await uow.reference()).projects_among({p for p, _ in fast | slow})
     current, as_of, found_kinds = await _recompute(uow, slow, projects)
-    fast_current, fast_as_of = await _apply_cell_changes(
-        uow, fast, cells_of, before, after, projects
-    )
+    fast_current, fast_as_of = await _apply_cell_changes(uow, fast, cells_of, measures, projects)
     await _update_progress(
         uow,
         fast | slow,
@@ -395,7 +399,7 @@ def _cell(e: events.ReportCellEvent) -> Cell:
 
 def _apply_to_cell(event: events.ReportCellEvent, existing: VersionRow | None) -> VersionRow | None:
     if isinstance(event, events.ReportSubmitted):  # and ReportRevised
-        return VersionRow(**_version_row(event))
+        return _submitted_version(event)
     if existing is None:  # a review of a version never seen: nothing to change
         return None
     return existing._replace(
@@ -418,10 +422,6 @@ def _cell_measures(versions: Iterable[VersionRow]) -> dict[str, Measure]:
     return {view: _measure(v) for view, v in chosen.items() if v is not None}
 
 
-def _loses_last_version(before: Iterable[VersionRow], after: Iterable[VersionRow]) -> bool:
-    return not set(_cell_measures(before)) <= set(_cell_measures(after))
-
-
 @lru_cache(maxsize=4096)
 def _period_info(text: str) -> tuple[date, tuple[str, ...]]:
     """A reported period's end and the totals it counts in (itself, its year, all)."""
@@ -434,12 +434,12 @@ async def _apply_cell_changes(
     uow: KpiUnitOfWork,
     keys: set[Key],
     cells_of: Mapping[Key, set[Cell]],
-    before: Mapping[Cell, list[VersionRow]],
-    after: Mapping[Cell, dict[int, VersionRow]],
+    measures: Mapping[Cell, tuple[dict[str, Measure], dict[str, Measure]]],
     projects: Mapping[uuid.UUID, ProjectFacts],
 ) -> tuple[dict[Key, Series], dict[Key, date | None]]:
     """The fast path for flows and ratios: add each cell's difference to its periods.
 
+    `measures` holds each cell's counting measure per view before and after the batch.
     Returns each key's new current `all` total and its latest reported period's end.
     """
     if not keys:
@@ -452,8 +452,7 @@ async def _apply_cell_changes(
         project_id, code = key
         for cell in cells_of[key]:
             end, period_keys = _period_info(cell[2])
-            old_by_view = _cell_measures(before.get(cell, ()))
-            new_by_view = _cell_measures(after[cell].values())
+            old_by_view, new_by_view = measures[cell]
             if CURRENT in new_by_view and (key not in latest or end > latest[key]):
                 latest[key] = end
             for view in VIEWS:
@@ -467,10 +466,7 @@ async def _apply_cell_changes(
                     added[total] = change if held is None else held + change
                     if new is not None:
                         appears.add(total)
-    stored = {
-        (t.project_id, t.indicator_code, t.view, t.period_key): t
-        for t in await uow.projection.totals_at(added)
-    }
+    stored = {t[:4]: t for t in await uow.projection.totals_at(added)}
     # Projects on the same goals share their closure: add their differences up first, then
     # spread each sum over the closure's nodes once. Closures are numbered, so grouping
     # compares small numbers instead of sets of UUIDs.

@@ -27,7 +27,7 @@ from shared.db import is_database_outage
 from shared.messaging.kafka import OutgoingMessage, make_consumer
 from shared.messaging.outbox import Publisher
 from shared.metrics import CONSUMER_LAG, DEAD_LETTERS, EVENT_FAILURES, EVENTS
-from shared.telemetry import context_from_traceparent, tracer
+from shared.telemetry import context_from_traceparent, tracer, tracing_enabled
 from shared.uow import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -168,15 +168,19 @@ class MessageProcessor(Generic[U]):
         self, ready: Sequence[tuple[ReceivedMessage, Attributes, Event]]
     ) -> None:
         assert self._batch_handler is not None
-        links = [
-            trace.Link(ctx)
-            for _, envelope, _ in ready
-            if (
-                ctx := trace.get_current_span(
-                    context_from_traceparent(envelope.traceparent)
-                ).get_span_context()
-            ).is_valid
-        ]
+        links = (
+            [
+                trace.Link(ctx)
+                for _, envelope, _ in ready
+                if (
+                    ctx := trace.get_current_span(
+                        context_from_traceparent(envelope.traceparent)
+                    ).get_span_context()
+                ).is_valid
+            ]
+            if tracing_enabled()
+            else []
+        )
         with tracer(__name__).start_as_current_span(
             f"{ready[0][0].topic} process",
             kind=trace.SpanKind.CONSUMER,
