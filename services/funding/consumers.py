@@ -27,4 +27,7 @@ def registry_handlers() -> dict[str, Handler]:
 
 
 def output_handlers() -> dict[str, Handler]:
-    return {kpi.OutputRealised.type: replica.on_output_realised}
+    return {
+        kpi.OutputRealised.type: replica.on_output_realised,
+        kpi.OutputsRealised.type: replica.on_outputs_realised,
+    }

@@ -270,27 +270,29 @@ class OutputRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def put(self, output: RealisedOutput) -> None:
+    async def put(self, outputs: list[RealisedOutput]) -> None:
+        """The outputs as they are now, and each in its history by the date it counts to."""
         await upsert_replace(
             self.session,
             table_of(RealisedOutput),
-            [output.model_dump()],
+            [o.model_dump() for o in outputs],
             ["project_id", "indicator_code"],
         )
-        if output.as_of is not None:
-            await upsert_replace(
-                self.session,
-                table_of(RealisedHistory),
-                [
-                    {
-                        "project_id": output.project_id,
-                        "indicator_code": output.indicator_code,
-                        "as_of": output.as_of,
-                        "realised": output.realised,
-                    }
-                ],
-                ["project_id", "indicator_code", "as_of"],
-            )
+        await upsert_replace(
+            self.session,
+            table_of(RealisedHistory),
+            [
+                {
+                    "project_id": o.project_id,
+                    "indicator_code": o.indicator_code,
+                    "as_of": o.as_of,
+                    "realised": o.realised,
+                }
+                for o in outputs
+                if o.as_of is not None
+            ],
+            ["project_id", "indicator_code", "as_of"],
+        )
 
     async def realised(self, project_ids: Iterable[uuid.UUID]) -> list[RealisedOutput]:
         result = await self.session.exec(

@@ -288,12 +288,13 @@ async def _update_progress(
 async def _announce_realised(
     uow: KpiUnitOfWork, changed: Sequence[tuple[Key, str, Mapping[str, Any]]]
 ) -> None:
-    indicators = await uow.catalogue.many({key[1] for key, _, _ in changed})
+    """One event per project with every realised value this batch changed."""
+    indicators = (await uow.reference()).indicators
+    by_project: dict[uuid.UUID, list[events.RealisedValue]] = defaultdict(list)
     for (project_id, code), kind, row in changed:
         indicator = indicators.get(code)
-        uow.publish(
-            events.OutputRealised(
-                project_id=project_id,
+        by_project[project_id].append(
+            events.RealisedValue(
                 indicator_code=code,
                 indicator_kind=kind,
                 unit=indicator.unit if indicator else None,
@@ -302,6 +303,8 @@ async def _announce_realised(
                 as_of=row["as_of"],
             )
         )
+    for project_id, outputs in by_project.items():
+        uow.publish(events.OutputsRealised(project_id=project_id, outputs=outputs))
 
 
 def _submitted_version(e: events.ReportSubmitted) -> VersionRow:

@@ -9,6 +9,8 @@ from decimal import Decimal
 from typing import ClassVar
 from uuid import UUID
 
+from pydantic import BaseModel, ConfigDict
+
 from shared.contracts import topics
 from shared.contracts.base import Event, register
 
@@ -98,6 +100,9 @@ class OutputRealised(KpiEvent):
     Derived by the aggregation projection from the indicator's kind, so consumers (the
     funding service's cost per output) take the figure as it is and re-implement no rule.
     Absolute, not a difference: applying it twice, or an older one again, is harmless.
+
+    No longer written (see `OutputsRealised`, which carries the same per indicator);
+    still read, so events of it already on the topic count.
     """
 
     type: ClassVar[str] = "kpi.output.realised.v1"
@@ -107,6 +112,33 @@ class OutputRealised(KpiEvent):
     eu_code: str | None
     realised: Decimal | None
     as_of: date | None
+
+
+class RealisedValue(BaseModel):
+    """One indicator's realised value to date, as in `OutputRealised`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    indicator_code: str
+    indicator_kind: str
+    unit: str | None
+    eu_code: str | None
+    realised: Decimal | None
+    as_of: date | None
+
+
+class OutputsRealised(Event):
+    """Realised values to date of a project's indicators changed (the current view): every
+    one a projection batch changed, in one event per project rather than one per indicator
+    (a project reports its KPIs together; a programme of 1,000 projects with 20 KPIs each
+    announced 20,000 events a quarter). Absolute values, as `OutputRealised`."""
+
+    type: ClassVar[str] = "kpi.outputs.realised.v1"
+    topic: ClassVar[str] = topics.KPI
+    key_field: ClassVar[str] = "project_id"
+
+    project_id: UUID
+    outputs: list[RealisedValue]
 
 
 class ProgrammeLogicEvent(Event):
@@ -181,4 +213,5 @@ register(
     TargetSet,
     ProgressStatusChanged,
     OutputRealised,
+    OutputsRealised,
 )

@@ -327,6 +327,30 @@ async def test_cost_per_output_follows_the_realised_outputs_and_redelivery_chang
     assert Decimal((await ibdo())["outputs"][0]["realised"]) == 1900
 
 
+async def test_a_projects_outputs_announced_together_count_per_indicator(
+    funding: FundingService, auth: AuthHeaders
+) -> None:
+    await put_plan(funding, auth, "IBDO", PLAN)
+    await grant(funding, auth, amount="190000.00", reference="B-1")
+    outputs = [
+        realised(funding, "IBDO", code, value, date(2022, 9, 30))
+        for code, value in (("ENTREPRENEURS_REACHED", "1900"), ("MEETINGS_ORGANISED", "38"))
+    ]
+    together = kpi.OutputsRealised(
+        project_id=project(funding, "IBDO"),
+        outputs=[kpi.RealisedValue(**o.model_dump(exclude={"project_id"})) for o in outputs],
+    )
+    await funding.deliver(together, together)  # redelivered: no second effect
+    rows = (
+        await funding.client.get(
+            f"/v1/programmes/{funding.registry.programme}/efficiency", headers=auth()
+        )
+    ).json()
+    ibdo = next(e for e in rows if e["scope"] == "project" and e["code"] == "IBDO")
+    per_unit = {o["indicator_code"]: Decimal(o["committed_per_unit"]) for o in ibdo["outputs"]}
+    assert per_unit == {"ENTREPRENEURS_REACHED": 100, "MEETINGS_ORGANISED": 5000}
+
+
 async def test_eu_report_as_of_a_cutoff_counts_money_and_indicators_up_to_that_date(
     funding: FundingService, auth: AuthHeaders
 ) -> None:
