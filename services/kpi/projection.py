@@ -30,7 +30,7 @@ from services.kpi.domain.series import (
     series_changes,
     sum_series,
 )
-from services.kpi.repository import Key, ProjectFacts, TargetRow, VersionRow
+from services.kpi.repository import Key, ProjectFacts, TargetRow, TotalRow, VersionRow
 from services.kpi.uow import KpiUnitOfWork
 from shared.contracts import kpi as events
 from shared.telemetry import tracer
@@ -447,10 +447,11 @@ async def _apply_cell_changes(
     """
     if not keys:
         return {}, {}
-    added: dict[tuple[uuid.UUID, str, str, str], Measure] = {}
-    appears: set[tuple[uuid.UUID, str, str, str]] = set()
+    # Per (project, indicator, view): each period key's difference, and the period keys
+    # that count a version afterwards; keyed so, a UUID is hashed once per cell and view.
+    added: dict[tuple[uuid.UUID, str, str], dict[str, Measure]] = {}
+    appears: dict[tuple[uuid.UUID, str, str], set[str]] = {}
     latest: dict[Key, date] = {}
-    nothing = Measure()
     for key in keys:
         project_id, code = key
         for cell in cells_of[key]:
@@ -460,16 +461,21 @@ async def _apply_cell_changes(
                 latest[key] = end
             for view in VIEWS:
                 old, new = old_by_view.get(view), new_by_view.get(view)
-                if old is None and new is None:
-                    continue
-                change = (new or nothing) - (old or nothing)
+                if new is None:
+                    if old is None:
+                        continue
+                    change = -old
+                else:
+                    change = new if old is None else new - old
+                    appears.setdefault((project_id, code, view), set()).update(period_keys)
+                sums = added.setdefault((project_id, code, view), {})
                 for period_key in period_keys:
-                    total = (project_id, code, view, period_key)
-                    held = added.get(total)
-                    added[total] = change if held is None else held + change
-                    if new is not None:
-                        appears.add(total)
-    stored = {t[:4]: t for t in await uow.projection.totals_at(added)}
+                    held = sums.get(period_key)
+                    sums[period_key] = change if held is None else held + change
+    stored: dict[tuple[uuid.UUID, str, str], dict[str, TotalRow]] = {}
+    wanted = [(*kv, period_key) for kv, sums in added.items() for period_key in sums]
+    for t in await uow.projection.totals_at(wanted):
+        stored.setdefault(t[:3], {})[t.period_key] = t
     # Projects on the same goals share their closure: add their differences up first, then
     # spread each sum over the closure's nodes once. Closures are numbered, so grouping
     # compares small numbers instead of sets of UUIDs.
@@ -483,22 +489,30 @@ async def _apply_cell_changes(
     nodes_by_number[nowhere] = frozenset()
     by_closure: dict[tuple[int, str, str, str], tuple[Measure, int]] = {}
     current: dict[Key, Series] = {}
-    for total, delta in added.items():
-        project_id, code, view, period_key = total
-        new_project = 1 if total in appears and total not in stored else 0
-        group = (closure_of.get(project_id, nowhere), code, view, period_key)
-        summed, count = by_closure.get(group, (Measure(), 0))
-        by_closure[group] = (summed + delta, count + new_project)
-        if view == CURRENT and period_key == ALL:
-            row = stored.get(total)
+    rows: list[dict[str, Any]] = []
+    nothing: dict[str, TotalRow] = {}
+    for (project_id, code, view), sums in added.items():
+        number = closure_of.get(project_id, nowhere)
+        before = stored.get((project_id, code, view), nothing)
+        new_keys = appears.get((project_id, code, view), ())
+        for period_key, delta in sums.items():
+            new_project = 1 if period_key in new_keys and period_key not in before else 0
+            group = (number, code, view, period_key)
+            grouped = by_closure.get(group)
+            by_closure[group] = (
+                (delta, new_project)
+                if grouped is None
+                else (grouped[0] + delta, grouped[1] + new_project)
+            )
+            rows.append(_total_row(project_id, code, view, period_key, delta))
+        if view == CURRENT and ALL in sums:
+            row = before.get(ALL)
             base = Measure(row.value, row.numerator, row.denominator) if row else Measure()
-            current[(project_id, code)] = {ALL: base + delta}
+            current[(project_id, code)] = {ALL: base + sums[ALL]}
     deltas = NodeDeltas()
     for (number, code, view, period_key), (summed, count) in by_closure.items():
         deltas.add(nodes_by_number[number], code, view, period_key, summed, count)
-    uow.projection.add_to_project_totals(
-        [_total_row(p, c, v, k, m) for (p, c, v, k), m in added.items()]
-    )
+    uow.projection.add_to_project_totals(rows)
     uow.projection.add_to_node_totals(deltas.rows())
     return current, dict(latest)
 

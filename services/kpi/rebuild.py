@@ -25,6 +25,7 @@ from services.kpi.consumers import projection_batch_handler, projection_handlers
 from services.kpi.main import MIGRATIONS
 from services.kpi.models import NodeTotal, ProgressState, ProjectTotal
 from services.kpi.projection import Options
+from services.kpi.reference import ReferenceCache
 from services.kpi.uow import KpiUnitOfWork
 from shared.contracts import topics
 from shared.db import create_engine, session_factory
@@ -108,9 +109,10 @@ async def rebuild(bootstrap_servers: str, into_url: str, idle_s: float = 2.0) ->
     sessions = session_factory(engine)
     skipped = SkippedLetters()
     opts = Options(announce=False)
+    reference = ReferenceCache()
 
     def uow() -> KpiUnitOfWork:
-        return KpiUnitOfWork(sessions, source="kpi-rebuild")
+        return KpiUnitOfWork(sessions, source="kpi-rebuild", reference=reference)
 
     replica = MessageProcessor("rebuild.replica", registry_handlers(opts), uow, skipped)
     aggregates = MessageProcessor(
