@@ -11,6 +11,7 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any, TypeVar
 
 from sqlalchemy import (
@@ -258,14 +259,38 @@ async def execute_rows(
     """
     if not rows:
         return
-    compiled = _compiled(build, key, connection.dialect, tuple(rows[0]))
-    if compiled.sql is None:
-        await connection.execute(compiled.statement, list(rows))
+    names, tuples = _as_tuples(rows)
+    await execute_tuples(connection, build, key, names, tuples)
+
+
+def _as_tuples(rows: Sequence[Mapping[str, Any]]) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
+    """The first row's column names, and every row's values in that order."""
+    names = tuple(rows[0])
+    if len(names) == 1:
+        return names, [(r[names[0]],) for r in rows]
+    values = itemgetter(*names)
+    return names, [values(r) for r in rows]
+
+
+async def execute_tuples(
+    connection: AsyncConnection,
+    build: Callable[[], Insert],
+    key: Hashable,
+    names: tuple[str, ...],
+    rows: Sequence[tuple[Any, ...]],
+) -> None:
+    """`execute_rows` for rows given as tuples of `names`' values (no dict per row)."""
+    if not rows:
         return
+    compiled = _compiled(build, key, connection.dialect, names)
+    if compiled.sql is None:
+        await connection.execute(
+            compiled.statement, [dict(zip(names, r, strict=True)) for r in rows]
+        )
+        return
+    by_name = dict(zip(names, zip(*rows, strict=True), strict=True))
     columns = [
-        [row[name] for row in rows]
-        if process is None
-        else _each_distinct_once([row[name] for row in rows], process)
+        list(by_name[name]) if process is None else _each_distinct_once(by_name[name], process)
         for name, process in zip(compiled.names, compiled.processors, strict=True)
     ]
     await connection.exec_driver_sql(compiled.sql, list(zip(*columns, strict=True)))
@@ -349,7 +374,23 @@ async def upsert_add(
     """
     if not rows:
         return
-    await _audit_upsert(session, table, rows, keys)
+    names, tuples = _as_tuples(rows)
+    await upsert_add_tuples(session, table, names, tuples, keys, add)
+
+
+async def upsert_add_tuples(
+    session: AsyncSession,
+    table: Table,
+    names: tuple[str, ...],
+    rows: list[tuple[Any, ...]],
+    keys: list[str],
+    add: list[str],
+) -> None:
+    """`upsert_add` for rows given as tuples of `names`' values (no dict per row)."""
+    if not rows:
+        return
+    if audit.wanted(session.sync_session, table.name):
+        await _audit_upsert(session, table, [dict(zip(names, r, strict=True)) for r in rows], keys)
     connection = await session.connection()
     upsert = sqlite_insert if connection.dialect.name == "sqlite" else postgresql_insert
 
@@ -359,7 +400,8 @@ async def upsert_add(
             index_elements=keys, set_={c: table.c[c] + statement.excluded[c] for c in add}
         )
 
-    await execute_rows(connection, build, ("add", table, tuple(keys), tuple(add)), rows)
+    key = ("add", table, tuple(keys), tuple(add))
+    await execute_tuples(connection, build, key, names, rows)
 
 
 async def upsert_replace(

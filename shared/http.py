@@ -5,11 +5,13 @@ every service answers 404/409/422/503 the same way and no route maps errors.
 """
 
 import asyncio
+import json
 import logging
 import math
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, FastAPI, Request, Response, status
 from fastapi.encoders import jsonable_encoder
@@ -20,6 +22,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.audit import AuditMiddleware
 from shared.db import is_database_outage, ping
@@ -121,6 +124,109 @@ def _database_unavailable(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
+class RefuseUnstorableText:
+    """Text no database can store — the NUL character, or half of a UTF-16 surrogate pair —
+    in a JSON body, a query parameter or the path is refused with a 422 naming each place.
+    PostgreSQL refused such a statement with a 500, and no partner or member of staff means
+    either. JSON carries them only as escapes (\\u0000, \\ud800…), so a body is scanned for
+    those (microseconds) and walked only if one is found."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        places = _unstorable_in_query(scope.get("query_string", b""))
+        if _unstorable(scope.get("path", "")):
+            places.append(["path"])
+        body: bytes | None = None
+        if scope.get("method") in ("POST", "PUT", "PATCH") and _is_json(scope):
+            body = await _whole_body(receive)
+            if b"\\u0000" in body or b"\\ud" in body.lower():
+                places += [["body", *path] for path in _unstorable_paths(body)]
+        if places:
+            await _refused(places)(scope, receive, send)
+            return
+        await self.app(scope, receive if body is None else _replay(body), send)
+
+
+def _is_json(scope: Scope) -> bool:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-type":
+            return b"json" in value.lower()
+    return False
+
+
+async def _whole_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+def _replay(body: bytes) -> Receive:
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive
+
+
+def _unstorable(text: str) -> bool:
+    if "\x00" in text:
+        return True
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _unstorable_in_query(query: bytes) -> list[list[str | int]]:
+    if b"%00" not in query.lower() and b"\x00" not in query:
+        return []  # (percent-decoding makes bytes, so no surrogate can come from a query)
+    return [
+        ["query", name]
+        for name, value in parse_qsl(query.decode("latin-1"), True)
+        if "\x00" in name or "\x00" in value
+    ]
+
+
+def _unstorable_paths(body: bytes) -> list[list[str | int]]:
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return []  # not JSON: the route's own parsing says so
+
+    def walk(value: Any, path: list[str | int]) -> Iterator[list[str | int]]:
+        if isinstance(value, str):
+            if _unstorable(value):
+                yield path
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                yield from ([*path, k],) if _unstorable(k) else walk(v, [*path, k])
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                yield from walk(v, [*path, i])
+
+    return list(walk(document, []))
+
+
+def _refused(places: list[list[str | int]]) -> JSONResponse:
+    message = "text that cannot be stored: the NUL character (\\u0000) or half a surrogate pair"
+    detail = [{"loc": loc, "msg": message, "type": "string_unstorable"} for loc in places]
+    return JSONResponse(status_code=422, content={"detail": detail})
+
+
 def health_router(runtime: ServiceRuntime) -> APIRouter:
     router = APIRouter(tags=["health"])
 
@@ -204,6 +310,7 @@ def create_service_app(
     for router in routers:
         app.include_router(router, responses=ERROR_RESPONSES)
     app.add_middleware(AuditMiddleware)
+    app.add_middleware(RefuseUnstorableText)
     observe(app, runtime)
     return app
 

@@ -270,8 +270,15 @@ def _cleaned(cells: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _refuse_nul(text: str) -> None:
+    """PostgreSQL cannot store the NUL character in text, and no statistics file means it."""
+    if "\x00" in text:
+        raise InvalidInputError.single(("file",), "the file contains the NUL character")
+
+
 def _csv_rows(content: bytes) -> list[list[Any]]:
     text = content.decode("utf-8-sig", errors="replace")
+    _refuse_nul(text)
     try:
         dialect: Any = csv.Sniffer().sniff(text.splitlines()[0], delimiters=",;\t")
     except (csv.Error, IndexError):  # one column, or nothing: read it as plain CSV
@@ -286,7 +293,9 @@ def _xlsx_rows(content: bytes) -> list[list[Any]]:
         raise InvalidInputError.single(("file",), f"not a readable XLSX file: {exc}") from exc
     if sheet is None:
         return []
-    return [list(r) for r in sheet.iter_rows(values_only=True)]
+    rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+    _refuse_nul("".join(v for r in rows for v in r if isinstance(v, str)))
+    return rows
 
 
 # --- the logic model and reviews ----------------------------------------------------------

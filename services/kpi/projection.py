@@ -26,6 +26,7 @@ from services.kpi.domain.series import (
     ZERO,
     Measure,
     Series,
+    measure,
     project_series,
     series_changes,
     sum_series,
@@ -58,7 +59,7 @@ def chosen_versions(versions: Iterable[VersionRow], view: str) -> dict[tuple[str
 
 
 def _measure(v: VersionRow) -> Measure:
-    return Measure(v.value or ZERO, v.numerator or ZERO, v.denominator or ZERO)
+    return measure(v.value or ZERO, v.numerator or ZERO, v.denominator or ZERO)
 
 
 def series_of(versions: Sequence[VersionRow], view: str, horizon: Period | None) -> Series:
@@ -489,7 +490,7 @@ async def _apply_cell_changes(
     nodes_by_number[nowhere] = frozenset()
     by_closure: dict[tuple[int, str, str, str], tuple[Measure, int]] = {}
     current: dict[Key, Series] = {}
-    rows: list[dict[str, Any]] = []
+    rows: list[tuple[Any, ...]] = []  # repository.TOTAL_COLUMNS
     nothing: dict[str, TotalRow] = {}
     for (project_id, code, view), sums in added.items():
         number = closure_of.get(project_id, nowhere)
@@ -504,7 +505,7 @@ async def _apply_cell_changes(
                 if grouped is None
                 else (grouped[0] + delta, grouped[1] + new_project)
             )
-            rows.append(_total_row(project_id, code, view, period_key, delta))
+            rows.append((project_id, code, view, period_key, *delta))
         if view == CURRENT and ALL in sums:
             row = before.get(ALL)
             base = Measure(row.value, row.numerator, row.denominator) if row else Measure()

@@ -46,6 +46,7 @@ from shared.db import (
     table_of,
     table_versions,
     upsert_add,
+    upsert_add_tuples,
     upsert_replace,
 )
 
@@ -552,6 +553,7 @@ class ReplicaRepository:
 
 
 _VERSION_KEY = ("project_id", "indicator_code", "period", "dimension_key", "version")
+TOTAL_COLUMNS = (*_TOTAL, "value", "numerator", "denominator")
 _TOTAL_KEY = ["project_id", "indicator_code", "view", "period_key"]
 _MEASURES = ["value", "numerator", "denominator"]
 
@@ -571,7 +573,7 @@ class ProjectionRepository:
         self._targets: dict[Key, TargetRow] = {}
         self._replaced_totals: list[dict[str, Any]] = []
         self._removed_totals: list[tuple[uuid.UUID, str, str, str]] = []
-        self._added_project_totals: list[dict[str, Any]] = []
+        self._added_project_totals: list[tuple[Any, ...]] = []  # in TOTAL_COLUMNS order
         self._added_node_totals: list[dict[str, Any]] = []
         self._progress: dict[Key, dict[str, Any]] = {}
 
@@ -586,8 +588,14 @@ class ProjectionRepository:
         )
         await upsert_replace(session, table_of(ProjectTotal), self._replaced_totals, _TOTAL_KEY)
         await self._remove_totals(self._removed_totals)
-        table = table_of(ProjectTotal)
-        await upsert_add(session, table, self._added_project_totals, _TOTAL_KEY, _MEASURES)
+        await upsert_add_tuples(
+            session,
+            table_of(ProjectTotal),
+            TOTAL_COLUMNS,
+            self._added_project_totals,
+            _TOTAL_KEY,
+            _MEASURES,
+        )
         node_key, node_add = ["node_id", *_TOTAL_KEY[1:]], [*_MEASURES, "projects"]
         table = table_of(NodeTotal)
         await upsert_add(session, table, self._added_node_totals, node_key, node_add)
@@ -642,7 +650,8 @@ class ProjectionRepository:
         as stored before this transaction."""
         return await _rows_in(self.session, ProjectTotal, TotalRow, _TOTAL, set(totals))
 
-    def add_to_project_totals(self, rows: list[dict[str, Any]]) -> None:
+    def add_to_project_totals(self, rows: list[tuple[Any, ...]]) -> None:
+        """Rows in TOTAL_COLUMNS order, each a difference to add."""
         self._added_project_totals += rows
 
     def write_project_totals(

@@ -50,22 +50,35 @@ class Attributes:
     @classmethod
     def from_headers(cls, headers: Iterable[tuple[str, bytes | None]]) -> "Attributes":
         """Raise EnvelopeError unless the headers make a CloudEvents 1.0 binary-mode event."""
-        try:
-            h = {k: v.decode() for k, v in headers if v is not None}
-        except (UnicodeDecodeError, ValueError, AttributeError) as exc:
-            raise EnvelopeError(f"undecodable header: {exc}") from exc
+        h: dict[str, bytes] = {}
+        for name, value in headers:
+            if name in _READ and value is not None:
+                h[name] = value
         missing = [n for n in ("ce_id", "ce_source", "ce_type", "ce_subject") if n not in h]
         if missing:
             raise EnvelopeError(f"missing CloudEvents headers: {', '.join(missing)}")
-        if h.get("ce_specversion") != SPEC_VERSION:
+        if h.get("ce_specversion") != _SPEC_VERSION[1]:
             raise EnvelopeError(f"unsupported specversion {h.get('ce_specversion')!r}")
         try:
-            time = datetime.fromisoformat(h["ce_time"]) if "ce_time" in h else datetime.now(UTC)
+            time = _parsed_time(h["ce_time"]) if "ce_time" in h else datetime.now(UTC)
+            traceparent = h.get("traceparent")
+            return cls(
+                h["ce_id"].decode(),
+                h["ce_source"].decode(),
+                h["ce_type"].decode(),
+                h["ce_subject"].decode(),
+                time,
+                traceparent.decode() if traceparent is not None else None,
+            )
+        except (UnicodeDecodeError, AttributeError) as exc:
+            raise EnvelopeError(f"undecodable header: {exc}") from exc
         except ValueError as exc:
             raise EnvelopeError(f"bad ce_time: {exc}") from exc
-        return cls(
-            h["ce_id"], h["ce_source"], h["ce_type"], h["ce_subject"], time, h.get("traceparent")
-        )
+
+
+_READ = frozenset(
+    ("ce_specversion", "ce_id", "ce_source", "ce_type", "ce_subject", "ce_time", "traceparent")
+)
 
 
 _SPEC_VERSION = ("ce_specversion", SPEC_VERSION.encode())
@@ -88,6 +101,12 @@ def binary_headers(
     if traceparent:
         headers.append(("traceparent", traceparent.encode()))
     return headers
+
+
+@lru_cache(maxsize=1024)
+def _parsed_time(raw: bytes) -> datetime:
+    """Events of one transaction share their time: parsed once."""
+    return datetime.fromisoformat(raw.decode())
 
 
 class CloudEvent(BaseModel):

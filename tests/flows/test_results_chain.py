@@ -153,6 +153,11 @@ async def test_a_goal_shows_its_money_outputs_outcomes_and_contribution(
         assert refused.status_code == 422
         where = {tuple(p["loc"]) for p in refused.json()["detail"]}
         assert ("file", 2, "value") in where and ("body", "file", 1, "outcome") not in where
+        nul = header + "JOBS_ADDED,2019,4800,CBS\x00,2020-03-01\n"  # PostgreSQL cannot store it
+        refused_nul = await kpi.client.post(
+            imports, content=nul, headers={**manager, "content-type": "text/csv"}
+        )
+        assert refused_nul.status_code == 422 and "NUL" in refused_nul.text
         good = header.replace(",", ";") + (
             "JOBS_ADDED;2018;4000;CBS;2019-03-01\nJOBS_ADDED;2019;4800;CBS;2020-03-01\n"
         )

@@ -154,6 +154,38 @@ async def test_ratio_reports_need_a_non_zero_denominator(
     assert zero.json()["detail"][0]["loc"] == ["body", "denominator"]
 
 
+async def test_text_no_database_can_store_is_422_at_each_place_it_occurs(
+    kpi: KpiService, auth: AuthHeaders
+) -> None:
+    """The NUL character and lone surrogates: PostgreSQL cannot store them (a 500 there)."""
+    await declare(kpi, auth, "IBDO", "ENTREPRENEURS_REACHED")
+    key = await partner_key(kpi, auth, "IBDO BV")
+    single = await kpi.client.post("/v1/reports", json=report(comment="a\u0000b"), headers=key)
+    assert single.status_code == 422
+    assert [p["loc"] for p in single.json()["detail"]] == [["body", "comment"]]
+    items = [report(), report(period="2019-Q2", source_ref="\u0000")]
+    batch = await kpi.client.post("/v1/reports/batch", json={"reports": items}, headers=key)
+    assert batch.status_code == 422
+    assert batch.json()["detail"][0]["loc"] == ["body", "reports", 1, "source_ref"]
+    query = await kpi.client.get("/v1/indicators", params={"x": "\u0000"}, headers=key)
+    assert (query.status_code, query.json()["detail"][0]["loc"]) == (422, ["query", "x"])
+    history = await kpi.client.get(
+        f"/v1/projects/{kpi.registry.projects['IBDO']}/reports", headers=auth()
+    )
+    assert history.json() == []  # nothing was written
+    lone = await kpi.client.post(
+        "/v1/reports",
+        content='{"project": "IBDO", "indicator": "ENTREPRENEURS_REACHED", "period": "2019-Q3",'
+        ' "value": 1, "comment": "half \\ud800 a pair"}',
+        headers={**key, "content-type": "application/json"},
+    )
+    assert (lone.status_code, lone.json()["detail"][0]["loc"]) == (422, ["body", "comment"])
+    emoji = report(period="2019-Q3", comment="\U0001f600")  # a whole pair, escaped: accepted
+    assert (await kpi.client.post("/v1/reports", json=emoji, headers=key)).status_code == 201
+    escaped = report(comment="a backslash and u0000: \\u0000")  # not a NUL: accepted
+    assert (await kpi.client.post("/v1/reports", json=escaped, headers=key)).status_code == 201
+
+
 async def test_malformed_json_is_422(kpi: KpiService, auth: AuthHeaders) -> None:
     key = await partner_key(kpi, auth, "IBDO BV")
     response = await kpi.client.post(
