@@ -410,7 +410,22 @@ async def upsert_replace(
     """Insert rows, or overwrite the existing row's other columns."""
     if not rows:
         return
-    await _audit_upsert(session, table, rows, keys)
+    names, tuples = _as_tuples(rows)
+    await upsert_replace_tuples(session, table, names, tuples, keys)
+
+
+async def upsert_replace_tuples(
+    session: AsyncSession,
+    table: Table,
+    names: tuple[str, ...],
+    rows: list[tuple[Any, ...]],
+    keys: list[str],
+) -> None:
+    """`upsert_replace` for rows given as tuples of `names`' values (no dict per row)."""
+    if not rows:
+        return
+    if audit.wanted(session.sync_session, table.name):
+        await _audit_upsert(session, table, [dict(zip(names, r, strict=True)) for r in rows], keys)
     connection = await session.connection()
     upsert = sqlite_insert if connection.dialect.name == "sqlite" else postgresql_insert
 
@@ -423,7 +438,7 @@ async def upsert_replace(
             index_elements=keys, set_={c: statement.excluded[c] for c in others}
         )
 
-    await execute_rows(connection, build, ("replace", table, tuple(keys)), rows)
+    await execute_tuples(connection, build, ("replace", table, tuple(keys)), names, rows)
 
 
 async def _audit_upsert(

@@ -366,7 +366,7 @@ async def _apply(uow: KpiUnitOfWork, batch: Sequence[events.KpiEvent], options: 
                 after[cell][event.version] = changed[(cell, event.version)] = row
             kinds[key] = event.indicator_kind
             cells_of[key].add(cell)
-    uow.projection.put_versions([r._asdict() for r in changed.values()])
+    uow.projection.put_versions(changed.values())
     # each touched cell's counting measures before and after the batch, worked out once
     measures = {
         cell: (_cell_measures(before.get(cell, ())), _cell_measures(versions.values()))

@@ -48,6 +48,7 @@ from shared.db import (
     upsert_add,
     upsert_add_tuples,
     upsert_replace,
+    upsert_replace_tuples,
 )
 
 Key = tuple[uuid.UUID, str]  # (project id, indicator code)
@@ -569,7 +570,7 @@ class ProjectionRepository:
         self._reset()
 
     def _reset(self) -> None:
-        self._versions: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self._versions: dict[tuple[Any, ...], VersionRow] = {}
         self._targets: dict[Key, TargetRow] = {}
         self._replaced_totals: list[dict[str, Any]] = []
         self._removed_totals: list[tuple[uuid.UUID, str, str, str]] = []
@@ -583,8 +584,12 @@ class ProjectionRepository:
         if self._targets:
             rows = [t._asdict() for t in self._targets.values()]
             await upsert_replace(session, table_of(TargetState), rows, list(_KEY))
-        await upsert_replace(
-            session, table_of(CellVersion), list(self._versions.values()), list(_VERSION_KEY)
+        await upsert_replace_tuples(
+            session,
+            table_of(CellVersion),
+            VersionRow._fields,
+            list(self._versions.values()),
+            list(_VERSION_KEY),
         )
         await upsert_replace(session, table_of(ProjectTotal), self._replaced_totals, _TOTAL_KEY)
         await self._remove_totals(self._removed_totals)
@@ -603,12 +608,12 @@ class ProjectionRepository:
         await upsert_replace(session, table_of(ProgressState), rows, list(_KEY))
         self._reset()
 
-    def put_versions(self, rows: list[dict[str, Any]]) -> None:
+    def put_versions(self, rows: Iterable[VersionRow]) -> None:
         for row in rows:
-            self._versions[tuple(row[k] for k in _VERSION_KEY)] = row
+            self._versions[row[:5]] = row  # _VERSION_KEY
 
     def _queued_versions(self, wanted: Any) -> list[VersionRow]:
-        return [VersionRow(**row) for key, row in self._versions.items() if wanted(key)]
+        return [row for key, row in self._versions.items() if wanted(key)]
 
     async def versions(self, keys: Iterable[Key]) -> dict[Key, list[VersionRow]]:
         grouped: dict[Key, dict[tuple[Any, ...], VersionRow]] = {k: {} for k in set(keys)}

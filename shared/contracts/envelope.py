@@ -5,11 +5,10 @@ any Kafka tool can read the payload and any CloudEvents SDK can read the rest.
 """
 
 import json
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_core import to_json
@@ -35,10 +34,10 @@ class EnvelopeError(ValueError):
     """A message that is not a CloudEvent we can read: it belongs in the DLQ."""
 
 
-@dataclass(frozen=True, slots=True)
-class Attributes:
+class Attributes(NamedTuple):
     """A CloudEvent's attributes, read from a message's headers alone: consumers parse the
-    data once, straight into its contract (`Event.model_validate_json`)."""
+    data once, straight into its contract (`Event.model_validate_json`). A named tuple:
+    a consumer reads one per message."""
 
     id: str
     source: str
@@ -50,24 +49,32 @@ class Attributes:
     @classmethod
     def from_headers(cls, headers: Iterable[tuple[str, bytes | None]]) -> "Attributes":
         """Raise EnvelopeError unless the headers make a CloudEvents 1.0 binary-mode event."""
-        h: dict[str, bytes] = {}
-        for name, value in headers:
-            if name in _READ and value is not None:
-                h[name] = value
-        missing = [n for n in ("ce_id", "ce_source", "ce_type", "ce_subject") if n not in h]
-        if missing:
-            raise EnvelopeError(f"missing CloudEvents headers: {', '.join(missing)}")
+        return cls.from_header_map(header_map(headers))
+
+    @classmethod
+    def from_header_map(cls, h: Mapping[str, bytes | None]) -> "Attributes":
+        """As `from_headers`, from `header_map`'s mapping (read once per message)."""
+        try:
+            event_id, source, type_, subject = (
+                h["ce_id"],
+                h["ce_source"],
+                h["ce_type"],
+                h["ce_subject"],
+            )
+        except KeyError:
+            needed = ("ce_id", "ce_source", "ce_type", "ce_subject")
+            missing = [n for n in needed if h.get(n) is None]
+            raise EnvelopeError(f"missing CloudEvents headers: {', '.join(missing)}") from None
         if h.get("ce_specversion") != _SPEC_VERSION[1]:
             raise EnvelopeError(f"unsupported specversion {h.get('ce_specversion')!r}")
+        raw_time, traceparent = h.get("ce_time"), h.get("traceparent")
         try:
-            time = _parsed_time(h["ce_time"]) if "ce_time" in h else datetime.now(UTC)
-            traceparent = h.get("traceparent")
             return cls(
-                h["ce_id"].decode(),
-                h["ce_source"].decode(),
-                h["ce_type"].decode(),
-                h["ce_subject"].decode(),
-                time,
+                event_id.decode(),  # type: ignore[union-attr]
+                source.decode(),  # type: ignore[union-attr]
+                type_.decode(),  # type: ignore[union-attr]
+                subject.decode(),  # type: ignore[union-attr]
+                _parsed_time(raw_time) if raw_time is not None else datetime.now(UTC),
                 traceparent.decode() if traceparent is not None else None,
             )
         except (UnicodeDecodeError, AttributeError) as exc:
@@ -76,9 +83,13 @@ class Attributes:
             raise EnvelopeError(f"bad ce_time: {exc}") from exc
 
 
-_READ = frozenset(
-    ("ce_specversion", "ce_id", "ce_source", "ce_type", "ce_subject", "ce_time", "traceparent")
-)
+def header_map(headers: Iterable[tuple[str, bytes | None]]) -> dict[str, bytes | None]:
+    """A message's headers by name (the last of a repeated one), without a header that
+    has no value; built once per message, in C."""
+    h = dict(headers)
+    if None in h.values():
+        h = {k: v for k, v in h.items() if v is not None}
+    return h
 
 
 _SPEC_VERSION = ("ce_specversion", SPEC_VERSION.encode())

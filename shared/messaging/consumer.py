@@ -13,15 +13,14 @@ import asyncio
 import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from aiokafka.errors import CommitFailedError, IllegalStateError
 from opentelemetry import trace
 from pydantic import ValidationError
 
 from shared.contracts.base import Event, event_type_for
-from shared.contracts.envelope import Attributes, EnvelopeError
+from shared.contracts.envelope import Attributes, EnvelopeError, header_map
 from shared.contracts.topics import dlq
 from shared.db import is_database_outage
 from shared.messaging.kafka import OutgoingMessage, make_consumer
@@ -42,9 +41,9 @@ class PoisonMessageError(Exception):
     """The message itself is at fault; retrying cannot help."""
 
 
-@dataclass(frozen=True)
-class ReceivedMessage:
-    """What the loop needs of a Kafka record; independent of the client library."""
+class ReceivedMessage(NamedTuple):
+    """What the loop needs of a Kafka record; independent of the client library (a named
+    tuple: the loop makes one per message)."""
 
     topic: str
     partition: int
@@ -140,10 +139,11 @@ class MessageProcessor(Generic[U]):
             return
         ready: list[tuple[ReceivedMessage, Attributes, Event]] = []
         for message in messages:
-            if self._not_ours(message):
+            headers = header_map(message.headers)
+            if self._not_ours(headers):
                 continue
             try:
-                envelope, event = self._decode(message)
+                envelope, event = self._decode(message, headers)
             except PoisonMessageError as exc:
                 await self._dead_letter(message, exc, attempts=0)
                 continue
@@ -214,21 +214,23 @@ class MessageProcessor(Generic[U]):
                 extra={"consumer": self.consumer_name, "topic": ready[0][0].topic},
             )
 
-    def _not_ours(self, message: ReceivedMessage) -> bool:
+    def _not_ours(self, headers: Mapping[str, bytes | None]) -> bool:
         """A known event this consumer has no handler for: skipped without reading its body
         (consumers that handle it judge whether it is poison)."""
-        for header, value in message.headers:
-            if header == "ce_type":
-                if not isinstance(value, bytes):
-                    return False
-                name = value.decode(errors="replace")
-                return name not in self._handlers and event_type_for(name) is not None
-        return False
+        value = headers.get("ce_type")
+        if not isinstance(value, bytes):
+            return False
+        name = value.decode(errors="replace")
+        return name not in self._handlers and event_type_for(name) is not None
 
-    def _decode(self, message: ReceivedMessage) -> tuple[Attributes, Event]:
+    def _decode(
+        self, message: ReceivedMessage, headers: Mapping[str, bytes | None] | None = None
+    ) -> tuple[Attributes, Event]:
         """The attributes from the headers, the data parsed once into its contract."""
         try:
-            attributes = Attributes.from_headers(message.headers)
+            attributes = Attributes.from_header_map(
+                header_map(message.headers) if headers is None else headers
+            )
         except EnvelopeError as exc:
             raise PoisonMessageError(str(exc)) from exc
         event_type = event_type_for(attributes.type)
