@@ -120,15 +120,11 @@ class TableVersion(PlatformBase, table=True):
     version: int = Field(sa_type=BigInteger)
 
 
-_TABLE_VERSIONS = TableVersion.__table__  # type: ignore[attr-defined]
-
-
 async def table_versions(session: AsyncSession) -> dict[str, int]:
     """Every versioned table's version number, in one round trip."""
     connection = await session.connection()
-    result = await connection.execute(
-        sa_select(_TABLE_VERSIONS.c.table_name, _TABLE_VERSIONS.c.version)
-    )
+    versions = table_of(TableVersion)
+    result = await connection.execute(sa_select(versions.c.table_name, versions.c.version))
     return {name: int(version) for name, version in result}
 
 
@@ -387,21 +383,14 @@ async def upsert_add_tuples(
     add: list[str],
 ) -> None:
     """`upsert_add` for rows given as tuples of `names`' values (no dict per row)."""
-    if not rows:
-        return
-    if audit.wanted(session.sync_session, table.name):
-        await _audit_upsert(session, table, [dict(zip(names, r, strict=True)) for r in rows], keys)
-    connection = await session.connection()
-    upsert = sqlite_insert if connection.dialect.name == "sqlite" else postgresql_insert
 
-    def build() -> Insert:
-        statement = upsert(table)
-        return statement.on_conflict_do_update(
-            index_elements=keys, set_={c: table.c[c] + statement.excluded[c] for c in add}
-        )
+    def on_conflict(statement: Any) -> Insert:
+        set_ = {c: table.c[c] + statement.excluded[c] for c in add}
+        upsert: Insert = statement.on_conflict_do_update(index_elements=keys, set_=set_)
+        return upsert
 
     key = ("add", table, tuple(keys), tuple(add))
-    await execute_tuples(connection, build, key, names, rows)
+    await _upsert_tuples(session, table, names, rows, keys, on_conflict, key)
 
 
 async def upsert_replace(
@@ -422,23 +411,40 @@ async def upsert_replace_tuples(
     keys: list[str],
 ) -> None:
     """`upsert_replace` for rows given as tuples of `names`' values (no dict per row)."""
+
+    def on_conflict(statement: Any) -> Insert:
+        others = [c.name for c in table.columns if c.name not in keys]
+        upsert: Insert = (
+            statement.on_conflict_do_update(
+                index_elements=keys, set_={c: statement.excluded[c] for c in others}
+            )
+            if others
+            else statement.on_conflict_do_nothing(index_elements=keys)
+        )
+        return upsert
+
+    await _upsert_tuples(
+        session, table, names, rows, keys, on_conflict, ("replace", table, tuple(keys))
+    )
+
+
+async def _upsert_tuples(
+    session: AsyncSession,
+    table: Table,
+    names: tuple[str, ...],
+    rows: list[tuple[Any, ...]],
+    keys: list[str],
+    on_conflict: Callable[[Any], Insert],
+    key: Hashable,
+) -> None:
+    """An INSERT ... ON CONFLICT in the dialect's own words, audited when someone acts."""
     if not rows:
         return
     if audit.wanted(session.sync_session, table.name):
         await _audit_upsert(session, table, [dict(zip(names, r, strict=True)) for r in rows], keys)
     connection = await session.connection()
     upsert = sqlite_insert if connection.dialect.name == "sqlite" else postgresql_insert
-
-    def build() -> Insert:
-        statement = upsert(table)
-        others = [c.name for c in table.columns if c.name not in keys]
-        if not others:
-            return statement.on_conflict_do_nothing(index_elements=keys)
-        return statement.on_conflict_do_update(
-            index_elements=keys, set_={c: statement.excluded[c] for c in others}
-        )
-
-    await execute_tuples(connection, build, ("replace", table, tuple(keys)), names, rows)
+    await execute_tuples(connection, lambda: on_conflict(upsert(table)), key, names, rows)
 
 
 async def _audit_upsert(

@@ -54,19 +54,7 @@ async def on_project(event: registry.ProjectEvent, uow: FundingUnitOfWork) -> No
 
 async def on_output_realised(event: kpi.OutputRealised, uow: FundingUnitOfWork) -> None:
     """The event of one indicator (no longer written by the KPI service, still read)."""
-    await uow.outputs.put(
-        [
-            RealisedOutput(
-                project_id=event.project_id,
-                indicator_code=event.indicator_code,
-                indicator_kind=event.indicator_kind,
-                unit=event.unit,
-                eu_code=event.eu_code,
-                realised=event.realised,
-                as_of=event.as_of,
-            )
-        ]
-    )
+    await uow.outputs.put([RealisedOutput(**event.model_dump())])
 
 
 async def on_outputs_realised(event: kpi.OutputsRealised, uow: FundingUnitOfWork) -> None:

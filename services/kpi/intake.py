@@ -7,11 +7,9 @@ a batch of a thousand costs a handful of round trips.
 """
 
 import uuid
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
 from functools import lru_cache
-from operator import attrgetter
 from typing import Any, Literal
 
 from services.kpi.access import Principal
@@ -42,39 +40,9 @@ def dimension_key(disaggregation: dict[str, str] | None) -> str:
     return ";".join(f"{k}={v}" for k, v in sorted((disaggregation or {}).items()))
 
 
-@dataclass(slots=True)
-class ReportRecord:
-    """A new version, built without an ORM object: a batch makes a thousand of these.
-
-    Its fields are those of `ReportPublic`, in that order, so the row written is also the
-    answer (plus its outcome)."""
-
-    id: uuid.UUID
-    project_id: uuid.UUID
-    indicator_code: str
-    period: str
-    dimension_key: str
-    version: int
-    value: Decimal | None
-    numerator: Decimal | None
-    denominator: Decimal | None
-    comment: str | None
-    source_ref: str | None
-    state: str
-    organisation_id: uuid.UUID | None
-    submitted_by: str
-    submitted_at: datetime
-    revision_reason: str | None
-    review_reason: str | None = None
-    reviewed_by: str | None = None
-    reviewed_at: datetime | None = None
-
-
-ReportLike = Report | ReportRow | ReportRecord
-_RECORD_FIELDS = tuple(f.name for f in fields(ReportRecord))
-_record_values = attrgetter(*_RECORD_FIELDS)  # asdict() deep-copies: too slow here
+ReportLike = Report | ReportRow
 _ANSWER_FIELDS = tuple(name for name in ReportAccepted.model_fields if name != "outcome")
-assert _ANSWER_FIELDS == _RECORD_FIELDS, "a record is written and answered as it is"
+assert ReportRow._fields == _ANSWER_FIELDS, "a new version is written and answered as it is"
 
 
 @dataclass
@@ -230,23 +198,23 @@ def _new_version(
         raise InvalidKpiInputError.single(
             ("body", "reason"), "this period was approved: say why the value changes"
         )
-    report = ReportRecord(
-        id=new_uuid(),
-        project_id=project.id,
-        indicator_code=item.indicator,
-        period=period,
-        dimension_key=cell[3],
-        version=(latest.version + 1) if latest else 1,
-        value=item.value,
-        numerator=item.numerator,
-        denominator=item.denominator,
-        comment=item.comment,
-        source_ref=item.source_ref,
-        state="submitted",
-        organisation_id=principal.organisation_id,
-        submitted_by=principal.actor,
-        revision_reason=item.reason if latest else None,
-        submitted_at=ctx.now,
+    report = ReportRow(
+        new_uuid(),
+        project.id,
+        item.indicator,
+        period,
+        cell[3],
+        (latest.version + 1) if latest else 1,
+        item.value,
+        item.numerator,
+        item.denominator,
+        item.comment,
+        item.source_ref,
+        "submitted",
+        principal.organisation_id,
+        principal.actor,
+        ctx.now,
+        item.reason if latest else None,
     )
     ctx.latest[cell] = report
     return report, "revised" if latest else "submitted"
@@ -265,7 +233,7 @@ def cell_fields(report: ReportLike, kind: str) -> dict[str, Any]:
     }
 
 
-def report_event(report: ReportRecord, indicator: Indicator) -> events.ReportSubmitted:
+def report_event(report: ReportRow, indicator: Indicator) -> events.ReportSubmitted:
     common = dict(
         **cell_fields(report, indicator.kind),
         value=report.value,
@@ -294,9 +262,9 @@ def accepted_fields(report: ReportLike, outcome: Outcome) -> dict[str, Any]:
     return fields
 
 
-def write(uow: KpiUnitOfWork, report: ReportRecord, indicator: Indicator) -> dict[str, Any]:
+def write(uow: KpiUnitOfWork, report: ReportRow, indicator: Indicator) -> dict[str, Any]:
     """Queue the new version and its event; return the row, which is also the answer."""
-    row = dict(zip(_RECORD_FIELDS, _record_values(report), strict=True))
+    row = report._asdict()
     uow.reports.add_new(row)
     uow.publish(report_event(report, indicator))
     return row

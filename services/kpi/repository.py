@@ -161,7 +161,10 @@ class KpiRule(NamedTuple):
 
 
 class ReportRow(NamedTuple):
-    """A stored version of a report, as intake reads the latest of each cell."""
+    """A version of a report without an ORM object: the latest of each cell as intake reads
+    it, and each new version it writes (a batch makes a thousand). The fields are those of
+    `ReportPublic`, in that order, so the row written is also the answer (plus its outcome).
+    """
 
     id: uuid.UUID
     project_id: uuid.UUID
@@ -179,9 +182,9 @@ class ReportRow(NamedTuple):
     submitted_by: str
     submitted_at: datetime
     revision_reason: str | None
-    review_reason: str | None
-    reviewed_by: str | None
-    reviewed_at: datetime | None
+    review_reason: str | None = None
+    reviewed_by: str | None = None
+    reviewed_at: datetime | None = None
 
 
 def _plain_select(model: Any, row_type: type[R]) -> Any:

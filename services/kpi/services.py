@@ -41,6 +41,7 @@ from services.kpi.models import (
     ProjectKpi,
 )
 from services.kpi.reference import indicator_of
+from services.kpi.repository import ReportRow
 from services.kpi.schemas import (
     ApiKeyIn,
     ApiKeyIssued,
@@ -280,7 +281,8 @@ def _one(
         report, outcome, indicator = intake.check_item(ctx, principal, waiting.item)
     except DomainError as exc:
         return exc
-    if isinstance(report, intake.ReportRecord):
+    if outcome != "unchanged":
+        assert isinstance(report, ReportRow)
         uow.next_request()
         token = otel_context.attach(waiting.trace)  # the event continues its request's trace
         try:
@@ -423,7 +425,8 @@ def _batch_item(
         return _result(index, 403, errors=[{"loc": ["body", "project"], "msg": str(exc)}])
     except ConflictError as exc:
         return _result(index, 409, errors=[{"loc": ["body", "period"], "msg": str(exc)}])
-    if isinstance(report, intake.ReportRecord):
+    if outcome != "unchanged":
+        assert isinstance(report, ReportRow)
         answer = {**intake.write(uow, report, indicator), "outcome": outcome}
     else:
         answer = intake.accepted_fields(report, outcome)
