@@ -40,12 +40,12 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import registry
-from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import NullType
 from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared import audit
+from shared.sqlite import is_sqlite, sqlite_pragmas
 
 R = TypeVar("R")
 
@@ -128,17 +128,6 @@ async def table_versions(session: AsyncSession) -> dict[str, int]:
     return {name: int(version) for name, version in result}
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    # With WAL, NORMAL loses no committed data when a process crashes (only on power loss);
-    # the embedded default trades that for commits without an fsync each. Production is PostgreSQL.
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
-    cursor.close()
-
-
 def is_database_outage(exc: BaseException) -> bool:
     """The database (or the way to it) is away, as opposed to a bad statement or bad data:
     the request may be retried later, the event is not poison."""
@@ -149,16 +138,12 @@ def is_database_outage(exc: BaseException) -> bool:
     return isinstance(exc, ConnectionError | OSError | TimeoutError)
 
 
-def is_sqlite(url: str) -> bool:
-    return url.startswith("sqlite")
-
-
 def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:
     """An async engine; SQLite gets WAL and foreign keys, PostgreSQL a bounded pool."""
     if is_sqlite(url):
         engine = create_async_engine(url, connect_args={"timeout": 30})
         sync_engine: Engine = engine.sync_engine
-        event.listen(sync_engine, "connect", _sqlite_pragmas)
+        event.listen(sync_engine, "connect", sqlite_pragmas)
         return engine
     return create_async_engine(
         url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_timeout=5

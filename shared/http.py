@@ -282,7 +282,16 @@ def create_service_app(
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        checkpoints = (
+            asyncio.create_task(runtime.checkpointer.run(stop), name="wal-checkpoints")
+            if runtime.checkpointer is not None
+            else None
+        )
         yield
+        stop.set()
+        if checkpoints is not None:
+            await checkpoints
         if on_close is not None:
             await on_close()
         await runtime.close()

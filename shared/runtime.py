@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from shared.auth import TokenService
 from shared.config import ServiceSettings
 from shared.db import create_engine, session_factory
+from shared.sqlite import WalCheckpointer, checkpointer_for
 
 
 @dataclass
@@ -23,6 +24,7 @@ class ServiceRuntime:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     tokens: TokenService
+    checkpointer: WalCheckpointer | None = None  # SQLite only: see shared.sqlite
 
     @classmethod
     def from_settings(cls, settings: ServiceSettings) -> "ServiceRuntime":
@@ -32,6 +34,7 @@ class ServiceRuntime:
             engine=engine,
             sessions=session_factory(engine),
             tokens=TokenService(settings.jwt_secret.get_secret_value(), settings.jwt_issuer),
+            checkpointer=checkpointer_for(settings.database_url),
         )
 
     async def close(self) -> None:

@@ -47,6 +47,8 @@ async def run_worker(
         poll_interval_s=settings.outbox_poll_interval_s,
     )
     tasks = [asyncio.create_task(relay.run(stop), name="outbox-relay")]
+    if runtime.checkpointer is not None:
+        tasks.append(asyncio.create_task(runtime.checkpointer.run(stop), name="wal-checkpoints"))
     if settings.worker_health_port is not None:
         tasks.append(asyncio.create_task(_serve_health(runtime, stop), name="health"))
     for processor, topics in consumers(publisher) if consumers else ():
