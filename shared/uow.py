@@ -5,17 +5,17 @@ event reaction changes, including the events it announces and the fact that it
 consumed an event, commits or rolls back together.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from opentelemetry import context as otel_context
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from shared.contracts.base import Event
+from shared.contracts.base import Event, encode_fields, key_of
 from shared.db import OutboxMessage, ProcessedEvent, insert_rows, table_of, utcnow
 from shared.ids import new_event_id
 from shared.telemetry import traceparent_for_new_event
@@ -91,20 +91,27 @@ class SqlUnitOfWork:
 
         Rows are inserted in bulk at commit, in the order they were published. The row
         holds the CloudEvent's attributes and its data as JSON, written once here by the
-        event's own serializer (a batch of reports publishes a thousand events).
+        event's own serializer.
         """
+        self._queue(type(event), event.key, event.model_dump_json())
+
+    def publish_fields(self, event_type: type[Event], fields: Mapping[str, Any]) -> None:
+        """`publish` for an event whose fields are already checked and typed (a batch of
+        reports publishes a thousand): encoded from the fields as the contract would."""
+        self._queue(event_type, key_of(event_type, fields), encode_fields(event_type, fields))
+
+    def _queue(self, event_type: type[Event], key: str, data: str) -> None:
         now = self.now
-        key = event.key
         self._outbox.append(
             {
                 "event_id": new_event_id(),
-                "topic": event.topic,
+                "topic": event_type.topic,
                 "key": key,
-                "type": event.type,
+                "type": event_type.type,
                 "source": self.source,
                 "subject": key,
                 "time": now,
-                "data": event.model_dump_json(),
+                "data": data,
                 "traceparent": self._traceparent(),
                 "created_at": now,
                 "sent_at": None,

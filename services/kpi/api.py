@@ -149,7 +149,7 @@ async def submit_report(
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
     """Report one value. A new value for a reported cell is a revision (version n+1)."""
-    idem = services.Idempotency.of(idempotency_key, item.model_dump(mode="json"))
+    idem = services.Idempotency.of(idempotency_key, item)
     result = await services.submit_report(groups, caller, item, rules, idem)
     if stored := _stored(result):
         return stored
@@ -164,7 +164,7 @@ async def submit_batch(
     body: BatchIn, uow: Uow, caller: Caller, rules: Rules, idempotency_key: IdempotencyKey = None
 ) -> Any:
     """Up to 1,000 reports, each with its own result; valid ones are accepted when others fail."""
-    idem = services.Idempotency.of(idempotency_key, body.model_dump(mode="json"))
+    idem = services.Idempotency.of(idempotency_key, body)
     return _stored(await services.submit_batch(uow, caller, body.reports, rules, idem))
 
 

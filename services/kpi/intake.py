@@ -233,20 +233,18 @@ def cell_fields(report: ReportLike, kind: str) -> dict[str, Any]:
     }
 
 
-def report_event(report: ReportRow, indicator: Indicator) -> events.ReportSubmitted:
-    common = dict(
-        **cell_fields(report, indicator.kind),
-        value=report.value,
-        numerator=report.numerator,
-        denominator=report.denominator,
-        comment=report.comment,
-        source_ref=report.source_ref,
-        organisation_id=report.organisation_id,
-        submitted_by=report.submitted_by,
-    )
-    if report.version > 1:
-        return events.ReportRevised(**common, reason=report.revision_reason)
-    return events.ReportSubmitted(**common)
+def report_event(
+    row: dict[str, Any], indicator: Indicator
+) -> tuple[type[events.ReportSubmitted], dict[str, Any]]:
+    """The event announcing a new version (`ReportRevised` after the first) as its type
+    and fields: the row is checked and typed, so the event is encoded from it directly."""
+    fields = {
+        **row,
+        "report_id": row["id"],
+        "indicator_kind": str(indicator.kind),
+        "reason": row["revision_reason"],
+    }
+    return (events.ReportRevised if row["version"] > 1 else events.ReportSubmitted), fields
 
 
 def accepted(report: ReportLike, outcome: Outcome) -> ReportAccepted:
@@ -266,5 +264,5 @@ def write(uow: KpiUnitOfWork, report: ReportRow, indicator: Indicator) -> dict[s
     """Queue the new version and its event; return the row, which is also the answer."""
     row = report._asdict()
     uow.reports.add_new(row)
-    uow.publish(report_event(report, indicator))
+    uow.publish_fields(*report_event(row, indicator))
     return row

@@ -16,7 +16,7 @@ from functools import partial
 from typing import Any, TypeVar
 
 from opentelemetry import context as otel_context
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic_core import to_json
 from sqlalchemy.exc import IntegrityError, OperationalError
 
@@ -86,10 +86,13 @@ class Idempotency:
     request_hash: str
 
     @classmethod
-    def of(cls, key: str | None, body: Any) -> "Idempotency | None":
+    def of(cls, key: str | None, body: BaseModel) -> "Idempotency | None":
+        """The body is hashed only when a key is given (a batch body is a thousand items)."""
         if not key:
             return None
-        canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+        canonical = json.dumps(
+            body.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), default=str
+        )
         return cls(key[:200], hashlib.sha256(canonical.encode()).hexdigest())
 
 

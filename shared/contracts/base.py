@@ -1,9 +1,11 @@
 """The base of every event contract: frozen, typed, versioned by its type name."""
 
+from collections.abc import Mapping
 from functools import lru_cache
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
+from pydantic_core import to_json
 
 
 class Event(BaseModel):
@@ -23,6 +25,19 @@ class Event(BaseModel):
     @property
     def key(self) -> str:
         return _text(getattr(self, self.key_field))
+
+
+def key_of(event_type: type[Event], fields: Mapping[str, Any]) -> str:
+    """The key an event of `event_type` with these fields would have."""
+    return _text(fields[event_type.key_field])
+
+
+def encode_fields(event_type: type[Event], fields: Mapping[str, Any]) -> str:
+    """The JSON an event of `event_type` with these fields serializes to, without building
+    the event: for fields already checked and typed as the contract types them (UUID,
+    Decimal, str, int, date, None), which a batch of reports publishes a thousand times.
+    The contract tests hold this equal to `event.model_dump_json()`."""
+    return to_json({name: fields[name] for name in event_type.model_fields}).decode()
 
 
 @lru_cache(maxsize=8192)
