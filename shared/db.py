@@ -238,14 +238,14 @@ async def execute_rows(
     value over and over), and the driver gets plain tuples. Statements whose defaults
     SQLAlchemy would have to compute per row take the ordinary path.
     """
-    if not rows:
-        return
     names, tuples = _as_tuples(rows)
     await execute_tuples(connection, build, key, names, tuples)
 
 
 def _as_tuples(rows: Sequence[Mapping[str, Any]]) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
-    """The first row's column names, and every row's values in that order."""
+    """The first row's column names, and every row's values in that order (none: none)."""
+    if not rows:
+        return (), []
     names = tuple(rows[0])
     if len(names) == 1:
         return names, [(r[names[0]],) for r in rows]
@@ -353,8 +353,6 @@ async def upsert_add(
 
     Two consumers adding to the same total never lose an update.
     """
-    if not rows:
-        return
     names, tuples = _as_tuples(rows)
     await upsert_add_tuples(session, table, names, tuples, keys, add)
 
@@ -382,8 +380,6 @@ async def upsert_replace(
     session: AsyncSession, table: Table, rows: list[dict[str, Any]], keys: list[str]
 ) -> None:
     """Insert rows, or overwrite the existing row's other columns."""
-    if not rows:
-        return
     names, tuples = _as_tuples(rows)
     await upsert_replace_tuples(session, table, names, tuples, keys)
 
@@ -435,10 +431,10 @@ async def _upsert_tuples(
 async def _audit_upsert(
     session: AsyncSession, table: Table, rows: list[dict[str, Any]], keys: list[str]
 ) -> None:
-    """Someone is acting: the trail gets each upserted row with the row it overwrites."""
-    if audit.wanted(session.sync_session, table.name):
-        old = await _rows_by_key(session, table, rows, keys)
-        audit.record(session.sync_session, table.name, rows, keys, old)
+    """Someone is acting (the caller asked `audit.wanted`): the trail gets each upserted
+    row with the row it overwrites."""
+    old = await _rows_by_key(session, table, rows, keys)
+    audit.record(session.sync_session, table.name, rows, keys, old)
 
 
 async def _rows_by_key(

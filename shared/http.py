@@ -144,7 +144,7 @@ class RefuseUnstorableText:
         body: bytes | None = None
         if scope.get("method") in ("POST", "PUT", "PATCH") and _is_json(scope):
             body = await _whole_body(receive)
-            if b"\\u0000" in body or b"\\ud" in body.lower():
+            if b"\\u0000" in body or b"\\ud" in body or b"\\uD" in body:
                 places += [["body", *path] for path in _unstorable_paths(body)]
         if places:
             await _refused(places)(scope, receive, send)
@@ -192,7 +192,7 @@ def _unstorable(text: str) -> bool:
 
 
 def _unstorable_in_query(query: bytes) -> list[list[str | int]]:
-    if b"%00" not in query.lower() and b"\x00" not in query:
+    if b"%00" not in query and b"\x00" not in query:
         return []  # (percent-decoding makes bytes, so no surrogate can come from a query)
     return [
         ["query", name]

@@ -17,6 +17,7 @@ import logging
 import sqlite3
 import threading
 from typing import Any
+from urllib.request import pathname2url
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -71,7 +72,7 @@ class WalCheckpointer:
             if self._connection is None:
                 # mode=rw: the service's migrations create the file, never the checkpointer
                 self._connection = sqlite3.connect(
-                    f"file:{self._path}?mode=rw",
+                    f"file:{pathname2url(self._path)}?mode=rw",
                     uri=True,
                     timeout=0,
                     check_same_thread=False,

@@ -83,3 +83,18 @@ def test_only_sqlite_files_get_a_checkpointer() -> None:
     assert checkpointer_for("postgresql+asyncpg://localhost/test") is None
     assert checkpointer_for("sqlite+aiosqlite:///:memory:") is None
     assert database_file("sqlite+aiosqlite:////var/lib/koers/kpi.db") == "/var/lib/koers/kpi.db"
+
+
+async def test_a_database_under_an_awkward_path_is_checkpointed(tmp_path: Path) -> None:
+    """A path is not a URI: `?`, `#`, `%` and spaces in it are escaped, not read as parts."""
+    folder = tmp_path / "data #1 ?100%"
+    folder.mkdir()
+    url = f"sqlite+aiosqlite:///{folder / 'kpi.db'}"
+    engine = create_engine(url)
+    await _write(engine, 1000)
+    checkpointer = checkpointer_for(url)
+    assert checkpointer is not None
+    busy, in_log, copied = checkpointer.checkpoint()
+    assert (busy, in_log > 0, copied) == (0, True, in_log)
+    checkpointer.close()
+    await engine.dispose()
