@@ -83,7 +83,8 @@ class AuditMiddleware:
             _current.reset(token)
 
 
-def _audited(table: str) -> bool:
+def audited(table: str) -> bool:
+    """Whether the trail records changes to `table` (derived and plumbing tables it does not)."""
     return table not in _NOT_AUDITED and not table.startswith(_NOT_AUDITED_PREFIXES)
 
 
@@ -128,7 +129,7 @@ def _pending(session: Session) -> list[dict[str, Any]] | None:
 
 def wanted(session: Session, table: str) -> bool:
     """Whether changes to `table` in this transaction go in the trail (someone is acting)."""
-    return _audited(table) and _pending(session) is not None
+    return audited(table) and _pending(session) is not None
 
 
 def record(
@@ -141,7 +142,7 @@ def record(
     """Audit rows written with a bulk insert or upsert, which the ORM's flush does not see;
     `old_rows` (by key) are the rows an upsert overwrites."""
     pending = _pending(session)
-    if pending is None or not _audited(table):
+    if pending is None or not audited(table):
         return
     for row in rows:
         key = tuple(row.get(c) for c in key_columns)
@@ -163,7 +164,7 @@ def _row_change(obj: Any, op: str) -> dict[str, Any] | None:
     state = inspect(obj)
     mapper = state.mapper
     table = mapper.local_table.name
-    if not _audited(table):
+    if not audited(table):
         return None
     keys = [mapper.get_property_by_column(c).key for c in mapper.primary_key]
     change: dict[str, Any] = {

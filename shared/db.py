@@ -7,15 +7,16 @@ database; the platform tables live in a registry of their own that every
 service's migrations include.
 """
 
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from operator import itemgetter
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import (
     BigInteger,
+    Executable,
     Index,
     Insert,
     Integer,
@@ -222,27 +223,7 @@ def _compiled(
     return found
 
 
-async def execute_rows(
-    connection: AsyncConnection,
-    build: Callable[[], Insert],
-    key: Hashable,
-    rows: Sequence[Mapping[str, Any]],
-) -> None:
-    """Run an INSERT (or upsert) for many rows at once, as SQLAlchemy would, but cheaper.
-
-    SQLAlchemy builds a parameter dictionary and runs each type's bind processor per row
-    and value; for the thousands of rows of a batch of reports or a projection batch that
-    cost as much as the database itself. Here the statement (`build()`, known by `key`) is
-    compiled once, each column's values go through that same bind processor a column at a
-    time, each distinct value once (a batch repeats its project, organisation, time and
-    value over and over), and the driver gets plain tuples. Statements whose defaults
-    SQLAlchemy would have to compute per row take the ordinary path.
-    """
-    names, tuples = _as_tuples(rows)
-    await execute_tuples(connection, build, key, names, tuples)
-
-
-def _as_tuples(rows: Sequence[Mapping[str, Any]]) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
+def as_tuples(rows: Sequence[Mapping[str, Any]]) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
     """The first row's column names, and every row's values in that order (none: none)."""
     if not rows:
         return (), []
@@ -253,28 +234,71 @@ def _as_tuples(rows: Sequence[Mapping[str, Any]]) -> tuple[tuple[str, ...], list
     return names, [values(r) for r in rows]
 
 
-async def execute_tuples(
-    connection: AsyncConnection,
+class PreparedWrite(NamedTuple):
+    """A bulk statement with its parameters already processed for the driver.
+
+    Running it (`run_writes`) is the SQL alone. A unit of work prepares all its queued
+    writes before the first: SQLite has one write lock per database, taken at a
+    transaction's first write and held to its commit, and the API and the worker both
+    waited on the other's Python work done while holding it (benchmark (b))."""
+
+    statement: Executable
+    sql: str | None  # None: the statement's own path, with `params` as dicts (or none)
+    params: list[Any] | None
+
+
+def prepare_tuples(
+    dialect: Dialect,
     build: Callable[[], Insert],
     key: Hashable,
     names: tuple[str, ...],
     rows: Sequence[tuple[Any, ...]],
-) -> None:
-    """`execute_rows` for rows given as tuples of `names`' values (no dict per row)."""
+) -> PreparedWrite | None:
+    """An INSERT (or upsert, `build()`, known by `key`) of `rows`, prepared as SQLAlchemy
+    would, but cheaper; None for no rows.
+
+    SQLAlchemy builds a parameter dictionary and runs each type's bind processor per row
+    and value; for the thousands of rows of a batch of reports or a projection batch that
+    cost as much as the database itself. Here the statement is compiled once per
+    process, each column's values go through that same bind processor a column at a time,
+    each distinct value once (a batch repeats its project, organisation, time and value
+    over and over), and the driver gets plain tuples. Statements whose defaults
+    SQLAlchemy would have to compute per row take the ordinary path.
+    """
     if not rows:
-        return
-    compiled = _compiled(build, key, connection.dialect, names)
+        return None
+    compiled = _compiled(build, key, dialect, names)
     if compiled.sql is None:
-        await connection.execute(
-            compiled.statement, [dict(zip(names, r, strict=True)) for r in rows]
+        return PreparedWrite(
+            compiled.statement, None, [dict(zip(names, r, strict=True)) for r in rows]
         )
-        return
     by_name = dict(zip(names, zip(*rows, strict=True), strict=True))
     columns = [
         list(by_name[name]) if process is None else _each_distinct_once(by_name[name], process)
         for name, process in zip(compiled.names, compiled.processors, strict=True)
     ]
-    await connection.exec_driver_sql(compiled.sql, list(zip(*columns, strict=True)))
+    return PreparedWrite(compiled.statement, compiled.sql, list(zip(*columns, strict=True)))
+
+
+def prepare_rows(
+    dialect: Dialect, table: Table, rows: Sequence[Mapping[str, Any]]
+) -> PreparedWrite | None:
+    """`prepare_tuples` of a plain INSERT of `rows` (dicts with the same keys)."""
+    names, tuples = as_tuples(rows)
+    return prepare_tuples(dialect, lambda: insert(table), ("insert", table), names, tuples)
+
+
+async def run_writes(connection: AsyncConnection, writes: Iterable[PreparedWrite | None]) -> None:
+    """Run prepared writes in order, back to back."""
+    for write in writes:
+        if write is None:
+            continue
+        if write.sql is not None:
+            await connection.exec_driver_sql(write.sql, write.params)
+        elif write.params is None:
+            await connection.execute(write.statement)
+        else:
+            await connection.execute(write.statement, write.params)
 
 
 _MISSING = object()
@@ -333,66 +357,44 @@ async def fetch_rows(
     return list(map(row_type, *processed))
 
 
-async def insert_rows(
-    session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]]
-) -> None:
-    """Bulk insert in the session's transaction (`execute_rows`)."""
-    await execute_rows(await session.connection(), lambda: insert(table), ("insert", table), rows)
-
-
 def table_of(model: type[SQLModel]) -> Table:
     """A table model's Core table (for bulk statements); typed, unlike `Model.__table__`."""
     table: Table = model.__table__  # type: ignore[attr-defined]
     return table
 
 
-async def upsert_add(
-    session: AsyncSession, table: Table, rows: list[dict[str, Any]], keys: list[str], add: list[str]
+async def upsert_replace(
+    session: AsyncSession, table: Table, rows: list[dict[str, Any]], keys: list[str]
 ) -> None:
-    """Insert rows, or add their `add` columns to the existing row's: atomic, no read first.
+    """Insert rows, or overwrite the existing row's other columns; audited when someone
+    acts (the trail gets each row with the row it overwrites)."""
+    if not rows:
+        return
+    if audit.wanted(session.sync_session, table.name):
+        await _audit_upsert(session, table, rows, keys)
+    connection = await session.connection()
+    names, tuples = as_tuples(rows)
+    write = _upsert_write(connection.dialect, table, names, tuples, _replacing(table, keys))
+    await run_writes(connection, [write])
 
-    Two consumers adding to the same total never lose an update.
-    """
-    names, tuples = _as_tuples(rows)
-    await upsert_add_tuples(session, table, names, tuples, keys, add)
+
+class _Upsert(NamedTuple):
+    """How an upsert resolves a conflict, and the key its compiled form is cached by."""
+
+    on_conflict: Callable[[Any], Insert]
+    key: Hashable
 
 
-async def upsert_add_tuples(
-    session: AsyncSession,
-    table: Table,
-    names: tuple[str, ...],
-    rows: list[tuple[Any, ...]],
-    keys: list[str],
-    add: list[str],
-) -> None:
-    """`upsert_add` for rows given as tuples of `names`' values (no dict per row)."""
-
+def _adding(table: Table, keys: list[str], add: list[str]) -> _Upsert:
     def on_conflict(statement: Any) -> Insert:
         set_ = {c: table.c[c] + statement.excluded[c] for c in add}
         upsert: Insert = statement.on_conflict_do_update(index_elements=keys, set_=set_)
         return upsert
 
-    key = ("add", table, tuple(keys), tuple(add))
-    await _upsert_tuples(session, table, names, rows, keys, on_conflict, key)
+    return _Upsert(on_conflict, ("add", table, tuple(keys), tuple(add)))
 
 
-async def upsert_replace(
-    session: AsyncSession, table: Table, rows: list[dict[str, Any]], keys: list[str]
-) -> None:
-    """Insert rows, or overwrite the existing row's other columns."""
-    names, tuples = _as_tuples(rows)
-    await upsert_replace_tuples(session, table, names, tuples, keys)
-
-
-async def upsert_replace_tuples(
-    session: AsyncSession,
-    table: Table,
-    names: tuple[str, ...],
-    rows: list[tuple[Any, ...]],
-    keys: list[str],
-) -> None:
-    """`upsert_replace` for rows given as tuples of `names`' values (no dict per row)."""
-
+def _replacing(table: Table, keys: list[str]) -> _Upsert:
     def on_conflict(statement: Any) -> Insert:
         others = [c.name for c in table.columns if c.name not in keys]
         upsert: Insert = (
@@ -404,28 +406,56 @@ async def upsert_replace_tuples(
         )
         return upsert
 
-    await _upsert_tuples(
-        session, table, names, rows, keys, on_conflict, ("replace", table, tuple(keys))
-    )
+    return _Upsert(on_conflict, ("replace", table, tuple(keys)))
 
 
-async def _upsert_tuples(
-    session: AsyncSession,
+def prepare_upsert_add(
+    dialect: Dialect,
     table: Table,
     names: tuple[str, ...],
-    rows: list[tuple[Any, ...]],
+    rows: Sequence[tuple[Any, ...]],
     keys: list[str],
-    on_conflict: Callable[[Any], Insert],
-    key: Hashable,
-) -> None:
-    """An INSERT ... ON CONFLICT in the dialect's own words, audited when someone acts."""
-    if not rows:
-        return
-    if audit.wanted(session.sync_session, table.name):
-        await _audit_upsert(session, table, [dict(zip(names, r, strict=True)) for r in rows], keys)
-    connection = await session.connection()
-    upsert = sqlite_insert if connection.dialect.name == "sqlite" else postgresql_insert
-    await execute_tuples(connection, lambda: on_conflict(upsert(table)), key, names, rows)
+    add: list[str],
+) -> PreparedWrite | None:
+    """Insert rows (tuples of `names`' values), or add their `add` columns to the existing
+    row's: atomic, no read first, so two consumers adding to one total never lose an
+    update. For tables outside the audit trail only, which would read the rows first."""
+    return _prepared_upsert(dialect, table, names, rows, _adding(table, keys, add))
+
+
+def prepare_upsert_replace(
+    dialect: Dialect,
+    table: Table,
+    names: tuple[str, ...],
+    rows: Sequence[tuple[Any, ...]],
+    keys: list[str],
+) -> PreparedWrite | None:
+    """Insert rows, or overwrite the existing row's other columns; outside the trail only."""
+    return _prepared_upsert(dialect, table, names, rows, _replacing(table, keys))
+
+
+def _prepared_upsert(
+    dialect: Dialect,
+    table: Table,
+    names: tuple[str, ...],
+    rows: Sequence[tuple[Any, ...]],
+    how: _Upsert,
+) -> PreparedWrite | None:
+    if audit.audited(table.name):
+        raise ValueError(f"{table.name} is in the audit trail: upsert it with upsert_*")
+    return _upsert_write(dialect, table, names, rows, how)
+
+
+def _upsert_write(
+    dialect: Dialect,
+    table: Table,
+    names: tuple[str, ...],
+    rows: Sequence[tuple[Any, ...]],
+    how: _Upsert,
+) -> PreparedWrite | None:
+    """An INSERT ... ON CONFLICT in the dialect's own words."""
+    upsert = sqlite_insert if dialect.name == "sqlite" else postgresql_insert
+    return prepare_tuples(dialect, lambda: how.on_conflict(upsert(table)), how.key, names, rows)
 
 
 async def _audit_upsert(

@@ -11,12 +11,21 @@ from types import TracebackType
 from typing import Any, Self
 
 from opentelemetry import context as otel_context
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.contracts.base import Event, encode_fields, key_of
-from shared.db import OutboxMessage, ProcessedEvent, insert_rows, table_of, utcnow
+from shared.db import (
+    OutboxMessage,
+    PreparedWrite,
+    ProcessedEvent,
+    prepare_rows,
+    run_writes,
+    table_of,
+    utcnow,
+)
 from shared.ids import new_event_id
 from shared.telemetry import traceparent_for_new_event
 
@@ -36,6 +45,7 @@ class SqlUnitOfWork:
         self.source = source
         self._on_commit = on_commit
         self._outbox: list[dict[str, object]] = []
+        self._processed: list[dict[str, object]] = []
         self._now: datetime | None = None
         self._traced: tuple[otel_context.Context, str] | None = None
 
@@ -49,8 +59,7 @@ class SqlUnitOfWork:
 
     async def __aenter__(self) -> Self:
         self.session = self._sessions()
-        self._outbox = []
-        self._now = None
+        self._forget_pending()
         self._start()
         return self
 
@@ -66,25 +75,34 @@ class SqlUnitOfWork:
         # close() rolls back what was not committed without expiring what was read,
         # so results stay usable after the block.
         await self.session.close()
-        self._outbox = []
-        self._now = None
+        self._forget_pending()
 
     async def commit(self) -> None:
-        await self._write_pending()
+        """Write what is queued, then commit. Every queued write is prepared (parameters
+        processed for the driver) before the first runs: on SQLite the first write takes
+        the database's one write lock, which the other processes then wait for."""
+        connection = await self.session.connection()
+        await run_writes(connection, self._prepare_pending(connection.dialect))
         await self.session.commit()
         if self._outbox and self._on_commit is not None:
             self._on_commit()
-        self._outbox = []
-        self._now = None
+        self._forget_pending()
 
     async def rollback(self) -> None:
         await self.session.rollback()
-        self._outbox = []
+        self._forget_pending()
+
+    def _forget_pending(self) -> None:
+        self._outbox, self._processed = [], []
         self._now = None
 
-    async def _write_pending(self) -> None:
-        """Rows queued for bulk insert go in just before the commit; subclasses add theirs."""
-        await insert_rows(self.session, table_of(OutboxMessage), self._outbox)
+    def _prepare_pending(self, dialect: Dialect) -> list[PreparedWrite | None]:
+        """The rows queued for bulk insert, in the order they go in at commit; subclasses
+        put their repositories' first."""
+        return [
+            prepare_rows(dialect, table_of(OutboxMessage), self._outbox),
+            prepare_rows(dialect, table_of(ProcessedEvent), self._processed),
+        ]
 
     def publish(self, event: Event) -> None:
         """Queue `event` in the outbox; it leaves only if the transaction commits.
@@ -150,10 +168,9 @@ class SqlUnitOfWork:
         )
         return set(result.all())
 
-    async def mark_many_processed(self, consumer: str, event_ids: Sequence[str]) -> None:
-        now = utcnow()
-        await insert_rows(
-            self.session,
-            table_of(ProcessedEvent),
-            [{"consumer": consumer, "event_id": i, "processed_at": now} for i in event_ids],
-        )
+    def mark_many_processed(self, consumer: str, event_ids: Sequence[str]) -> None:
+        """Queue the inbox rows of a batch; they go in at commit, with its other writes."""
+        now = self.now
+        self._processed += [
+            {"consumer": consumer, "event_id": i, "processed_at": now} for i in event_ids
+        ]

@@ -10,10 +10,10 @@ from decimal import Decimal
 
 from services.kpi.access import Principal
 from services.kpi.domain.errors import InvalidKpiInputError
-from services.kpi.domain.indicators import IndicatorKind
+from services.kpi.domain.indicators import Indicator, IndicatorKind
 from services.kpi.domain.periods import Period, PeriodError
 from services.kpi.domain.series import ALL, Measure
-from services.kpi.models import Indicator, NodeTotal, ProjectTotal
+from services.kpi.models import NodeTotal, ProjectTotal
 from services.kpi.projection import APPROVED, CURRENT, chosen_versions
 from services.kpi.schemas import AggregatePublic, EuTotalPublic, MeasurePublic, ProgressPublic
 from services.kpi.services import check_readable
@@ -94,7 +94,7 @@ async def aggregates(
     view = APPROVED if approved_only else CURRENT
     async with uow:
         rows = await uow.totals.node_totals(node_id, view, indicator_code)
-        indicators = await uow.catalogue.many({r.indicator_code for r in rows})
+        indicators = (await uow.reference()).indicators  # the catalogue, cached per process
     by_indicator: dict[str, dict[str, tuple[Measure, int]]] = defaultdict(dict)
     for r in rows:
         if r.projects or r.value or r.numerator or r.denominator:

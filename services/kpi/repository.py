@@ -10,6 +10,7 @@ from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import bindparam, delete, func, tuple_
 from sqlalchemy import select as sa_select
+from sqlalchemy.engine import Dialect
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -40,18 +41,26 @@ from services.kpi.models import (
 )
 from shared import audit
 from shared.db import (
+    PreparedWrite,
     ProcessedEvent,
+    as_tuples,
     fetch_rows,
-    insert_rows,
+    prepare_rows,
+    prepare_upsert_add,
+    prepare_upsert_replace,
     table_of,
     table_versions,
-    upsert_add,
-    upsert_add_tuples,
     upsert_replace,
-    upsert_replace_tuples,
 )
 
 Key = tuple[uuid.UUID, str]  # (project id, indicator code)
+
+
+def _upsert_rows(
+    dialect: Dialect, model: Any, rows: list[dict[str, Any]], keys: Sequence[str]
+) -> PreparedWrite | None:
+    """`prepare_upsert_replace` of rows given as dicts."""
+    return prepare_upsert_replace(dialect, table_of(model), *as_tuples(rows), list(keys))
 
 
 class VersionRow(NamedTuple):
@@ -287,6 +296,19 @@ class TotalRow(NamedTuple):
     denominator: Decimal
 
 
+class NodeTotalRow(NamedTuple):
+    """A node total as the read API uses it (plain rows: dashboards poll these)."""
+
+    node_id: uuid.UUID
+    indicator_code: str
+    view: str
+    period_key: str
+    value: Decimal
+    numerator: Decimal
+    denominator: Decimal
+    projects: int
+
+
 class CatalogueRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -346,11 +368,14 @@ class ReportRepository:
         """Queue a new version for the bulk insert at commit."""
         self.pending.append(row)
 
-    async def write_pending(self) -> None:
-        if self.pending:
-            audit.record(self.session.sync_session, str(table_of(Report).name), self.pending)
-            await insert_rows(self.session, table_of(Report), self.pending)
-            self.pending = []
+    def prepare_pending(self, dialect: Dialect) -> list[PreparedWrite | None]:
+        """The queued versions' insert, recorded in the audit trail (unit of work commit)."""
+        if not self.pending:
+            return []
+        audit.record(self.session.sync_session, str(table_of(Report).name), self.pending)
+        write = prepare_rows(dialect, table_of(Report), self.pending)
+        self.pending = []
+        return [write]
 
     def add(self, report: Report) -> None:
         self.session.add(report)
@@ -564,7 +589,7 @@ _MEASURES = ["value", "numerator", "denominator"]
 
 class ProjectionRepository:
     """The projection's tables. Writes are queued and go in together at commit
-    (`write_pending`): a projection batch then holds SQLite's one write lock for its writes
+    (`prepare_pending`): a projection batch then holds SQLite's one write lock for its writes
     only, not while it reads and computes (intake waited up to a batch's whole length).
     Reads of cell versions and targets include what the transaction has queued."""
 
@@ -581,35 +606,37 @@ class ProjectionRepository:
         self._added_node_totals: list[dict[str, Any]] = []
         self._progress: dict[Key, dict[str, Any]] = {}
 
-    async def write_pending(self) -> None:
-        """Every queued write, in an order in which none undoes another."""
-        session = self.session
-        if self._targets:
-            rows = [t._asdict() for t in self._targets.values()]
-            await upsert_replace(session, table_of(TargetState), rows, list(_KEY))
-        await upsert_replace_tuples(
-            session,
-            table_of(CellVersion),
-            VersionRow._fields,
-            list(self._versions.values()),
-            list(_VERSION_KEY),
-        )
-        await upsert_replace(session, table_of(ProjectTotal), self._replaced_totals, _TOTAL_KEY)
-        await self._remove_totals(self._removed_totals)
-        await upsert_add_tuples(
-            session,
-            table_of(ProjectTotal),
-            TOTAL_COLUMNS,
-            self._added_project_totals,
-            _TOTAL_KEY,
-            _MEASURES,
-        )
+    def prepare_pending(self, dialect: Dialect) -> list[PreparedWrite | None]:
+        """Every queued write, in an order in which none undoes another (the unit of work
+        runs them at commit). Projection tables are derived data, outside the audit trail."""
         node_key, node_add = ["node_id", *_TOTAL_KEY[1:]], [*_MEASURES, "projects"]
-        table = table_of(NodeTotal)
-        await upsert_add(session, table, self._added_node_totals, node_key, node_add)
-        rows = list(self._progress.values())
-        await upsert_replace(session, table_of(ProgressState), rows, list(_KEY))
+        node_names, node_rows = as_tuples(self._added_node_totals)
+        writes = [
+            _upsert_rows(dialect, TargetState, [t._asdict() for t in self._targets.values()], _KEY),
+            prepare_upsert_replace(
+                dialect,
+                table_of(CellVersion),
+                VersionRow._fields,
+                list(self._versions.values()),
+                list(_VERSION_KEY),
+            ),
+            _upsert_rows(dialect, ProjectTotal, self._replaced_totals, _TOTAL_KEY),
+            *self._total_removals(self._removed_totals),
+            prepare_upsert_add(
+                dialect,
+                table_of(ProjectTotal),
+                TOTAL_COLUMNS,
+                self._added_project_totals,
+                _TOTAL_KEY,
+                _MEASURES,
+            ),
+            prepare_upsert_add(
+                dialect, table_of(NodeTotal), node_names, node_rows, node_key, node_add
+            ),
+            _upsert_rows(dialect, ProgressState, list(self._progress.values()), _KEY),
+        ]
         self._reset()
+        return writes
 
     def put_versions(self, rows: Iterable[VersionRow]) -> None:
         for row in rows:
@@ -668,18 +695,14 @@ class ProjectionRepository:
         self._replaced_totals += upserts
         self._removed_totals += removals
 
-    async def _remove_totals(self, removals: list[tuple[uuid.UUID, str, str, str]]) -> None:
-        for start in range(0, len(removals), 500):
-            await self.session.exec(
-                delete(ProjectTotal).where(
-                    tuple_(
-                        ProjectTotal.project_id,
-                        ProjectTotal.indicator_code,
-                        ProjectTotal.view,
-                        ProjectTotal.period_key,
-                    ).in_(removals[start : start + 500])
-                )
-            )
+    @staticmethod
+    def _total_removals(removals: list[tuple[uuid.UUID, str, str, str]]) -> list[PreparedWrite]:
+        table = table_of(ProjectTotal)
+        key = tuple_(*(table.c[c] for c in _TOTAL_KEY))
+        return [
+            PreparedWrite(delete(table).where(key.in_(removals[start : start + 500])), None, None)
+            for start in range(0, len(removals), 500)
+        ]
 
     def add_to_node_totals(self, rows: list[dict[str, Any]]) -> None:
         self._added_node_totals += rows
@@ -711,11 +734,14 @@ class TotalsRepository:
 
     async def node_totals(
         self, node_id: uuid.UUID, view: str, indicator_code: str | None
-    ) -> list[NodeTotal]:
-        query = select(NodeTotal).where(NodeTotal.node_id == node_id, NodeTotal.view == view)
+    ) -> list[NodeTotalRow]:
+        table = table_of(NodeTotal)
+        query = _plain_select(NodeTotal, NodeTotalRow).where(
+            table.c.node_id == node_id, table.c.view == view
+        )
         if indicator_code:
-            query = query.where(NodeTotal.indicator_code == indicator_code)
-        return list((await self.session.exec(query)).all())
+            query = query.where(table.c.indicator_code == indicator_code)
+        return await fetch_rows(await self.session.connection(), query, NodeTotalRow)
 
     async def node_all_totals(
         self, node_id: uuid.UUID, view: str, codes: Sequence[str]

@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -17,6 +18,7 @@ from services.kpi.repository import (
     ReportRepository,
     TotalsRepository,
 )
+from shared.db import PreparedWrite
 from shared.uow import SqlUnitOfWork
 
 
@@ -58,7 +60,9 @@ class KpiUnitOfWork(SqlUnitOfWork):
         self.chain = ChainRepository(self.session)
         self.references = ReferenceRepository(self.session)
 
-    async def _write_pending(self) -> None:
-        await self.reports.write_pending()
-        await self.projection.write_pending()
-        await super()._write_pending()
+    def _prepare_pending(self, dialect: Dialect) -> list[PreparedWrite | None]:
+        return [
+            *self.reports.prepare_pending(dialect),
+            *self.projection.prepare_pending(dialect),
+            *super()._prepare_pending(dialect),
+        ]

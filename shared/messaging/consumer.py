@@ -199,7 +199,7 @@ class MessageProcessor(Generic[U]):
                         fresh[envelope.id] = event
                 if fresh:
                     await self._batch_handler(list(fresh.values()), uow)
-                    await uow.mark_many_processed(self.consumer_name, list(fresh))
+                    uow.mark_many_processed(self.consumer_name, list(fresh))
                 await uow.commit()
             counts = Counter(
                 (envelope.type, "applied" if envelope.id in fresh else "duplicate")

@@ -1,5 +1,5 @@
-"""The bulk helpers (shared.db.execute_rows / execute_tuples / fetch_rows / upsert_add) store and
-read exactly what SQLAlchemy's own paths do, for every column type the services use, on
+"""The bulk helpers (shared.db.prepare_rows / prepare_upsert_add / run_writes / fetch_rows)
+store and read exactly what SQLAlchemy's own paths do, for every column type the services use, on
 SQLite and PostgreSQL: they only move SQLAlchemy's own processors to a column at a time."""
 
 import asyncio
@@ -10,10 +10,17 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 
 from services.kpi.models import ProjectKpi, ProjectTotal, Report
-from shared.db import create_engine, execute_rows, fetch_rows, table_of, upsert_add
+from shared.db import (
+    create_engine,
+    fetch_rows,
+    prepare_rows,
+    prepare_upsert_add,
+    run_writes,
+    table_of,
+)
 
 REPORTS = table_of(Report)
 KPIS = table_of(ProjectKpi)
@@ -66,7 +73,7 @@ async def _written_and_read(url: str, rows: list[dict[str, Any]]) -> None:
     engine = create_engine(url)
     try:
         async with engine.begin() as c:
-            await execute_rows(c, lambda: insert(REPORTS), ("test-insert", REPORTS), rows)
+            await run_writes(c, [prepare_rows(c.dialect, REPORTS, rows)])
             ours = await c.execute(select(REPORTS).where(REPORTS.c.id.in_([r["id"] for r in rows])))
             stored = {r.id: r._asdict() for r in ours}
             fetched = await fetch_rows(
@@ -110,7 +117,7 @@ async def _json_and_dates(url: str, targets: dict[str, str], dimensions: list[st
     ]
     try:
         async with engine.begin() as c:
-            await execute_rows(c, lambda: insert(KPIS), ("test-kpis", KPIS), rows)
+            await run_writes(c, [prepare_rows(c.dialect, KPIS, rows)])
             fetched = await fetch_rows(
                 c, select(KPIS).where(KPIS.c.project_id == project), lambda *v: v
             )
@@ -157,13 +164,16 @@ async def _added_up(url: str, deltas: list[Decimal]) -> Decimal:
                         "numerator": Decimal(0),
                         "denominator": Decimal(0),
                     }
-                    await upsert_add(
-                        session,
+                    names, values = tuple(row), tuple(row.values())
+                    write = prepare_upsert_add(
+                        c.dialect,
                         TOTALS,
-                        [row, row],
+                        names,
+                        [values, values],
                         ["project_id", "indicator_code", "view", "period_key"],
                         ["value", "numerator", "denominator"],
                     )
+                    await run_writes(await session.connection(), [write])
                 total = (
                     await session.exec(select(TOTALS.c.value).where(TOTALS.c.project_id == project))  # type: ignore[call-overload]
                 ).one()[0]
