@@ -8,8 +8,9 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.kpi.domain.indicators import IndicatorKind
+from services.kpi.domain.indicators import Indicator, IndicatorKind, Level
 from services.kpi.intake import report_event
+from services.kpi.projection import realised_value
 from shared.contracts import kpi as events
 from shared.contracts.base import encode_fields, key_of
 
@@ -78,3 +79,44 @@ def test_a_revision_carries_its_reason() -> None:
     event_type, fields = report_event(row, _Indicator(IndicatorKind.FLOW))  # type: ignore[arg-type]
     decoded = events.ReportRevised.model_validate_json(encode_fields(event_type, fields))
     assert (decoded.reason, decoded.value, decoded.version) == ("counted twice", Decimal(1705), 2)
+
+
+realised_rows = st.fixed_dictionaries(
+    {
+        "code": st.text(min_size=1, max_size=40),
+        "kind": st.sampled_from([str(k) for k in IndicatorKind]),
+        "unit": st.none() | st.text(max_size=20),
+        "eu_code": st.none() | st.sampled_from(["RCO01", "RCR02"]),
+        "realised": amounts,
+        "as_of": st.none() | st.dates(),
+    }
+)
+
+
+@given(project_id=st.uuids(), outputs=st.lists(realised_rows, min_size=1, max_size=5))
+def test_realised_outputs_encoded_from_progress_rows_are_the_contracts_own_json(
+    project_id: uuid.UUID, outputs: list[dict[str, Any]]
+) -> None:
+    values = [
+        realised_value(
+            o["code"],
+            o["kind"],
+            Indicator(
+                o["code"],
+                o["code"],
+                None,
+                o["unit"],
+                Level.OUTPUT,
+                IndicatorKind(o["kind"]),
+                eu_code=o["eu_code"],
+            )
+            if o["unit"] is not None
+            else None,
+            {"realised": o["realised"], "as_of": o["as_of"]},
+        )
+        for o in outputs
+    ]
+    fields = {"project_id": project_id, "outputs": values}
+    built = events.OutputsRealised(**fields)
+    assert encode_fields(events.OutputsRealised, fields) == built.model_dump_json()
+    assert key_of(events.OutputsRealised, fields) == built.key
