@@ -409,40 +409,23 @@ def _replacing(table: Table, keys: list[str]) -> _Upsert:
     return _Upsert(on_conflict, ("replace", table, tuple(keys)))
 
 
-def prepare_upsert_add(
+def prepare_upsert(
     dialect: Dialect,
     table: Table,
     names: tuple[str, ...],
     rows: Sequence[tuple[Any, ...]],
     keys: list[str],
-    add: list[str],
+    add: list[str] | None = None,
 ) -> PreparedWrite | None:
-    """Insert rows (tuples of `names`' values), or add their `add` columns to the existing
-    row's: atomic, no read first, so two consumers adding to one total never lose an
-    update. For tables outside the audit trail only, which would read the rows first."""
-    return _prepared_upsert(dialect, table, names, rows, _adding(table, keys, add))
+    """Insert rows (tuples of `names`' values), or, where a row with the same `keys` exists,
+    add their `add` columns to its own (atomic, no read first: two consumers adding to one
+    total never lose an update) or, without `add`, overwrite its other columns.
 
-
-def prepare_upsert_replace(
-    dialect: Dialect,
-    table: Table,
-    names: tuple[str, ...],
-    rows: Sequence[tuple[Any, ...]],
-    keys: list[str],
-) -> PreparedWrite | None:
-    """Insert rows, or overwrite the existing row's other columns; outside the trail only."""
-    return _prepared_upsert(dialect, table, names, rows, _replacing(table, keys))
-
-
-def _prepared_upsert(
-    dialect: Dialect,
-    table: Table,
-    names: tuple[str, ...],
-    rows: Sequence[tuple[Any, ...]],
-    how: _Upsert,
-) -> PreparedWrite | None:
+    For tables outside the audit trail only: the trail would read the rows an upsert
+    overwrites first (`upsert_replace` does)."""
     if audit.audited(table.name):
-        raise ValueError(f"{table.name} is in the audit trail: upsert it with upsert_*")
+        raise ValueError(f"{table.name} is in the audit trail: upsert it with upsert_replace")
+    how = _replacing(table, keys) if add is None else _adding(table, keys, add)
     return _upsert_write(dialect, table, names, rows, how)
 
 

@@ -81,8 +81,10 @@ class SqlUnitOfWork:
         """Write what is queued, then commit. Every queued write is prepared (parameters
         processed for the driver) before the first runs: on SQLite the first write takes
         the database's one write lock, which the other processes then wait for."""
-        connection = await self.session.connection()
-        await run_writes(connection, self._prepare_pending(connection.dialect))
+        dialect = self.session.get_bind().dialect  # known without taking a connection
+        writes = [w for w in self._prepare_pending(dialect) if w is not None]
+        if writes:
+            await run_writes(await self.session.connection(), writes)
         await self.session.commit()
         if self._outbox and self._on_commit is not None:
             self._on_commit()

@@ -46,8 +46,7 @@ from shared.db import (
     as_tuples,
     fetch_rows,
     prepare_rows,
-    prepare_upsert_add,
-    prepare_upsert_replace,
+    prepare_upsert,
     table_of,
     table_versions,
     upsert_replace,
@@ -59,8 +58,8 @@ Key = tuple[uuid.UUID, str]  # (project id, indicator code)
 def _upsert_rows(
     dialect: Dialect, model: Any, rows: list[dict[str, Any]], keys: Sequence[str]
 ) -> PreparedWrite | None:
-    """`prepare_upsert_replace` of rows given as dicts."""
-    return prepare_upsert_replace(dialect, table_of(model), *as_tuples(rows), list(keys))
+    """`prepare_upsert` (replacing) of rows given as dicts."""
+    return prepare_upsert(dialect, table_of(model), *as_tuples(rows), list(keys))
 
 
 class VersionRow(NamedTuple):
@@ -613,7 +612,7 @@ class ProjectionRepository:
         node_names, node_rows = as_tuples(self._added_node_totals)
         writes = [
             _upsert_rows(dialect, TargetState, [t._asdict() for t in self._targets.values()], _KEY),
-            prepare_upsert_replace(
+            prepare_upsert(
                 dialect,
                 table_of(CellVersion),
                 VersionRow._fields,
@@ -622,16 +621,16 @@ class ProjectionRepository:
             ),
             _upsert_rows(dialect, ProjectTotal, self._replaced_totals, _TOTAL_KEY),
             *self._total_removals(self._removed_totals),
-            prepare_upsert_add(
+            prepare_upsert(
                 dialect,
                 table_of(ProjectTotal),
                 TOTAL_COLUMNS,
                 self._added_project_totals,
                 _TOTAL_KEY,
-                _MEASURES,
+                add=_MEASURES,
             ),
-            prepare_upsert_add(
-                dialect, table_of(NodeTotal), node_names, node_rows, node_key, node_add
+            prepare_upsert(
+                dialect, table_of(NodeTotal), node_names, node_rows, node_key, add=node_add
             ),
             _upsert_rows(dialect, ProgressState, list(self._progress.values()), _KEY),
         ]

@@ -1,4 +1,4 @@
-"""The bulk helpers (shared.db.prepare_rows / prepare_upsert_add / run_writes / fetch_rows)
+"""The bulk helpers (shared.db.prepare_rows / prepare_upsert / run_writes / fetch_rows)
 store and read exactly what SQLAlchemy's own paths do, for every column type the services use, on
 SQLite and PostgreSQL: they only move SQLAlchemy's own processors to a column at a time."""
 
@@ -17,7 +17,7 @@ from shared.db import (
     create_engine,
     fetch_rows,
     prepare_rows,
-    prepare_upsert_add,
+    prepare_upsert,
     run_writes,
     table_of,
 )
@@ -165,13 +165,13 @@ async def _added_up(url: str, deltas: list[Decimal]) -> Decimal:
                         "denominator": Decimal(0),
                     }
                     names, values = tuple(row), tuple(row.values())
-                    write = prepare_upsert_add(
+                    write = prepare_upsert(
                         c.dialect,
                         TOTALS,
                         names,
                         [values, values],
                         ["project_id", "indicator_code", "view", "period_key"],
-                        ["value", "numerator", "denominator"],
+                        add=["value", "numerator", "denominator"],
                     )
                     await run_writes(await session.connection(), [write])
                 total = (
