@@ -506,15 +506,21 @@ async def _post_batches(
     return accepted / (time.perf_counter() - started)
 
 
-async def _settled_total(client: httpx.AsyncClient, programme: str) -> Decimal:
-    """The programme total once the worker has caught up: unchanged for a second."""
+async def _settled_total(
+    client: httpx.AsyncClient, programme: str, timeout_s: float = 120
+) -> Decimal:
+    """The programme total once the worker has caught up with the backlog: counted (the
+    backlog's reports make it positive, so a worker yet to start is not mistaken for one
+    that has finished) and unchanged for a second."""
+    deadline = time.monotonic() + timeout_s
     before = await _programme_total(client, programme)
-    while True:
+    while time.monotonic() < deadline:
         await asyncio.sleep(1)
         now = await _programme_total(client, programme)
-        if now == before:
+        if now == before and now > 0:
             return now
         before = now
+    raise TimeoutError(f"the programme total did not settle within {timeout_s:.0f} s")
 
 
 async def _programme_total(client: httpx.AsyncClient, programme: str) -> Decimal:
