@@ -14,8 +14,8 @@ import secrets
 import tempfile
 import time
 import uuid
+from contextlib import nullcontext
 
-import asyncpg
 from sqlalchemy import insert
 
 from shared.broker import EmbeddedBroker, free_port
@@ -25,6 +25,7 @@ from shared.contracts.topics import ALL_TOPICS, PROJECTS
 from shared.db import OutboxMessage, PlatformBase, create_engine, session_factory
 from shared.messaging.kafka import KafkaPublisher, OutgoingMessage, create_topics, make_producer
 from shared.messaging.outbox import OutboxRelay
+from tests.infra import admin, asyncpg_url, postgres_server, with_database
 
 
 def _envelopes(count: int) -> list[CloudEvent]:
@@ -66,7 +67,7 @@ async def _fill_outbox(url: str, envelopes: list[CloudEvent]) -> None:
     await engine.dispose()
 
 
-async def main(count: int, database: str) -> None:
+async def main(count: int, database: str, pg_admin_url: str) -> None:
     broker = EmbeddedBroker(free_port()).start()
     try:
         await create_topics(broker.bootstrap_servers, ALL_TOPICS)
@@ -87,10 +88,10 @@ async def main(count: int, database: str) -> None:
         url = (
             f"sqlite+aiosqlite:///{tempfile.gettempdir()}/{name}.db"
             if database == "sqlite"
-            else f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+            else asyncpg_url(with_database(pg_admin_url, name))
         )
         if database == "postgresql":
-            await _pg_admin(f'CREATE DATABASE "{name}"')
+            await admin(pg_admin_url, f'CREATE DATABASE "{name}"')
         await _fill_outbox(url, _envelopes(count))
         engine = create_engine(url)
         relay = OutboxRelay(session_factory(engine), publisher, lock_name="bench", batch_size=500)
@@ -102,7 +103,7 @@ async def main(count: int, database: str) -> None:
         await producer.stop()
         await engine.dispose()
         if database == "postgresql":
-            await _pg_admin(f'DROP DATABASE "{name}" WITH (FORCE)')
+            await admin(pg_admin_url, f'DROP DATABASE "{name}" WITH (FORCE)')
         else:
             os.remove(f"{tempfile.gettempdir()}/{name}.db")
     finally:
@@ -113,19 +114,11 @@ async def main(count: int, database: str) -> None:
     print(f"ratio relay / raw produce: {relay_rate / raw_rate:.2f}")
 
 
-async def _pg_admin(statement: str) -> None:
-    conn = await asyncpg.connect(
-        os.environ.get("KOERS_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
-    )
-    try:
-        await conn.execute(statement)
-    finally:
-        await conn.close()
-
-
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=20000)
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
     args = parser.parse_args()
-    asyncio.run(main(args.events, args.database))
+    server = postgres_server() if args.database == "postgresql" else nullcontext("")
+    with server as admin_url:  # KOERS_TEST_PG_URL, or a server of its own
+        asyncio.run(main(args.events, args.database, admin_url))

