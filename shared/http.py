@@ -56,6 +56,14 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def writes(request: Request) -> bool:
+    """Whether a request's unit of work will write (it then locks first: ADR 24)."""
+    return request.method not in READ_METHODS
+
+
 def _not_found(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(status_code=404, content={"detail": str(exc)})
 
@@ -78,21 +86,40 @@ def _invalid(_: Request, exc: Exception) -> JSONResponse:
 
 
 def _json_safe(value: Any) -> Any:
-    """What a 422 may echo back: JSON has no Infinity or NaN, so those become text."""
+    """What a 422 may echo back, as JSON can carry it: an infinite number or NaN as text,
+    bytes and half surrogate pairs (which UTF-8 cannot encode) escaped — the answer to bad
+    input must not fail on that input."""
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
+    if isinstance(value, str):
+        return value if _encodable(value) else value.encode("utf-8", "backslashreplace").decode()
+    if isinstance(value, bytes | bytearray):
+        return bytes(value).decode("utf-8", "backslashreplace")
     if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
+        return {_json_safe(k): _json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_json_safe(v) for v in value]
     return value
 
 
+def _encodable(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 async def _request_invalid(_: Request, exc: Exception) -> JSONResponse:
-    """FastAPI's 422, except that an input like 1e400 (infinite) cannot break the answer."""
+    """FastAPI's 422, except that no input (1e400, raw bytes, a lone surrogate) can break the
+    answer: what cannot be echoed is escaped, and failing that left out."""
     assert isinstance(exc, RequestValidationError)
-    detail = _json_safe(jsonable_encoder(exc.errors()))
-    return JSONResponse(status_code=422, content={"detail": detail})
+    errors = _json_safe(list(exc.errors()))
+    try:
+        return JSONResponse(status_code=422, content={"detail": jsonable_encoder(errors)})
+    except (TypeError, ValueError):  # (UnicodeError is a ValueError)
+        bare = [{k: e.get(k) for k in ("loc", "msg", "type")} for e in errors]
+        return JSONResponse(status_code=422, content={"detail": jsonable_encoder(bare)})
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -101,7 +128,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
         problem = {
             "loc": ["body"],
-            "msg": "the body is not JSON this service can read (nested too deeply?)",
+            "msg": "the body is not JSON or a form this service can read (nested too deeply?)",
             "type": "json_invalid",
         }
         return JSONResponse(status_code=422, content={"detail": [problem]})
@@ -128,8 +155,10 @@ class RefuseUnstorableText:
     """Text no database can store — the NUL character, or half of a UTF-16 surrogate pair —
     in a JSON body, a query parameter or the path is refused with a 422 naming each place.
     PostgreSQL refused such a statement with a 500, and no partner or member of staff means
-    either. JSON carries them only as escapes (\\u0000, \\ud800…), so a body is scanned for
-    those (microseconds) and walked only if one is found."""
+    either. In valid UTF-8, JSON carries them only as escapes (\\u0000, \\ud800…), so a
+    body is first checked to be UTF-8 (raw surrogate bytes such as ED A0 80 are not: Python's
+    JSON reader would have let them through as text) and then scanned for those escapes
+    (microseconds), and walked only if one is found."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -144,12 +173,70 @@ class RefuseUnstorableText:
         body: bytes | None = None
         if scope.get("method") in ("POST", "PUT", "PATCH") and _is_json(scope):
             body = await _whole_body(receive)
+            if (bad_byte := _not_utf8_at(body)) is not None:
+                await _not_utf8(bad_byte)(scope, _replay(body), send)
+                return
             if b"\\u0000" in body or b"\\ud" in body or b"\\uD" in body:
                 places += [["body", *path] for path in _unstorable_paths(body)]
         if places:
-            await _refused(places)(scope, receive, send)
+            await _refused(places)(scope, receive if body is None else _replay(body), send)
             return
         await self.app(scope, receive if body is None else _replay(body), send)
+
+
+class AnswerUnexpectedErrors:
+    """A request that fails in a way no handler foresaw (a bug) gets a 500 in JSON, logged
+    with its stack trace, on a connection that stays open. Left to the server, the error
+    closed the client's keep-alive connection as well, so one bad request also failed the
+    requests queued behind it. Once an answer has begun, the error can only end it: then
+    the server closes the connection, as before."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except Exception:
+            if started:
+                raise
+            log.exception("unexpected error in %s %s", scope.get("method"), scope.get("path"))
+            answer = JSONResponse(status_code=500, content={"detail": "internal error"})
+            await answer(scope, receive, send)
+
+
+def _not_utf8_at(body: bytes) -> int | None:
+    """The offset of the first byte that is not UTF-8 (strictly: no surrogates), or None.
+    A NUL byte counts: JSON text never holds one raw, and it is how Python's JSON reader
+    takes a body for UTF-16 or UTF-32, in which a lone surrogate would pass as text."""
+    if (nul := body.find(b"\x00")) >= 0:
+        return nul
+    if body.isascii():
+        return None
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start
+    return None
+
+
+def _not_utf8(offset: int) -> JSONResponse:
+    problem = {
+        "loc": ["body"],
+        "msg": f"the body is not UTF-8 text: byte {offset} cannot be read",
+        "type": "utf8_invalid",
+    }
+    return JSONResponse(status_code=422, content={"detail": [problem]})
 
 
 def _is_json(scope: Scope) -> bool:
@@ -318,6 +405,7 @@ def create_service_app(
     app.include_router(health_router(runtime))
     for router in routers:
         app.include_router(router, responses=ERROR_RESPONSES)
+    app.add_middleware(AnswerUnexpectedErrors)  # innermost: metrics and logs see the 500
     app.add_middleware(AuditMiddleware)
     app.add_middleware(RefuseUnstorableText)
     observe(app, runtime)

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.funding.domain.funds import FundSource, RateBasis, RegionCategory
 from services.funding.domain.ledger import PaymentKind
+from shared.inputs import IsoDate
 
 Euro = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2, examples=["125000.00"])]
 PositiveEuro = Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2)]
@@ -33,7 +34,7 @@ class CeilingRuleIn(Model):
     region_category: RegionCategory
     rate: Fraction
     basis: RateBasis = RateBasis.TOTAL
-    effective_from: date
+    effective_from: IsoDate
     source: Annotated[str, Field(max_length=1000)] = ""
 
 
@@ -68,7 +69,7 @@ class PriorityRateIn(Model):
     fund: FundSource
     rate: Fraction
     basis: RateBasis = RateBasis.TOTAL
-    effective_from: date
+    effective_from: IsoDate
 
 
 class PriorityRatePublic(Public):
@@ -126,7 +127,7 @@ class FinancingPlanPublic(BaseModel):
 class GrantDecisionIn(Model):
     fund: FundSource
     amount: PositiveEuro
-    decided_on: date
+    decided_on: IsoDate
     reference: Reference
     conditions: Annotated[str, Field(max_length=4000)] = ""
 
@@ -147,7 +148,7 @@ class PaymentIn(Model):
     fund: FundSource
     kind: PaymentKind
     amount: PositiveEuro
-    paid_on: date
+    paid_on: IsoDate
     reference: Annotated[str, Field(max_length=100)] = ""
 
 
@@ -166,7 +167,7 @@ class PaymentPublic(Public):
 class SettlementIn(Model):
     fund: FundSource
     amount: Euro = Field(description="the definitive grant")
-    settled_on: date
+    settled_on: IsoDate
     reference: Reference
 
 

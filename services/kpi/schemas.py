@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from services.kpi.domain.indicators import Direction, IndicatorKind, Level
 from services.kpi.domain.outcomes import LinkKind, OutcomeKind, OutcomeLevel
 from services.kpi.domain.periods import Frequency
+from shared.inputs import IsoDate
 
 T = TypeVar("T")
 
@@ -70,7 +71,7 @@ class ProjectKpiIn(Input):
     baseline_value: Number | None = None
     baseline_year: Annotated[int, Field(ge=1990, le=2100)] | None = None
     target_value: Number | None = None
-    target_date: date | None = Field(default=None, description="when the end target is due")
+    target_date: IsoDate | None = Field(default=None, description="when the end target is due")
     period_targets: dict[PeriodText, Number] = Field(default_factory=dict, max_length=200)
 
 
@@ -258,9 +259,9 @@ class OutcomeIndicatorIn(Input):
     )
     direction: Direction = Direction.HIGHER_IS_BETTER
     baseline_value: Number | None = None
-    baseline_date: date | None = None
+    baseline_date: IsoDate | None = None
     target_value: Number | None = None
-    target_date: date | None = None
+    target_date: IsoDate | None = None
 
 
 class MeasurementIn(Input):
@@ -268,7 +269,7 @@ class MeasurementIn(Input):
     period: Annotated[int, Field(ge=1990, le=2100, description="the year the value describes")]
     value: Number
     source: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
-    published_on: date
+    published_on: IsoDate
 
 
 class MeasurementPublic(BaseModel):

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from services.notifications.domain.rules import Channel
+from shared.inputs import Omittable
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Email = Annotated[str, Field(max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
@@ -25,8 +26,8 @@ class RulePublic(BaseModel):
 
 
 class RuleUpdate(Input):
-    enabled: bool | None = None
-    params: dict[str, Any] | None = Field(default=None, description="thresholds to change")
+    enabled: Omittable[bool] = None
+    params: Omittable[dict[str, Any]] = Field(default=None, description="thresholds to change")
 
 
 class SubscriptionIn(Input):

@@ -7,6 +7,7 @@ from typing import Annotated, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from services.projects.domain import GoalKind, MemberRole, OrganisationKind, ProjectStatus
+from shared.inputs import IsoDate, Omittable
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Code = Annotated[
@@ -44,9 +45,9 @@ class OrganisationCreate(Input):
 
 
 class OrganisationUpdate(Input):
-    name: Name | None = None
-    kind: OrganisationKind | None = None
-    kvk_number: KvkNumber | None = None
+    name: Omittable[Name] = None
+    kind: Omittable[OrganisationKind] = None
+    kvk_number: KvkNumber | None = Field(default=None, description="null: no number on record")
 
 
 class OrganisationPublic(BaseModel):
@@ -67,11 +68,11 @@ class ProgrammeCreate(Input):
 
 
 class ProgrammeUpdate(Input):
-    name: Name | None = None
-    period_start: Year | None = None
-    period_end: Year | None = None
-    region: Name | None = None
-    owner_organisation_id: uuid.UUID | None = None
+    name: Omittable[Name] = None
+    period_start: Omittable[Year] = None
+    period_end: Omittable[Year] = None
+    region: Omittable[Name] = None
+    owner_organisation_id: uuid.UUID | None = Field(default=None, description="null: no owner")
 
 
 class ProgrammePublic(BaseModel):
@@ -94,11 +95,11 @@ class GoalNodeCreate(Input):
 
 
 class GoalNodeUpdate(Input):
-    code: Code | None = None
-    name: Name | None = None
-    description: Text | None = None
+    code: Omittable[Code] = None
+    name: Omittable[Name] = None
+    description: Omittable[Text] = None
     parent_id: uuid.UUID | None = Field(
-        default=None, description="Move the node; omit to keep its place"
+        default=None, description="Move the node; null makes it a root; omit to keep its place"
     )
 
 
@@ -134,20 +135,20 @@ class ProjectCreate(Input):
     lead_organisation_id: uuid.UUID
     partners: list[PartnerIn] = Field(default_factory=list, max_length=200)
     goal_ids: list[uuid.UUID] = Field(default_factory=list, max_length=100)
-    start_date: date
-    end_date: date
+    start_date: IsoDate
+    end_date: IsoDate
     municipality: Name | None = None
 
 
 class ProjectUpdate(Input):
-    name: Name | None = None
-    description: Text | None = None
-    lead_organisation_id: uuid.UUID | None = None
-    partners: list[PartnerIn] | None = Field(default=None, max_length=200)
-    goal_ids: list[uuid.UUID] | None = Field(default=None, max_length=100)
-    start_date: date | None = None
-    end_date: date | None = None
-    municipality: Name | None = None
+    name: Omittable[Name] = None
+    description: Omittable[Text] = None
+    lead_organisation_id: Omittable[uuid.UUID] = None
+    partners: Omittable[Annotated[list[PartnerIn], Field(max_length=200)]] = None
+    goal_ids: Omittable[Annotated[list[uuid.UUID], Field(max_length=100)]] = None
+    start_date: Omittable[IsoDate] = None
+    end_date: Omittable[IsoDate] = None
+    municipality: Name | None = Field(default=None, description="null: none on record")
 
 
 class ProjectStatusChangeIn(Input):

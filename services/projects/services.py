@@ -455,9 +455,7 @@ async def update_project(
         project = await _project(uow, project_id)
         domain.check_editable(ProjectStatus(project.status))
         changes = data.model_dump(exclude_unset=True, exclude={"partners", "goal_ids"})
-        for field, value in changes.items():
-            if value is None and field not in {"municipality"}:
-                raise domain.InvalidRegistryInputError.single(("body", field), "may not be null")
+        for field, value in changes.items():  # only municipality may be null (the schema)
             setattr(project, field, value)
         domain.check_project_dates(project.start_date, project.end_date)
         current = await _project_view(uow, project)

@@ -5,7 +5,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-_PATTERN = re.compile(r"^(?P<year>\d{4})(?:-Q(?P<quarter>[1-4]))?$")
+from shared.inputs import MAX_YEAR, MIN_YEAR
+
+# A period's years are those every date at the edge may have (year 0 has no calendar dates,
+# and a period's start, end and next quarter must all be dates).
+_PATTERN = re.compile(r"^(?P<year>\d{4})(?:-Q(?P<quarter>[1-4]))?$", re.ASCII)
 
 
 class Frequency(StrEnum):
@@ -29,8 +33,10 @@ class Period:
             raise PeriodError(
                 f"{text!r} is not a period; use 2024-Q1 for a quarter or 2024 for a year"
             )
-        quarter = match.group("quarter")
-        return cls(int(match.group("year")), int(quarter) if quarter else None)
+        year, quarter = int(match.group("year")), match.group("quarter")
+        if not MIN_YEAR <= year <= MAX_YEAR:
+            raise PeriodError(f"{text!r}: the year must lie between {MIN_YEAR} and {MAX_YEAR}")
+        return cls(year, int(quarter) if quarter else None)
 
     @classmethod
     def quarter_of(cls, day: date) -> "Period":

@@ -28,6 +28,13 @@ def test_malformed_periods_are_refused_with_the_expected_form(text: str) -> None
         Period.parse(text)
 
 
+@pytest.mark.parametrize("text", ["0000-Q1", "0000", "1899-Q4", "2200", "9999-Q4", "٢٠٢٤-Q1"])
+def test_years_without_calendar_dates_or_far_away_are_refused_not_crashed(text: str) -> None:
+    # 0000-Q1 used to pass the parser and fail on date(0, 1, 1): a 500 for the partner.
+    with pytest.raises(PeriodError):
+        Period.parse(text)
+
+
 def test_quarters_span_years_and_a_year_sorts_after_its_last_quarter() -> None:
     assert [str(p) for p in quarters(Period(2023, 3), Period(2024, 2))] == [
         "2023-Q3",
