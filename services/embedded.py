@@ -25,6 +25,7 @@ from shared.contracts.topics import ALL_TOPICS
 from shared.db import create_engine, session_factory
 from shared.messaging.kafka import create_topics
 from shared.messaging.outbox import mark_all_unsent
+from shared.processes import die_with_parent, port_free
 
 
 @dataclass
@@ -77,74 +78,134 @@ async def republish_all(database_url: str) -> int:
         await engine.dispose()
 
 
+class StopRequested(BaseException):
+    """A stop signal reached the runner: whatever it was doing (starting the broker,
+    migrating, seeding, waiting) ends where it is, and everything started so far stops."""
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+CHILD_GRACE_S = 6.0  # then SIGKILL; with the broker's 2 s all is down within 10 s
+BROKER_GRACE_S = 2.0
+
+
+class _StopOnSignals:
+    """The first stop signal raises StopRequested in the main thread, interrupting any
+    sleep, wait or event loop; once stopping, further signals are ignored, so that a second
+    Ctrl-C cannot cut the clean-up short."""
+
+    def __init__(self) -> None:
+        self.stopping = False
+
+    def install(self) -> None:
+        for number in STOP_SIGNALS:
+            signal.signal(number, self._received)
+
+    def _received(self, number: int, _: object) -> None:
+        if not self.stopping:
+            self.stopping = True
+            raise StopRequested(signal.Signals(number).name)
+
+
+def taken_ports(options: EmbeddedOptions) -> list[tuple[str, int]]:
+    """Each (name, port) the platform needs that something else holds now."""
+    wanted = [("broker", options.broker_port)] + [
+        (spec.name, options.ports.get(spec.name, spec.default_port)) for spec in SERVICES
+    ]
+    return [(name, port) for name, port in wanted if not port_free(options.host, port)]
+
+
 def run(options: EmbeddedOptions) -> int:
-    started = time.monotonic()
-    options.data_dir.mkdir(parents=True, exist_ok=True)
-    broker = EmbeddedBroker(
-        options.broker_port, options.host, log_path=options.data_dir / "broker.log"
-    )
-    children: list[subprocess.Popen[bytes]] = []
-    settings_of: dict[str, ServiceSettings] = {}
-    stop_requested = False
-
-    def request_stop(*_: object) -> None:
-        nonlocal stop_requested
-        stop_requested = True
-
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
-    try:
-        broker.start()
-        asyncio.run(create_topics(broker.bootstrap_servers, ALL_TOPICS))
-        print(f"broker     kafka://{broker.bootstrap_servers} (Tansu, in memory)", flush=True)
-        for spec in SERVICES:
-            env = service_env(spec, options, broker.bootstrap_servers)
-            os.environ.update(env)
-            settings = spec.settings_class()
-            spec.migrate(settings)
-            asyncio.run(republish_all(env[f"{spec.env_prefix}DATABASE_URL"]))
-            if options.seed:
-                run_seed(spec.seed, settings)
-            children += _start_service(spec, options, env)
-            settings_of[spec.name] = settings
-        for spec in SERVICES:
-            _wait_until_listening(
-                options.host, options.ports.get(spec.name, spec.default_port), children
+    """Start everything, print the URLs, and stop everything on SIGINT/SIGTERM/SIGHUP
+    (at any moment, start-up included) or when a service process dies."""
+    if taken := taken_ports(options):
+        for name, port in taken:
+            print(
+                f"port {port} ({name}) is taken: stop what listens there or choose another "
+                f"with --{name}-port",
+                file=sys.stderr,
             )
-        if options.seed:
-            for spec in SERVICES:
-                run_seed(spec.seed_when_running, settings_of[spec.name])
-        _print_urls(options, time.monotonic() - started)
-        while not stop_requested:
-            if any(child.poll() is not None for child in children):
-                print("a service process stopped; shutting down", file=sys.stderr)
-                return 1
-            time.sleep(0.2)
+        return 2
+    signals = _StopOnSignals()
+    signals.install()
+    children: list[subprocess.Popen[bytes]] = []
+    broker = EmbeddedBroker(
+        options.broker_port, options.host, log_path=options.data_dir / "broker.log", owned=True
+    )
+    try:
+        _start(options, broker, children)
+        return _watch(children)
+    except StopRequested as stop:
+        print(f"{stop}: stopping", flush=True)
         return 0
     finally:
+        signals.stopping = True
         _stop(children)
-        broker.stop()
+        broker.stop(BROKER_GRACE_S)
         print("stopped", flush=True)
 
 
+def _start(
+    options: EmbeddedOptions, broker: EmbeddedBroker, children: list[subprocess.Popen[bytes]]
+) -> None:
+    """Broker, topics, each service migrated and seeded then started, the seeds that need
+    the services running; `children` holds every process as soon as it exists."""
+    started = time.monotonic()
+    options.data_dir.mkdir(parents=True, exist_ok=True)
+    broker.start()
+    asyncio.run(create_topics(broker.bootstrap_servers, ALL_TOPICS))
+    print(f"broker     kafka://{broker.bootstrap_servers} (Tansu, in memory)", flush=True)
+    settings_of: dict[str, ServiceSettings] = {}
+    for spec in SERVICES:
+        env = service_env(spec, options, broker.bootstrap_servers)
+        os.environ.update(env)
+        settings = spec.settings_class()
+        spec.migrate(settings)
+        asyncio.run(republish_all(env[f"{spec.env_prefix}DATABASE_URL"]))
+        if options.seed:
+            run_seed(spec.seed, settings)
+        _start_service(spec, options, env, children)
+        settings_of[spec.name] = settings
+    for spec in SERVICES:
+        _wait_until_listening(
+            options.host, options.ports.get(spec.name, spec.default_port), children
+        )
+    if options.seed:
+        for spec in SERVICES:
+            run_seed(spec.seed_when_running, settings_of[spec.name])
+    _print_urls(options, time.monotonic() - started)
+
+
+def _watch(children: list[subprocess.Popen[bytes]]) -> int:
+    """Until a stop signal (StopRequested) or a service process dies (1)."""
+    while True:
+        if any(child.poll() is not None for child in children):
+            print("a service process stopped; shutting down", file=sys.stderr)
+            return 1
+        time.sleep(0.2)
+
+
 def _start_service(
-    spec: ServiceSpec, options: EmbeddedOptions, env: dict[str, str]
-) -> list[subprocess.Popen[bytes]]:
+    spec: ServiceSpec,
+    options: EmbeddedOptions,
+    env: dict[str, str],
+    children: list[subprocess.Popen[bytes]],
+) -> None:
+    """Each of the service's processes, in a session of its own (the terminal's Ctrl-C is
+    the runner's to handle) and stopped by the kernel should the runner die."""
     logs = options.data_dir / "logs"
     logs.mkdir(exist_ok=True)
-    processes = []
     for role in spec.roles:
-        log = open(logs / f"{spec.name}-{role}.log", "ab")  # noqa: SIM115 - lives as long as the child
-        processes.append(
-            subprocess.Popen(
-                [sys.executable, "-m", spec.module, role],
-                env={**os.environ, **env},
-                stdout=log,
-                stderr=log,
-                start_new_session=True,
+        with open(logs / f"{spec.name}-{role}.log", "ab") as log:  # the child has its own
+            children.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", spec.module, role],
+                    env={**os.environ, **env},
+                    stdout=log,
+                    stderr=log,
+                    start_new_session=True,
+                    preexec_fn=die_with_parent(),
+                )
             )
-        )
-    return processes
 
 
 def _wait_until_listening(
@@ -172,10 +233,12 @@ def _print_urls(options: EmbeddedOptions, seconds: float) -> None:
 
 
 def _stop(children: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM to every service process at once; SIGKILL to any still running after the
+    grace period."""
     for child in children:
         if child.poll() is None:
             child.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + CHILD_GRACE_S
     for child in children:
         try:
             child.wait(max(0.1, deadline - time.monotonic()))

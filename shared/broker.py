@@ -11,6 +11,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from shared.processes import die_with_parent
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -31,6 +33,9 @@ class EmbeddedBroker:
     port: int
     host: str = "127.0.0.1"
     log_path: Path | None = None
+    # In a session of its own (a Ctrl-C in the terminal reaches only its owner, which stops
+    # it last) and stopped by the kernel if its owner dies.
+    owned: bool = False
     process: subprocess.Popen[bytes] | None = field(default=None, init=False)
 
     @property
@@ -56,6 +61,8 @@ class EmbeddedBroker:
             stdout=log,
             stderr=log,
             env={**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn")},
+            start_new_session=self.owned,
+            preexec_fn=die_with_parent() if self.owned else None,
         )
         deadline = time.monotonic() + timeout_s
         while not port_open(self.host, self.port):
@@ -65,11 +72,11 @@ class EmbeddedBroker:
             time.sleep(0.05)
         return self
 
-    def stop(self) -> None:
+    def stop(self, timeout_s: float = 5.0) -> None:
         if self.process and self.process.poll() is None:
             self.process.terminate()
             try:
-                self.process.wait(5)
+                self.process.wait(timeout_s)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
