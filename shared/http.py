@@ -170,6 +170,9 @@ class RefuseUnstorableText:
                 return
             if b"\\u0000" in body or b"\\ud" in body or b"\\uD" in body:
                 places += [["body", *path] for path in _unstorable_paths(body)]
+        elif scope.get("method") in ("POST", "PUT", "PATCH") and _is_form(scope):
+            body = await _whole_body(receive)
+            places += _nul_fields(body, "body")
         if places:
             await _refused(places)(scope, receive if body is None else _replay(body), send)
             return
@@ -238,6 +241,14 @@ def _is_json(scope: Scope) -> bool:
     return False
 
 
+def _is_form(scope: Scope) -> bool:
+    """A URL-encoded form (the portal's); multipart bodies carry files, NUL bytes and all."""
+    for name, value in scope.get("headers", ()):
+        if name == b"content-type":
+            return bool(value.lower().startswith(b"application/x-www-form-urlencoded"))
+    return False
+
+
 async def _whole_body(receive: Receive) -> bytes:
     chunks = []
     while True:
@@ -271,11 +282,17 @@ def _unstorable(text: str) -> bool:
 
 
 def _unstorable_in_query(query: bytes) -> list[list[str | int]]:
-    if b"%00" not in query and b"\x00" not in query:
-        return []  # (percent-decoding makes bytes, so no surrogate can come from a query)
+    return _nul_fields(query, "query")
+
+
+def _nul_fields(encoded: bytes, where: str) -> list[list[str | int]]:
+    """The fields of a query string or URL-encoded form holding NUL. (Percent-decoding makes
+    bytes, read as UTF-8 with replacement, so no surrogate can come from one.)"""
+    if b"%00" not in encoded and b"\x00" not in encoded:
+        return []
     return [
-        ["query", name]
-        for name, value in parse_qsl(query.decode("latin-1"), True)
+        [where, name]
+        for name, value in parse_qsl(encoded.decode("latin-1"), True)
         if "\x00" in name or "\x00" in value
     ]
 

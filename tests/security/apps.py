@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 
 from services.funding.main import MIGRATIONS as FUNDING
 from services.funding.main import create_app as funding_app
@@ -91,6 +92,23 @@ def operations(app: FastAPI, methods: tuple[str, ...] | None = None) -> Iterator
         for method, spec in item.items():
             if methods is None or method in methods:
                 yield Operation(method, path, spec, document)
+
+
+def api_routes(app: FastAPI) -> list[tuple[str, APIRoute]]:
+    """(full path, route) of every route of the app, those of included routers too: FastAPI
+    keeps an included router as one entry of `app.routes`, so a plain walk of it finds none
+    of their routes (the route tests once passed on no routes at all)."""
+
+    def walk(routes: list[Any], prefix: str) -> Iterator[tuple[str, APIRoute]]:
+        for route in routes:
+            if isinstance(route, APIRoute):
+                yield prefix + route.path, route
+            elif hasattr(route, "original_router"):  # fastapi.routing._IncludedRouter
+                yield from walk(route.original_router.routes, prefix + route.include_context.prefix)
+
+    found = list(walk(list(app.routes), ""))
+    assert found, "no routes found: has FastAPI changed how it keeps them?"
+    return found
 
 
 def _plausible(parameter: dict[str, Any]) -> str:

@@ -2,19 +2,31 @@
 raw (ED A0 80) or escaped (\\ud800), NUL — sent to every write operation of every service
 (read from each app's OpenAPI, so new routes are covered), and to every query and path
 parameter of every operation: the answer is a 4xx naming the body or the parameter, never a
-5xx. Raw surrogate bytes used to answer 500 everywhere: Python's JSON reader let them through
+5xx. The staff portal's forms and upload (signed in, the four APIs behind it) likewise. Raw surrogate bytes used to answer 500 everywhere: Python's JSON reader let them through
 as text, and the 422 that echoed them could not be encoded."""
 
+import asyncio
 import json
+import re
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
+from fastapi import UploadFile
+from fastapi.routing import APIRoute
 
 from shared.auth import Role, TokenService
 from tests.conftest import JWT_SECRET
-from tests.security.apps import SERVICES, WRITES, Operation, migrated_app, operations
+from tests.security.apps import (
+    SERVICES,
+    WRITES,
+    Operation,
+    api_routes,
+    migrated_app,
+    operations,
+)
 
 # What a client may put inside a JSON string, and the error each must get.
 IN_JSON: dict[str, tuple[bytes, str]] = {
@@ -124,3 +136,81 @@ async def test_a_body_that_is_not_json_is_refused_whatever_its_content_type(
                 if not (refused or (response.is_success and not operation.body_media())):
                     failures.append((name, str(operation), media, response.status_code))
     assert failures == [], failures[:5]
+
+
+# --- the portal: forms and an upload, signed in, with the four APIs behind it ---------------
+
+IN_FORM = [b"%ED%A0%80", b"%FF", b"caf%E9", b"%00", b"\xed\xa0\x80", b"\xff\xfe"]
+
+
+async def test_every_portal_form_refuses_or_reads_text_it_cannot_store_never_5xx(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    from services.portal.config import PortalSettings
+    from services.portal.main import MIGRATIONS
+    from services.portal.main import create_app as portal_app
+    from services.portal.seed import seed_admin
+    from services.portal.services import signed_in
+    from shared.migrations import upgrade
+
+    folder = tmp_path_factory.mktemp("portal")
+    apis = {name: await asyncio.to_thread(migrated_app, name, folder) for name in SERVICES}
+    url = f"sqlite+aiosqlite:///{folder / 'portal.db'}"
+    await asyncio.to_thread(upgrade, MIGRATIONS, url)
+    settings = PortalSettings(
+        database_url=url,
+        kafka_bootstrap_servers="127.0.0.1:1",
+        jwt_secret=JWT_SECRET,
+        secure_cookies=False,
+        projects_url="http://projects",
+        kpi_url="http://kpi",
+        funding_url="http://funding",
+        notifications_url="http://notifications",
+    )
+    portal = portal_app(settings)
+    # The portal calls the four real APIs, in this process.
+    portal.state.http = httpx.AsyncClient(
+        mounts={f"http://{n}": httpx.ASGITransport(app=a) for n, a in apis.items()}
+    )
+    password = await seed_admin(portal.state.runtime)
+    failures = []
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=portal), base_url="http://portal"
+    ) as client:
+        signed = await client.post("/login", data={"username": "admin", "password": password})
+        assert signed.status_code == 303, signed.text
+        async with portal.state.runtime.sessions() as session:
+            who = await signed_in(session, client.cookies["koers_session"])
+        assert who is not None
+        posts = [(path, r) for path, r in api_routes(portal) if "POST" in (r.methods or ())]
+        posts.sort(key=lambda posted: posted[0] == "/logout")  # signed in until the last
+        assert len(posts) > 5, "the portal's forms were not found"
+        for path, route in posts:
+            for hostile in IN_FORM:
+                response, encoded = await _post_form(client, path, route, hostile, who.csrf)
+                # NUL in a URL-encoded field: no database stores it, refused before any handler
+                nul = encoded and hostile == b"%00"
+                if response.status_code >= 500 or (nul and response.status_code != 422):
+                    failures.append((path, hostile, response.status_code))
+    await portal.state.http.aclose()
+    await portal.state.runtime.close()
+    for api in apis.values():
+        await api.state.runtime.close()
+    assert failures == [], failures[:5]
+
+
+async def _post_form(
+    client: httpx.AsyncClient, path: str, route: APIRoute, hostile: bytes, csrf: str
+) -> tuple[httpx.Response, bool]:
+    """The route's form with the right CSRF token and every other field `hostile`; and
+    whether `hostile` went in a URL-encoded field."""
+    url = re.sub(r"\{[^}]+\}", str(uuid.uuid4()), path)
+    fields = [f.alias for f in route.dependant.body_params if f.alias != "csrf"]
+    files = [f.alias for f in route.dependant.body_params if f.field_info.annotation is UploadFile]
+    if files:
+        upload = (b"x\xed\xa0\x80.csv".decode("latin-1"), b"project;period\n" + hostile)
+        data = {"csrf": csrf, **{f: hostile.decode("latin-1") for f in fields if f not in files}}
+        return await client.post(url, data=data, files=dict.fromkeys(files, upload)), False
+    body = b"&".join([b"csrf=" + csrf.encode()] + [f.encode() + b"=" + hostile for f in fields])
+    headers = {"content-type": "application/x-www-form-urlencoded"}
+    return await client.post(url, content=body, headers=headers), bool(fields)
