@@ -47,6 +47,15 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.outbox_relay --database postgresql
 	$(BIN)/python -m bench.kpi
 
+# Before a release: every service fuzzed with 50 examples per operation and 200 sequences of
+# 10 calls, as an admin and as a partner key; CI runs the same tests smaller. The figures are
+# printed and kept in .data/fuzz-report.jsonl (docs/reliability.md has the last run's).
+.PHONY: fuzz
+fuzz: $(STAMP)
+	mkdir -p .data && rm -f .data/fuzz-report.jsonl
+	KOERS_FUZZ_EXAMPLES=50 KOERS_FUZZ_STATEFUL=200 KOERS_FUZZ_REPORT=.data/fuzz-report.jsonl \
+		$(BIN)/pytest -q -s -p no:cacheprovider tests/security/test_fuzz.py
+
 token: $(STAMP)
 	$(BIN)/python -m services token --role admin
 

@@ -74,6 +74,16 @@ def figures() -> Iterator[list[Figures]]:
             f"\nfuzz {run.service:<13} {run.caller:<7} {run.mode:<9} {run.operations:>3} "
             f"operations {run.cases:>6} cases {run.failures} failures {run.seconds:.0f} s"
         )
+    total = Figures("all", "-", "-")
+    for run in runs:
+        total.operations += run.operations
+        total.cases += run.cases
+        total.failures += run.failures
+        total.seconds += run.seconds
+    print(
+        f"\nfuzz total: {total.operations} operations fuzzed (counted per run), "
+        f"{total.cases} cases, {total.failures} failures, {total.seconds:.0f} s"
+    )
     if REPORT:
         with open(REPORT, "a") as out:
             out.writelines(json.dumps(asdict(run)) + "\n" for run in runs)
