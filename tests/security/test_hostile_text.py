@@ -1,9 +1,10 @@
 """Text no service can store or even read — bytes that are not UTF-8, half a surrogate pair
 raw (ED A0 80) or escaped (\\ud800), NUL — sent to every write operation of every service
-(read from each app's OpenAPI, so new routes are covered), and to every query and path
-parameter of every operation: the answer is a 4xx naming the body or the parameter, never a
-5xx. The staff portal's forms and upload (signed in, the four APIs behind it) likewise. Raw surrogate bytes used to answer 500 everywhere: Python's JSON reader let them through
-as text, and the 422 that echoed them could not be encoded."""
+(read from each app's OpenAPI, so new routes are covered), to every query and path parameter
+and in headers of every operation, and to every form of the staff portal (signed in, the
+four APIs behind it): the answer is a 4xx naming the body or the parameter, never a 5xx.
+Raw surrogate bytes used to answer 500 everywhere: Python's JSON reader let them through as
+text, and the 422 that echoed them could not be encoded."""
 
 import asyncio
 import json
@@ -214,3 +215,35 @@ async def _post_form(
     body = b"&".join([b"csrf=" + csrf.encode()] + [f.encode() + b"=" + hostile for f in fields])
     headers = {"content-type": "application/x-www-form-urlencoded"}
     return await client.post(url, content=body, headers=headers), bool(fields)
+
+
+# --- headers ---------------------------------------------------------------------------------
+
+IN_HEADER = [b"\xff\xfe", b"\xed\xa0\x80", b"caf\xe9", b"km_" + b"\xff" * 40, b"a" * 8000]
+
+
+async def test_every_operation_refuses_or_reads_headers_it_cannot_read_never_5xx(
+    service: tuple[str, Any], admin: dict[str, str]
+) -> None:
+    """A token or key that is not text, and bytes that are not UTF-8 in the idempotency key,
+    the content type's charset and a forwarded address: a 4xx (or ignored), never a 5xx."""
+    name, app = service
+    signed = admin["Authorization"].encode()
+    failures = []
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://edge"
+    ) as client:
+        for operation in operations(app):
+            for hostile in IN_HEADER:
+                for headers in (
+                    [(b"authorization", b"Bearer " + hostile)],
+                    [(b"authorization", signed), (b"idempotency-key", hostile)],
+                    [(b"authorization", signed), (b"x-forwarded-for", hostile)],
+                    [(b"authorization", signed), (b"content-type", b"text/json; x=" + hostile)],
+                ):
+                    response = await client.request(
+                        operation.method, operation.url(), headers=headers, content=b"{}"
+                    )
+                    if response.status_code >= 500:
+                        failures.append((name, str(operation), headers[-1], response.status_code))
+    assert failures == [], failures[:5]
