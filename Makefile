@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit integration fmt bench token install clean
+.PHONY: run test test-kafka lint typecheck unit integration fmt bench token install clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,13 @@ run: $(STAMP)
 test: lint typecheck
 	$(BIN)/pytest -q
 
+# The platform on Apache Kafka (from Maven Central, cached under ~/.cache/koersmonitor/kafka)
+# and PostgreSQL: the flows and the fault suite on one broker of each version tested, and
+# a three-broker cluster under faults (ADR 0027). Needs Java 17+ and Maven.
+test-kafka: $(STAMP)
+	$(BIN)/python -m tests.apache_kafka assemble
+	$(BIN)/pytest -q -m apache_kafka
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -36,7 +43,7 @@ unit: $(STAMP)
 	$(BIN)/pytest -q -m "not integration"
 
 integration: $(STAMP)
-	$(BIN)/pytest -q -m integration
+	$(BIN)/pytest -q -m "integration and not apache_kafka"
 
 fmt: $(STAMP)
 	$(BIN)/ruff check --fix .

@@ -9,8 +9,9 @@ from pathlib import Path
 from services import embedded
 from services.platform import SERVICES
 from shared.auth import Role, TokenService
+from shared.config import TopicSettings
 from shared.contracts.topics import ALL_TOPICS
-from shared.messaging.kafka import create_topics
+from shared.messaging.kafka import TopicLayout, create_topics
 
 
 def _ops_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -43,6 +44,20 @@ def _ops_parser(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> N
     audit.add_argument("--limit", type=int, default=20, help="show: the newest N entries")
     ready = commands.add_parser("readiness", help="/readyz of every service")
     ready.add_argument("--url", action="append", help="name=http://host:port (default: local)")
+
+
+def _create_topics(bootstrap_servers: str | None) -> int:
+    """The topic job: every topic laid out as the KAFKA_* settings say (existing ones kept)."""
+    settings = TopicSettings()
+    layout = TopicLayout.of(settings)
+    asyncio.run(create_topics(bootstrap_servers or settings.bootstrap_servers, ALL_TOPICS, layout))
+    isr = layout.min_insync_replicas or "broker default"
+    for t in ALL_TOPICS:
+        print(
+            f"{t.name}: {layout.partitions_of(t)} partitions, "
+            f"replication factor {layout.replication_factor}, min.insync.replicas {isr}"
+        )
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -80,9 +95,13 @@ def main(argv: list[str] | None = None) -> int:
         "--data-dir", type=Path, default=Path(os.environ.get("KOERS_DATA_DIR", ".data"))
     )
 
-    topics = sub.add_parser("create-topics", help="create every topic with its partition count")
+    topics = sub.add_parser(
+        "create-topics",
+        help="create every topic with its partition count, replication factor and "
+        "min.insync.replicas (KAFKA_* settings: shared/config.py TopicSettings)",
+    )
     topics.add_argument(
-        "--bootstrap-servers", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+        "--bootstrap-servers", default=None, help="default: KAFKA_BOOTSTRAP_SERVERS"
     )
 
     _ops_parser(sub)
@@ -92,9 +111,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return ops.main(args)
     if args.command == "create-topics":
-        asyncio.run(create_topics(args.bootstrap_servers, ALL_TOPICS))
-        print("\n".join(f"{t.name}: {t.partitions} partitions" for t in ALL_TOPICS))
-        return 0
+        return _create_topics(args.bootstrap_servers)
     if args.command == "run":
         ports = {s.name: getattr(args, f"{s.name}_port") for s in SERVICES}
         options = embedded.EmbeddedOptions(

@@ -1,5 +1,7 @@
 """Settings every service has; each service subclasses with its own env prefix."""
 
+from typing import Literal
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -26,6 +28,12 @@ class ServiceSettings(BaseSettings):
     # Tansu's fetch loop is not woken by new data: latency ~ fetch_max_wait_ms / 2.
     kafka_fetch_max_wait_ms: int = 100
     kafka_session_timeout_ms: int = 6000
+    # The producer (ADR 0027). The embedded broker (Tansu) fails at start with an
+    # idempotent producer, so the default is off; on Apache Kafka compose and the k8s
+    # overlays turn it on (tested: `make test-kafka`), with lz4 batches lingering 5 ms.
+    kafka_enable_idempotence: bool = False
+    kafka_compression_type: Literal["none", "gzip", "snappy", "lz4", "zstd"] = "none"
+    kafka_linger_ms: int = Field(default=5, ge=0)
     consumer_max_attempts: int = 3
     # Events applied per transaction at most: larger batches catch up faster after a
     # backlog (a total touched by many events is written once), smaller ones hold locks
@@ -42,3 +50,20 @@ class ServiceSettings(BaseSettings):
     db_pool_size: int = 10
     # The worker serves /healthz and /readyz here for orchestrators; None = no server.
     worker_health_port: int | None = None
+
+
+class TopicSettings(BaseSettings):
+    """What `python -m services create-topics` (the topic job) creates topics with.
+
+    Environment variables start with KAFKA_. Partition counts are those of
+    shared/contracts/topics.py unless `KAFKA_TOPIC_PARTITIONS` (JSON, topic name to count)
+    raises them; replication factor and `min.insync.replicas` are the cluster's to choose:
+    1 and unset for one broker, 3 and 2 for three (what `make test-kafka` tested).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="KAFKA_", extra="ignore", env_file=None)
+
+    bootstrap_servers: str = "127.0.0.1:9092"
+    replication_factor: int = Field(default=1, ge=1)
+    min_insync_replicas: int | None = Field(default=None, ge=1)
+    topic_partitions: dict[str, int] = Field(default_factory=dict)

@@ -11,7 +11,7 @@ import uvicorn
 
 from shared.http import worker_health_app
 from shared.messaging.consumer import KafkaEventConsumer, MessageProcessor
-from shared.messaging.kafka import KafkaPublisher, make_producer
+from shared.messaging.kafka import KafkaPublisher, ProducerOptions, make_producer
 from shared.messaging.outbox import OutboxRelay
 from shared.runtime import ServiceRuntime
 
@@ -35,7 +35,7 @@ async def run_worker(
     SIGTERM/SIGINT or `stop`."""
     settings = runtime.settings
     stop = stop or _stop_on_signals()
-    producer = make_producer(settings.kafka_bootstrap_servers)
+    producer = make_producer(settings.kafka_bootstrap_servers, ProducerOptions.of(settings))
     await _start_with_retry(producer.start, stop)
     publisher = KafkaPublisher(producer)
     relay = OutboxRelay(

@@ -30,7 +30,7 @@ from services.kpi.uow import KpiUnitOfWork
 from shared.contracts import topics
 from shared.db import create_engine, session_factory
 from shared.messaging.consumer import MessageProcessor, ReceivedMessage, received_message
-from shared.messaging.kafka import OutgoingMessage
+from shared.messaging.kafka import OutgoingMessage, topic_partitions
 from shared.migrations import upgrade
 from shared.runtime import collecting_for_throughput
 
@@ -74,8 +74,7 @@ async def read_topic(
     )
     await consumer.start()
     try:
-        await consumer.topics()  # loads the cluster metadata that partitions_for_topic reads
-        numbers = sorted(consumer.partitions_for_topic(topic) or [])
+        numbers = (await topic_partitions(bootstrap_servers, [topic])).get(topic, [])
         partitions = [TopicPartition(topic, p) for p in numbers]
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)

@@ -2,21 +2,25 @@
 
 Tansu has no idempotent producer and no transactions, so delivery is
 at-least-once with ``acks="all"`` and consumers are idempotent; offsets start
-from "earliest" because Tansu's "latest" is wrong for multi-record batches.
+from "earliest" because Tansu's "latest" is wrong for multi-record batches. On
+Apache Kafka the producer is idempotent as well (a setting: ProducerOptions), and
+topics are replicated (TopicLayout); ADR 0027 says what was tested.
 """
 
 import asyncio
 import logging
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from aiokafka.partitioner import DefaultPartitioner
 
+from shared.config import ServiceSettings, TopicSettings
 from shared.contracts.topics import TopicSpec
 
 log = logging.getLogger(__name__)
@@ -30,15 +34,44 @@ class OutgoingMessage:
     headers: list[tuple[str, bytes]] = field(default_factory=list)
 
 
-def make_producer(bootstrap_servers: str) -> AIOKafkaProducer:
+@dataclass(frozen=True)
+class ProducerOptions:
+    """What differs between the embedded broker and Apache Kafka on the producing side.
+
+    The default suits both; `enable_idempotence` only Apache Kafka (Tansu fails at
+    start with it). Idempotence stops the producer's own retries from writing a batch
+    twice; the outbox relay may still send a row again, which consumers drop.
+    """
+
+    enable_idempotence: bool = False
+    compression_type: str = "none"
+    linger_ms: int = 5
+
+    @classmethod
+    def of(cls, settings: ServiceSettings) -> "ProducerOptions":
+        return cls(
+            enable_idempotence=settings.kafka_enable_idempotence,
+            compression_type=settings.kafka_compression_type,
+            linger_ms=settings.kafka_linger_ms,
+        )
+
+
+def make_producer(
+    bootstrap_servers: str, options: ProducerOptions = ProducerOptions()
+) -> AIOKafkaProducer:
     return AIOKafkaProducer(
         bootstrap_servers=bootstrap_servers,
         acks="all",
-        linger_ms=5,
+        enable_idempotence=options.enable_idempotence,
+        compression_type=None if options.compression_type == "none" else options.compression_type,
+        linger_ms=options.linger_ms,
         max_batch_size=256 * 1024,
         request_timeout_ms=15000,
         retry_backoff_ms=200,
     )
+
+
+METADATA_MAX_AGE_MS = 10_000
 
 
 def make_consumer(
@@ -58,6 +91,11 @@ def make_consumer(
         session_timeout_ms=session_timeout_ms,
         heartbeat_interval_ms=max(session_timeout_ms // 3, 100),
         max_poll_records=500,
+        # aiokafka 0.14 does not refresh metadata when looking up a partition's start
+        # offset fails with NotLeaderForPartition: a member that must start a partition
+        # whose leader moved (a broker cut off, then back) asked the old leader until the
+        # metadata aged out, 5 minutes by default. Measured on three brokers (ADR 0027).
+        metadata_max_age_ms=METADATA_MAX_AGE_MS,
     )
 
 
@@ -123,28 +161,72 @@ def _partition(key: bytes | None, partitions: tuple[int, ...]) -> int:
     return partition_of(key, partitions) if key is not None else random.choice(partitions)
 
 
-async def create_topics(bootstrap_servers: str, specs: Iterable[TopicSpec]) -> None:
+@dataclass(frozen=True)
+class TopicLayout:
+    """How topics are laid out on the cluster: one broker by default (the embedded one)."""
+
+    replication_factor: int = 1
+    min_insync_replicas: int | None = None
+    # Partition counts raised above the contract's, by topic name.
+    partitions: Mapping[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, settings: TopicSettings) -> "TopicLayout":
+        return cls(
+            settings.replication_factor, settings.min_insync_replicas, settings.topic_partitions
+        )
+
+    def new_topic(self, spec: TopicSpec) -> NewTopic:
+        configs = {}
+        if self.min_insync_replicas is not None:
+            configs["min.insync.replicas"] = str(self.min_insync_replicas)
+        return NewTopic(
+            spec.name,
+            num_partitions=self.partitions_of(spec),
+            replication_factor=self.replication_factor,
+            topic_configs=configs,
+        )
+
+    def partitions_of(self, spec: TopicSpec) -> int:
+        return max(spec.partitions, self.partitions.get(spec.name, spec.partitions))
+
+
+async def create_topics(
+    bootstrap_servers: str, specs: Iterable[TopicSpec], layout: TopicLayout = TopicLayout()
+) -> None:
     """Create topics with their partition counts; existing ones are left as they are.
 
     Explicit creation matters: Tansu auto-creates 4 partitions for any unknown
-    topic a client so much as asks about.
+    topic a client so much as asks about. A topic the cluster refuses (a replication
+    factor above its broker count, say) raises: aiokafka returns such refusals as
+    error codes, not exceptions.
     """
+    if layout.min_insync_replicas and layout.min_insync_replicas > layout.replication_factor:
+        raise ValueError("min.insync.replicas above the replication factor: no write succeeds")
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        wanted = [
-            NewTopic(s.name, num_partitions=s.partitions, replication_factor=1)
-            for s in specs
-            if s.name not in existing
-        ]
+        wanted = [layout.new_topic(s) for s in specs if s.name not in existing]
         if wanted:
             try:
-                await admin.create_topics(wanted)
+                response = await admin.create_topics(wanted)
             except TopicAlreadyExistsError:
                 log.info("topics created concurrently by another client")
+                return
+            _raise_refusals(response)
     finally:
         await admin.close()
+
+
+def _raise_refusals(response: Any) -> None:
+    refused = [
+        f"{error[0]}: error {error[1]} {error[2] if len(error) > 2 else ''}".strip()
+        for error in response.topic_errors
+        if error[1] not in (0, TopicAlreadyExistsError.errno)
+    ]
+    if refused:
+        raise RuntimeError("topics refused: " + "; ".join(refused))
 
 
 async def broker_reachable(bootstrap_servers: str, timeout_s: float = 2.0) -> None:
@@ -157,6 +239,27 @@ async def broker_reachable(bootstrap_servers: str, timeout_s: float = 2.0) -> No
         await asyncio.wait_for(admin.list_topics(), timeout_s)
     finally:
         await admin.close()
+
+
+async def topic_partitions(bootstrap_servers: str, topics: Sequence[str]) -> dict[str, list[int]]:
+    """Each existing topic's partition numbers, asked of the cluster by name.
+
+    A consumer's `partitions_for_topic` answers only from metadata it already holds, and
+    on Apache Kafka a consumer that subscribes to nothing holds none (`topics()` does not
+    keep what it fetches); Tansu volunteers every topic's metadata, which hid this. So
+    `ops lag` listed no offsets and the KPI rebuild read nothing on Apache Kafka.
+    """
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        described = await admin.describe_topics(list(topics))
+    finally:
+        await admin.close()
+    return {
+        t["topic"]: sorted(int(p["partition"]) for p in t["partitions"])
+        for t in described
+        if t["error_code"] == 0
+    }
 
 
 @dataclass(frozen=True)
@@ -185,8 +288,8 @@ async def group_lag(bootstrap: str, group: str, topics: Sequence[str]) -> list[P
     try:
         partitions = [
             TopicPartition(topic, p)
-            for topic in topics
-            for p in sorted(consumer.partitions_for_topic(topic) or ())
+            for topic, numbers in (await topic_partitions(bootstrap, topics)).items()
+            for p in numbers
         ]
         committed = {tp: await consumer.committed(tp) for tp in partitions}
         held = {tp: offset for tp, offset in committed.items() if offset is not None}

@@ -8,6 +8,8 @@ import compose_spec
 import pytest
 import yaml
 
+from tests.infra import KAFKA_PRODUCER_SETTINGS
+
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
 APP_SERVICES = (
@@ -71,6 +73,20 @@ def test_kafka_runs_in_kraft_mode_without_auto_created_topics(compose: dict[str,
     assert kafka["image"].startswith("apache/kafka:")
     assert kafka["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"
     assert kafka["environment"]["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
+
+
+def test_every_service_produces_as_tested_on_apache_kafka(compose: dict[str, Any]) -> None:
+    """Idempotent, lz4, 5 ms linger: the producer `make test-kafka` ran the platform with."""
+    for name in APP_SERVICES:
+        environment = compose["services"][name]["environment"]
+        prefix = name.split("-")[0].upper() + "_"
+        for key, value in KAFKA_PRODUCER_SETTINGS.items():
+            assert environment[prefix + key] == value, (name, key)
+
+
+def test_topics_are_replicated_no_more_than_the_one_broker_allows(compose: dict[str, Any]) -> None:
+    topics = compose["services"]["create-topics"]["environment"]
+    assert (topics["KAFKA_REPLICATION_FACTOR"], topics["KAFKA_MIN_INSYNC_REPLICAS"]) == ("1", "1")
 
 
 def test_secrets_are_required_never_defaulted() -> None:

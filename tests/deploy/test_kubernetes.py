@@ -10,6 +10,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from tests.infra import KAFKA_PRODUCER_SETTINGS, THREE_BROKERS
+
 ROOT = Path(__file__).resolve().parents[2]
 OVERLAY = ROOT / "deploy" / "k8s" / "overlays" / "prod"
 K8S_VERSION = "1.31.0"
@@ -123,6 +125,32 @@ def test_the_dev_overlay_renders_valid_small_objects() -> None:
     deployments = [o for o in dev if o["kind"] == "Deployment"]
     assert deployments and all(d["spec"]["replicas"] == 1 for d in deployments)
     assert not any(o["kind"] == "NetworkPolicy" for o in dev)
+
+
+def _topic_job_env(objects: list[dict[str, Any]]) -> dict[str, Any]:
+    job = next(
+        o for o in objects if o["kind"] == "Job" and o["metadata"]["name"] == "create-topics"
+    )
+    return {
+        e["name"]: e.get("value") for e in job["spec"]["template"]["spec"]["containers"][0]["env"]
+    }
+
+
+def test_kafka_settings_are_those_tested_on_three_brokers(objects: list[dict[str, Any]]) -> None:
+    """Every service's producer and the topic job's layout as `make test-kafka` ran them."""
+    for service in ("projects", "kpi", "funding", "notifications", "portal"):
+        config = next(o for o in objects if o["metadata"]["name"] == f"{service}-config")
+        for key, value in KAFKA_PRODUCER_SETTINGS.items():
+            assert config["data"][f"{service.upper()}_{key}"] == value, (service, key)
+    env = _topic_job_env(objects)
+    assert int(env["KAFKA_REPLICATION_FACTOR"]) == THREE_BROKERS.replication_factor
+    assert int(env["KAFKA_MIN_INSYNC_REPLICAS"]) == THREE_BROKERS.min_insync_replicas
+
+
+def test_the_dev_overlay_lays_topics_out_for_a_single_broker() -> None:
+    dev = [o for o in yaml.safe_load_all(render(OVERLAY.parent / "dev")) if o]
+    env = _topic_job_env(dev)
+    assert (env["KAFKA_REPLICATION_FACTOR"], env["KAFKA_MIN_INSYNC_REPLICAS"]) == ("1", "1")
 
 
 def test_prod_pins_image_tags(objects: list[dict[str, Any]]) -> None:

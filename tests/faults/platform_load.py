@@ -150,6 +150,7 @@ class Ledger:
     refused: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     without_retry_after: int = 0
     reports_accepted: int = 0
+    requests: int = 0  # report batches posted, retries included
 
     def accept(self, result: dict[str, Any]) -> None:
         report = result["report"]
@@ -224,6 +225,7 @@ class Load:
 
     async def send(self, key: str, body: dict[str, Any]) -> None:
         headers = {**self.partner, "Idempotency-Key": key}
+        self.ledger.requests += 1
         try:
             answer = await self.platform.kpi.client.post(
                 "/v1/reports/batch", json=body, headers=headers
@@ -289,21 +291,42 @@ class Load:
             await self.return_some(n)
             await asyncio.sleep(pause_s)
 
-    async def differences(self, dbs: PlatformDatabases) -> list[str]:
-        """Every way the platform differs from the ledger; [] once it has converged."""
-        problems: list[str] = []
+    async def tally(self, dbs: PlatformDatabases) -> "Tally":
+        """The scenario's closing figures: what was sent and accepted, and of the accepted
+        report versions how many are missing from the KPI database or stored twice."""
+        stored = await self._stored_reports(dbs)
+        expected = {
+            (pid, period, v.number, v.value)
+            for (pid, period), versions in self.ledger.versions.items()
+            for v in versions
+        }
+        return Tally(
+            requests=self.ledger.requests,
+            answered_200=self.ledger.statuses.count(200),
+            reports_accepted=self.ledger.reports_accepted,
+            reports_stored=len(stored),
+            lost=len(expected - set(stored)),
+            twice=len(stored) - len(set(stored)),
+        )
+
+    async def _stored_reports(self, dbs: PlatformDatabases) -> list[tuple[str, str, int, int]]:
         stored = await rows(
             dbs.kpi,
             select(Report.project_id, Report.period, Report.version, col(Report.value)).where(
                 Report.indicator_code == INDICATOR
             ),
         )
+        return [(str(p), q, v, int(Decimal(x))) for p, q, v, x in stored]
+
+    async def differences(self, dbs: PlatformDatabases) -> list[str]:
+        """Every way the platform differs from the ledger; [] once it has converged."""
+        problems: list[str] = []
+        found = await self._stored_reports(dbs)
         expected = {
             (pid, period, v.number, v.value)
             for (pid, period), versions in self.ledger.versions.items()
             for v in versions
         }
-        found = [(str(p), q, v, int(Decimal(x))) for p, q, v, x in stored]
         if len(found) != len(expected) or set(found) != expected:
             problems.append(f"KPI reports: {len(found)} stored, {len(expected)} accepted")
         names = await rows(dbs.registry, select(Project.id, Project.name, Project.version))
@@ -362,6 +385,23 @@ class Load:
         except AssertionError:
             raise AssertionError(f"not converged: {last[0]}") from None
         return time.monotonic() - started
+
+
+@dataclass(frozen=True)
+class Tally:
+    requests: int
+    answered_200: int
+    reports_accepted: int
+    reports_stored: int
+    lost: int
+    twice: int
+
+    def __str__(self) -> str:
+        return (
+            f"{self.requests} report batches sent, {self.answered_200} answered 200; "
+            f"{self.reports_accepted} reports accepted, {self.reports_stored} stored, "
+            f"{self.lost} lost, {self.twice} twice"
+        )
 
 
 def _returned(project_id: Any, data: Any) -> tuple[str, str, int]:

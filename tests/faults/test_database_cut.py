@@ -9,10 +9,10 @@ import time
 from urllib.parse import urlsplit, urlunsplit
 
 from shared.auth import Role
-from shared.broker import EmbeddedBroker
 from tests.conftest import AuthHeaders
 from tests.faults.platform_load import Load, PlatformDatabases, running_platform
 from tests.faults.tcp_proxy import TcpProxy
+from tests.infra import BrokerUnderTest
 from tests.kafka_helpers import eventually
 
 CUT_S = 10.0
@@ -27,7 +27,7 @@ def through(url: str, proxy: TcpProxy) -> str:
 
 
 async def test_the_database_away_10_s_mid_load_answers_503_and_loses_nothing(
-    broker: EmbeddedBroker, platform_dbs: PlatformDatabases, auth: AuthHeaders
+    broker: BrokerUnderTest, platform_dbs: PlatformDatabases, auth: AuthHeaders
 ) -> None:
     target = urlsplit(platform_dbs.kpi)
     proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or 5432)

@@ -18,7 +18,6 @@ from services.kpi.main import consumers as kpi_consumers
 from services.notifications.main import MIGRATIONS as NOTIFICATIONS
 from services.notifications.main import consumers as notification_consumers
 from shared.auth import Role
-from shared.broker import EmbeddedBroker
 from shared.contracts import funding, kpi, projects
 from shared.contracts.base import Event
 from shared.contracts.envelope import CloudEvent
@@ -30,6 +29,7 @@ from shared.migrations import upgrade
 from shared.runtime import ServiceRuntime
 from tests.conftest import AuthHeaders
 from tests.faults.platform_load import Load, PlatformDatabases, running_platform
+from tests.infra import BrokerUnderTest
 from tests.integration.funding.harness import funding_settings
 from tests.integration.kpi.harness import kpi_settings
 from tests.integration.notifications.harness import notifications_settings
@@ -134,7 +134,7 @@ async def test_poison_and_unknown_types_are_dead_lettered_and_the_flow_goes_on(
 
 
 async def test_poison_on_every_topic_mid_load_is_dead_lettered_and_the_rest_flows_on(
-    broker: EmbeddedBroker, platform_dbs: PlatformDatabases, auth: AuthHeaders
+    broker: BrokerUnderTest, platform_dbs: PlatformDatabases, auth: AuthHeaders
 ) -> None:
     group = f"test-{secrets.token_hex(3)}."
     bootstrap = broker.bootstrap_servers

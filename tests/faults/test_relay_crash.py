@@ -9,12 +9,12 @@ from typing import Any, cast
 
 from services.kpi.main import consumers
 from shared.auth import Role
-from shared.broker import EmbeddedBroker
 from shared.messaging.consumer import ReceivedMessage
 from shared.messaging.kafka import KafkaPublisher, OutgoingMessage
 from shared.messaging.outbox import OutboxRelay, mark_all_unsent, outbox_backlog
 from tests.conftest import AuthHeaders
 from tests.faults.platform_load import Load, PlatformDatabases, running_platform
+from tests.infra import BrokerUnderTest
 from tests.integration.kpi.harness import KpiService, kpi_service
 from tests.kafka_helpers import ListPublisher
 
@@ -80,7 +80,7 @@ async def _report(kpi: KpiService, staff: dict[str, str]) -> None:
 
 
 async def test_every_outbox_published_again_mid_load_changes_no_projection(
-    broker: EmbeddedBroker, platform_dbs: PlatformDatabases, auth: AuthHeaders
+    broker: BrokerUnderTest, platform_dbs: PlatformDatabases, auth: AuthHeaders
 ) -> None:
     """At scale: mid-load, every event the registry, KPI and funding ever published goes out
     again — what relays killed between publishing and marking would do."""

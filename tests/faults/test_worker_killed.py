@@ -12,9 +12,10 @@ import time
 from pathlib import Path
 
 from shared.auth import Role
-from shared.broker import EmbeddedBroker, free_port
+from shared.broker import free_port
 from tests.conftest import JWT_SECRET, AuthHeaders
 from tests.faults.platform_load import Load, PlatformDatabases, running_platform
+from tests.infra import BrokerUnderTest
 
 ROUNDS = 8
 
@@ -36,7 +37,7 @@ def kpi_worker(database_url: str, bootstrap: str, group: str, log: Path) -> subp
 
 
 async def test_workers_killed_and_rebalanced_mid_load_lose_and_double_nothing(
-    broker: EmbeddedBroker, platform_dbs: PlatformDatabases, auth: AuthHeaders, tmp_path: Path
+    broker: BrokerUnderTest, platform_dbs: PlatformDatabases, auth: AuthHeaders, tmp_path: Path
 ) -> None:
     group = f"test-{secrets.token_hex(3)}."
     bootstrap = broker.bootstrap_servers
@@ -65,6 +66,7 @@ async def test_workers_killed_and_rebalanced_mid_load_lose_and_double_nothing(
             await load.run(ROUNDS, pause_s=1.0, during=faults)
             assert set(load.ledger.statuses) == {200}
             converged_s = await load.converged(platform_dbs)
+            print(f"{broker.name}, worker killed: {await load.tally(platform_dbs)}")
             print(
                 f"worker killed: {load.ledger.reports_accepted} reports, "
                 f"{sum(load.ledger.renames.values())} project changes, "
