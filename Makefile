@@ -30,7 +30,7 @@ test: lint typecheck
 # a three-broker cluster under faults (ADR 0027). Needs Java 17+ and Maven.
 test-kafka: $(STAMP)
 	$(BIN)/python -m tests.apache_kafka assemble
-	$(BIN)/pytest -q -m apache_kafka
+	$(BIN)/pytest -q -s -m apache_kafka  # -s: each fault scenario prints its figures
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -27,7 +27,7 @@ from shared.broker import EmbeddedBroker, free_port
 from shared.contracts.topics import ALL_TOPICS
 from shared.messaging.kafka import TopicLayout, create_topics
 from shared.migrations import upgrade
-from tests.apache_kafka import kafka_cluster, run_coroutine, versions
+from tests.apache_kafka import kafka_cluster, pinned_version, run_coroutine, versions
 from tests.postgres_server import embedded_postgres
 
 PG_ADMIN_URL = os.environ.get("KOERS_TEST_PG_URL")
@@ -40,7 +40,7 @@ def kafka_broker() -> Iterator[tuple[str, EmbeddedBroker | None]]:
     if USE_CONTAINERS:
         from testcontainers.kafka import KafkaContainer
 
-        with KafkaContainer("apache/kafka:3.8.0").with_kraft() as kafka:
+        with KafkaContainer(f"apache/kafka:{pinned_version()}").with_kraft() as kafka:
             bootstrap = kafka.get_bootstrap_server()
             asyncio.run(create_topics(bootstrap, ALL_TOPICS))
             yield bootstrap, None

@@ -17,10 +17,18 @@ EMBEDDED_ONLY = {
 }
 
 
+# Flows of Apache Kafka's own tools: on Apache Kafka alone.
+APACHE_KAFKA_ONLY = {"test_kafka_tools"}
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     module = metafunc.module.__name__.rpartition(".")[2]
-    if "kafka" in metafunc.fixturenames and module not in EMBEDDED_ONLY:
-        metafunc.parametrize("kafka", broker_params(), indirect=True, scope="session")
+    if "kafka" not in metafunc.fixturenames or module in EMBEDDED_ONLY:
+        return
+    brokers = broker_params()
+    if module in APACHE_KAFKA_ONLY:
+        brokers = [b for b in brokers if b != EMBEDDED]
+    metafunc.parametrize("kafka", brokers, indirect=True, scope="session")
 
 
 @pytest.fixture(autouse=True)
