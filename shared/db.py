@@ -7,6 +7,7 @@ database; the platform tables live in a registry of their own that every
 service's migrations include.
 """
 
+import weakref
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -46,7 +47,7 @@ from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared import audit
-from shared.sqlite import is_sqlite, sqlite_pragmas
+from shared.sqlite import WRITE_INTENT, begin_transaction, is_sqlite, sqlite_pragmas
 
 R = TypeVar("R")
 
@@ -145,6 +146,7 @@ def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30})
         sync_engine: Engine = engine.sync_engine
         event.listen(sync_engine, "connect", sqlite_pragmas)
+        event.listen(sync_engine, "begin", begin_transaction)
         return engine
     return create_async_engine(
         url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_timeout=5
@@ -153,6 +155,29 @@ def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+_WRITERS: "weakref.WeakKeyDictionary[AsyncEngine, AsyncEngine]" = weakref.WeakKeyDictionary()
+
+
+def writing(engine: AsyncEngine) -> AsyncEngine:
+    """The same engine (same pool), for transactions that will write: on SQLite they begin
+    by taking the write lock (`shared.sqlite.begin_transaction`); PostgreSQL ignores it."""
+    found = _WRITERS.get(engine)
+    if found is None:
+        found = _WRITERS[engine] = engine.execution_options(**{WRITE_INTENT: True})
+    return found
+
+
+async def advisory_locks(session: AsyncSession, names: Iterable[str], shared: bool) -> None:
+    """PostgreSQL: hold a lock per name until the transaction ends, taken in name order (two
+    transactions asking for the same names cannot deadlock). A shared lock excludes only
+    the exclusive holders of the name."""
+    function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+    statement = text(f"SELECT {function}(hashtextextended(:name, 0))")
+    connection = await session.connection()
+    for name in sorted(set(names)):
+        await connection.execute(statement, {"name": name})
 
 
 async def ping(engine: AsyncEngine) -> None:

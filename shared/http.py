@@ -56,6 +56,14 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def writes(request: Request) -> bool:
+    """Whether a request's unit of work will write (it then locks first: ADR 24)."""
+    return request.method not in READ_METHODS
+
+
 def _not_found(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(status_code=404, content={"detail": str(exc)})
 

@@ -19,7 +19,7 @@ import threading
 from typing import Any
 from urllib.request import pathname2url
 
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.pool import ConnectionPoolEntry
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,15 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
+# A connection execution option: the transaction will write, so it takes the write lock first.
+WRITE_INTENT = "koers_write"
+
+
 def sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    # The driver's own transaction handling starts a transaction only before a write, so
+    # a unit of work's reads ran outside it, each seeing whatever had been committed by
+    # then (ADR 24); `begin_transaction` starts every transaction explicitly instead.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     # With WAL, NORMAL loses no committed data when a process crashes (only on power loss);
@@ -42,6 +50,18 @@ def sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
     cursor.close()
+
+
+def begin_transaction(connection: Connection) -> None:
+    """Every transaction is a real one: its reads and writes see one state of the database.
+
+    A transaction that will write (`WRITE_INTENT`) begins IMMEDIATE: it takes SQLite's one
+    write lock before its first read, so a rule it checks (a limit, a version number, the
+    goal links a total is pushed along) still holds when it writes. Readers begin DEFERRED
+    and, in WAL mode, never wait for a writer.
+    """
+    write = connection.get_execution_options().get(WRITE_INTENT, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
 def database_file(url: str) -> str | None:

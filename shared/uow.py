@@ -12,7 +12,7 @@ from typing import Any, Self
 
 from opentelemetry import context as otel_context
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -21,10 +21,12 @@ from shared.db import (
     OutboxMessage,
     PreparedWrite,
     ProcessedEvent,
+    advisory_locks,
     prepare_rows,
     run_writes,
     table_of,
     utcnow,
+    writing,
 )
 from shared.ids import new_event_id
 from shared.telemetry import traceparent_for_new_event
@@ -40,9 +42,12 @@ class SqlUnitOfWork:
         sessions: async_sessionmaker[AsyncSession],
         source: str,
         on_commit: Callable[[], None] | None = None,
+        *,
+        write: bool = True,
     ) -> None:
         self._sessions = sessions
         self.source = source
+        self.write = write
         self._on_commit = on_commit
         self._outbox: list[dict[str, object]] = []
         self._processed: list[dict[str, object]] = []
@@ -58,7 +63,14 @@ class SqlUnitOfWork:
         return self._now
 
     async def __aenter__(self) -> Self:
-        self.session = self._sessions()
+        """A unit of work that will write takes SQLite's write lock before its first read
+        (ADR 24); one that only reads (a GET) takes none and never waits for writers."""
+        bind = self._sessions.kw.get("bind")
+        self.session = (
+            self._sessions(bind=writing(bind))
+            if self.write and isinstance(bind, AsyncEngine)
+            else self._sessions()
+        )
         self._forget_pending()
         self._start()
         return self
@@ -89,6 +101,18 @@ class SqlUnitOfWork:
         if self._outbox and self._on_commit is not None:
             self._on_commit()
         self._forget_pending()
+
+    async def lock(self, *names: str, shared: bool = False) -> None:
+        """Serialise this transaction with every other that locks one of `names` (exclusive)
+        or, with `shared`, with those that lock it exclusively; held until commit or rollback.
+
+        For rules that read, then write what another transaction may be writing at the same
+        moment, in another process. On SQLite a writing unit of work already holds the one
+        write lock from its start, so nothing more is taken."""
+        if not self.write:
+            raise RuntimeError("a read-only unit of work cannot lock for writing")
+        if self.session.get_bind().dialect.name != "sqlite":
+            await advisory_locks(self.session, names, shared)
 
     async def rollback(self) -> None:
         await self.session.rollback()

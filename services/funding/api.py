@@ -32,12 +32,15 @@ from services.funding.schemas import (
 )
 from services.funding.uow import FundingUnitOfWork
 from shared.auth import Role, StaffUser, Viewer, require_roles
+from shared.http import writes
 from shared.inputs import IsoDate
 
 
 def get_uow(request: Request) -> FundingUnitOfWork:
     runtime = request.app.state.runtime
-    return FundingUnitOfWork(runtime.sessions, source=runtime.settings.service_name)
+    return FundingUnitOfWork(
+        runtime.sessions, source=runtime.settings.service_name, write=writes(request)
+    )
 
 
 def get_today(request: Request) -> date:

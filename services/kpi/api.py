@@ -46,6 +46,7 @@ from services.kpi.schemas import (
 from services.kpi.uow import KpiUnitOfWork
 from shared.audit import name_actor
 from shared.auth import Role, StaffUser, Viewer, current_staff_user, require_roles, unauthorized
+from shared.http import writes
 from shared.ratelimit import RateLimiter
 
 
@@ -55,6 +56,7 @@ def get_uow(request: Request) -> KpiUnitOfWork:
         runtime.sessions,
         source=runtime.settings.service_name,
         reference=request.app.state.reference,
+        write=writes(request),
     )
 
 

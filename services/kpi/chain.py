@@ -17,8 +17,10 @@ from openpyxl import load_workbook
 from pydantic import ValidationError
 
 from services.kpi import queries
-from services.kpi.domain import outcomes
+from services.kpi.domain import outcomes, ranges
+from services.kpi.domain.indicators import IndicatorKind
 from services.kpi.domain.outcomes import LinkKind, OutcomeKind, Revision
+from services.kpi.domain.series import Measure
 from services.kpi.models import (
     ContributionLink,
     GoalInput,
@@ -462,11 +464,13 @@ async def _contributions(
             result.append(ContributionPublic(**base))
             continue
         measured = {int(m.period): m.value for m in outcome.trend}
-        per_year = {
-            int(t.period_key): t.value
+        rows = {
+            t.period_key: (Measure(t.value, t.numerator, t.denominator), t.projects)
             for t in totals.get(lk.output_indicator, [])
-            if t.period_key.isdigit() and (t.projects or t.value)
+            if t.projects or t.value
         }
+        kind = IndicatorKind(kinds[lk.output_indicator])
+        per_year = {year: m.value for year, m in ranges.by_year(kind, rows).items()}
         found = outcomes.contribution(
             OutcomeKind(outcome.kind), measured, per_year, kinds[lk.output_indicator], years
         )

@@ -54,8 +54,13 @@ def create_app(settings: KpiSettings, today: Callable[[], date] = date.today) ->
     def uow() -> KpiUnitOfWork:
         return KpiUnitOfWork(runtime.sessions, source=settings.service_name, reference=reference)
 
+    def reading() -> KpiUnitOfWork:
+        return KpiUnitOfWork(
+            runtime.sessions, source=settings.service_name, reference=reference, write=False
+        )
+
     app.state.report_groups = ReportGroups(uow)
-    app.state.partner_keys = PartnerKeys(uow)
+    app.state.partner_keys = PartnerKeys(reading)
     app.state.aggregation_lag = AggregationLag(settings)
     app.state.partner_limits = PartnerLimits(settings)
     return app

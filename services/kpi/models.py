@@ -251,6 +251,8 @@ class ProjectTotal(KpiBase, table=True):
     value: Decimal = amount(nullable=False)  # type: ignore[assignment]
     numerator: Decimal = amount(nullable=False)  # type: ignore[assignment]
     denominator: Decimal = amount(nullable=False)  # type: ignore[assignment]
+    # what this row adds to its nodes' count of reporting projects (domain.series.reporting)
+    projects: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
 
 
 class NodeTotal(KpiBase, table=True):

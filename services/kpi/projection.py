@@ -24,8 +24,10 @@ from services.kpi.domain.progress import Target, Tolerances, progress
 from services.kpi.domain.series import (
     ALL,
     ZERO,
+    Counted,
     Measure,
     Series,
+    counted,
     measure,
     project_series,
     series_changes,
@@ -37,6 +39,10 @@ from shared.contracts import kpi as events
 from shared.telemetry import tracer
 
 CURRENT, APPROVED = "current", "approved"
+# Node totals are pushed along the goal tree and the projects' goal links: report batches
+# take this lock shared (they add differences, in any order), registry changes that move
+# totals between nodes take it alone. Each reads links and series after taking it (ADR 8).
+GOAL_TREE = "kpi.goal-tree"
 VIEWS = (CURRENT, APPROVED)
 SIX_PLACES = Decimal("0.000001")
 
@@ -62,7 +68,7 @@ def _measure(v: VersionRow) -> Measure:
     return measure(v.value or ZERO, v.numerator or ZERO, v.denominator or ZERO)
 
 
-def series_of(versions: Sequence[VersionRow], view: str, horizon: Period | None) -> Series:
+def series_of(versions: Sequence[VersionRow], view: str) -> Series:
     """The project's series for one indicator in one view, summed over disaggregations."""
     if not versions:
         return {}
@@ -70,7 +76,7 @@ def series_of(versions: Sequence[VersionRow], view: str, horizon: Period | None)
     by_dimension: dict[str, dict[Period, Measure]] = defaultdict(dict)
     for (period, dimension), v in chosen_versions(versions, view).items():
         by_dimension[dimension][Period.parse(period)] = _measure(v)
-    return sum_series(project_series(kind, cells, horizon) for cells in by_dimension.values())
+    return sum_series(project_series(kind, cells) for cells in by_dimension.values())
 
 
 class InProgramme(Protocol):
@@ -86,7 +92,9 @@ async def closures(
     return {pid: reference.nodes_of(pid, p.programme_id) for pid, p in projects.items()}
 
 
-def _total_row(project_id: uuid.UUID, code: str, view: str, key: str, m: Measure) -> dict[str, Any]:
+def _total_row(
+    project_id: uuid.UUID, code: str, view: str, key: str, m: Measure, projects: int
+) -> dict[str, Any]:
     return {
         "project_id": project_id,
         "indicator_code": code,
@@ -95,6 +103,7 @@ def _total_row(project_id: uuid.UUID, code: str, view: str, key: str, m: Measure
         "value": m.value,
         "numerator": m.numerator,
         "denominator": m.denominator,
+        "projects": projects,
     }
 
 
@@ -153,26 +162,27 @@ async def _recompute(
     if not keys:
         return {}, {}, {}
     versions = await uow.projection.versions(keys)
-    stored: dict[tuple[Key, str], Series] = defaultdict(dict)
+    stored: dict[tuple[Key, str], Counted] = defaultdict(dict)
     for t in await uow.projection.project_totals(keys):
-        stored[((t.project_id, t.indicator_code), t.view)][t.period_key] = Measure(
-            t.value, t.numerator, t.denominator
+        stored[((t.project_id, t.indicator_code), t.view)][t.period_key] = (
+            Measure(t.value, t.numerator, t.denominator),
+            t.projects,
         )
     nodes_of = await closures(uow, projects)
     deltas, upserts, removals = NodeDeltas(), [], []
     current: dict[Key, Series] = {}
     for key in keys:
-        project = projects.get(key[0])
-        horizon = Period.quarter_of(project.end_date) if project else None
         nodes = nodes_of.get(key[0], set())
+        found = versions.get(key, [])
         for view in VIEWS:
-            after = series_of(versions.get(key, []), view, horizon)
+            series = series_of(found, view)
             if view == CURRENT:
-                current[key] = after
+                current[key] = series
+            after = counted(IndicatorKind(found[0].kind), series) if found else {}
             for period_key, change in series_changes(stored.get((key, view), {}), after).items():
                 deltas.add(nodes, key[1], view, period_key, change.delta, change.projects)
                 if period_key in after:
-                    upserts.append(_total_row(key[0], key[1], view, period_key, after[period_key]))
+                    upserts.append(_total_row(key[0], key[1], view, period_key, *after[period_key]))
                 else:
                     removals.append((key[0], key[1], view, period_key))
     uow.projection.write_project_totals(upserts, removals)
@@ -192,8 +202,8 @@ async def reattribute(
     deltas = NodeDeltas()
     for t in await uow.projection.project_totals(keys):
         m = Measure(t.value, t.numerator, t.denominator)
-        deltas.add(removed, t.indicator_code, t.view, t.period_key, Measure() - m, -1)
-        deltas.add(added, t.indicator_code, t.view, t.period_key, m, 1)
+        deltas.add(removed, t.indicator_code, t.view, t.period_key, Measure() - m, -t.projects)
+        deltas.add(added, t.indicator_code, t.view, t.period_key, m, t.projects)
     uow.projection.add_to_node_totals(deltas.rows())
 
 
@@ -345,6 +355,7 @@ async def apply_kpi_events(
     with tracer(__name__).start_as_current_span(
         "kpi aggregate update", attributes={"koers.events": len(batch)}
     ):
+        await uow.lock(GOAL_TREE, shared=True)
         await _apply(uow, batch, options)
 
 
@@ -495,7 +506,7 @@ async def _apply_cell_changes(
     nodes_by_number[nowhere] = frozenset()
     by_closure: dict[tuple[int, str, str, str], tuple[Measure, int]] = {}
     current: dict[Key, Series] = {}
-    rows: list[tuple[Any, ...]] = []  # repository.TOTAL_COLUMNS
+    rows: list[tuple[Any, ...]] = []  # repository.TOTAL_COLUMNS; a flow's row counts 1
     nothing: dict[str, TotalRow] = {}
     for (project_id, code, view), sums in added.items():
         number = closure_of.get(project_id, nowhere)
@@ -510,7 +521,7 @@ async def _apply_cell_changes(
                 if grouped is None
                 else (grouped[0] + delta, grouped[1] + new_project)
             )
-            rows.append((project_id, code, view, period_key, *delta))
+            rows.append((project_id, code, view, period_key, *delta, 1))
         if view == CURRENT and ALL in sums:
             row = before.get(ALL)
             base = Measure(row.value, row.numerator, row.denominator) if row else Measure()

@@ -9,15 +9,18 @@ from collections import defaultdict
 from decimal import Decimal
 
 from services.kpi.access import Principal
+from services.kpi.domain import ranges
 from services.kpi.domain.errors import InvalidKpiInputError
 from services.kpi.domain.indicators import Indicator, IndicatorKind
 from services.kpi.domain.periods import Period, PeriodError
-from services.kpi.domain.series import ALL, Measure
-from services.kpi.models import NodeTotal, ProjectTotal
+from services.kpi.domain.ranges import Span
+from services.kpi.domain.series import Measure
+from services.kpi.models import NodeTotal
 from services.kpi.projection import APPROVED, CURRENT, chosen_versions
 from services.kpi.schemas import AggregatePublic, EuTotalPublic, MeasurePublic, ProgressPublic
 from services.kpi.services import check_readable
 from services.kpi.uow import KpiUnitOfWork
+from shared.errors import NotFoundError
 
 
 def _measure_public(
@@ -36,50 +39,21 @@ def _measure_public(
     )
 
 
-def _bounds(period_from: str | None, period_to: str | None) -> tuple[Period | None, Period | None]:
+def _span(period_from: str | None, period_to: str | None) -> Span:
     try:
-        return (
-            Period.parse(period_from) if period_from else None,
-            Period.parse(period_to) if period_to else None,
-        )
+        first = Period.parse(period_from) if period_from else None
+        last = Period.parse(period_to) if period_to else None
     except PeriodError as exc:
         raise InvalidKpiInputError.single(
             ("query", "from" if period_from else "to"), str(exc)
         ) from exc
+    if first and last and last.end < first.start:
+        raise InvalidKpiInputError.single(("query", "to"), "the range ends before it starts")
+    return Span.of(first, last)
 
 
-def _in_range(period: Period, first: Period | None, last: Period | None) -> bool:
-    return (first is None or first.start <= period.start) and (
-        last is None or period.end <= last.end
-    )
-
-
-def _total(
-    kind: IndicatorKind,
-    rows: dict[str, tuple[Measure, int]],
-    first: Period | None,
-    last: Period | None,
-) -> MeasurePublic | None:
-    if first is None and last is None:
-        found = rows.get(ALL)
-        return _measure_public("all", found[0], kind, found[1]) if found else None
-    quarterly = bool((first and first.quarter) or (last and last.quarter))
-    picked = sorted(
-        (p, rows[k])
-        for k in rows
-        if k != ALL
-        and (p := Period.parse(k)).frequency.value == ("quarterly" if quarterly else "yearly")
-        and _in_range(p, first, last)
-    )
-    if not picked:
-        return None
-    label = f"{first or picked[0][0]}..{last or picked[-1][0]}"
-    if kind is IndicatorKind.STOCK:
-        return _measure_public(label, picked[-1][1][0], kind, picked[-1][1][1])
-    total = Measure()
-    for _, (m, _count) in picked:
-        total = total + m
-    return _measure_public(label, total, kind, picked[0][1][1] if len(picked) == 1 else None)
+def _label(span: Span) -> str:
+    return "all" if span.unbounded else f"{span.first or ''}..{span.last or ''}"
 
 
 async def aggregates(
@@ -90,9 +64,11 @@ async def aggregates(
     period_to: str | None,
     approved_only: bool,
 ) -> list[AggregatePublic]:
-    first, last = _bounds(period_from, period_to)
+    span = _span(period_from, period_to)
     view = APPROVED if approved_only else CURRENT
     async with uow:
+        if not await uow.replica.node_exists(node_id):
+            raise NotFoundError(f"no programme or goal {node_id}")
         rows = await uow.totals.node_totals(node_id, view, indicator_code)
         indicators = (await uow.reference()).indicators  # the catalogue, cached per process
     by_indicator: dict[str, dict[str, tuple[Measure, int]]] = defaultdict(dict)
@@ -103,7 +79,7 @@ async def aggregates(
                 r.projects,
             )
     return [
-        _aggregate(node_id, indicators[code], view, periods, first, last)
+        _aggregate(node_id, indicators[code], view, periods, span)
         for code, periods in sorted(by_indicator.items())
     ]
 
@@ -113,15 +89,10 @@ def _aggregate(
     indicator: Indicator,
     view: str,
     periods: dict[str, tuple[Measure, int]],
-    first: Period | None,
-    last: Period | None,
+    span: Span,
 ) -> AggregatePublic:
     kind = IndicatorKind(indicator.kind)
-    quarters = sorted(
-        (p, v)
-        for k, v in periods.items()
-        if k != ALL and (p := Period.parse(k)).quarter and _in_range(p, first, last)
-    )
+    found = ranges.total(kind, periods, span)
     return AggregatePublic(
         node_id=node_id,
         indicator_code=indicator.code,
@@ -129,8 +100,11 @@ def _aggregate(
         unit=indicator.unit,
         kind=kind,
         view="approved" if view == APPROVED else "current",
-        total=_total(kind, periods, first, last),
-        series=[_measure_public(str(p), m, kind, n) for p, (m, n) in quarters],
+        total=_measure_public(_label(span), found[0], kind, found[1]) if found else None,
+        series=[
+            _measure_public(str(p), m, kind, n)
+            for p, m, n in ranges.by_quarter(kind, periods, span)
+        ],
     )
 
 
@@ -171,10 +145,12 @@ async def project_progress(
         progress = await uow.totals.progress(project_id)
         totals = await uow.totals.project_totals(project_id, CURRENT)
         versions = await uow.projection.versions((project_id, k.indicator_code) for k in kpis)
-    series: dict[str, list[ProjectTotal]] = defaultdict(list)
+    rows: dict[str, dict[str, tuple[Measure, int]]] = defaultdict(dict)
     for t in totals:
-        if "-Q" in t.period_key:
-            series[t.indicator_code].append(t)
+        rows[t.indicator_code][t.period_key] = (
+            Measure(t.value, t.numerator, t.denominator),
+            t.projects,
+        )
     out = []
     for kpi in kpis:
         indicator, state = indicators[kpi.indicator_code], progress.get(kpi.indicator_code)
@@ -202,13 +178,8 @@ async def project_progress(
                 status=state.status if state else None,
                 as_of=state.as_of if state else None,
                 series=[
-                    _measure_public(
-                        t.period_key, Measure(t.value, t.numerator, t.denominator), kind, 1
-                    )
-                    for t in sorted(
-                        series[kpi.indicator_code],
-                        key=lambda t: Period.parse(t.period_key).sort_key,
-                    )
+                    _measure_public(str(p), m, kind, 1)
+                    for p, m, _ in ranges.by_quarter(kind, rows[kpi.indicator_code], Span())
                 ],
                 texts=texts,
             )

@@ -8,7 +8,7 @@ goal nodes; a change of its end date re-runs its stock series (they carry forwar
 import uuid
 
 from services.kpi.models import GoalReplica, OrganisationReplica, ProgrammeReplica, ProjectReplica
-from services.kpi.projection import Options, closures, reattribute, refresh
+from services.kpi.projection import GOAL_TREE, Options, closures, reattribute, refresh
 from services.kpi.uow import KpiUnitOfWork
 from shared.contracts import projects as events
 
@@ -29,6 +29,7 @@ async def on_organisation(event: events.OrganisationEvent, uow: KpiUnitOfWork) -
 
 
 async def on_goal(event: events.GoalNodeEvent, uow: KpiUnitOfWork) -> None:
+    await uow.lock(GOAL_TREE)  # before reading the tree: totals may move (ADR 8)
     existing = await uow.replica.goal(event.goal_id)
     # A goal that moves, or one heard of only now — its event travels on another partition
     # than its projects', so they may have arrived first — changes where totals count.
@@ -70,6 +71,7 @@ def subtree(root: uuid.UUID, goals: list[GoalReplica]) -> set[uuid.UUID]:
 
 
 async def on_project(event: events.ProjectEvent, uow: KpiUnitOfWork, options: Options) -> None:
+    await uow.lock(GOAL_TREE)  # before reading its links: totals may move (ADR 8)
     existing = await uow.replica.project(event.project_id)
     if existing is not None and existing.version >= event.version:
         return  # an older state than the one we hold

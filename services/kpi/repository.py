@@ -293,6 +293,7 @@ class TotalRow(NamedTuple):
     value: Decimal
     numerator: Decimal
     denominator: Decimal
+    projects: int
 
 
 class NodeTotalRow(NamedTuple):
@@ -551,6 +552,13 @@ class ReplicaRepository:
     async def programme(self, programme_id: uuid.UUID) -> ProgrammeReplica | None:
         return await self.session.get(ProgrammeReplica, programme_id)
 
+    async def node_exists(self, node_id: uuid.UUID) -> bool:
+        """A programme or a goal of one: the nodes totals are kept for."""
+        return (
+            await self.session.get(ProgrammeReplica, node_id) is not None
+            or await self.session.get(GoalReplica, node_id) is not None
+        )
+
     async def organisation(self, organisation_id: uuid.UUID) -> OrganisationReplica | None:
         return await self.session.get(OrganisationReplica, organisation_id)
 
@@ -581,7 +589,7 @@ class ReplicaRepository:
 
 
 _VERSION_KEY = ("project_id", "indicator_code", "period", "dimension_key", "version")
-TOTAL_COLUMNS = (*_TOTAL, "value", "numerator", "denominator")
+TOTAL_COLUMNS = (*_TOTAL, "value", "numerator", "denominator", "projects")
 _TOTAL_KEY = ["project_id", "indicator_code", "view", "period_key"]
 _MEASURES = ["value", "numerator", "denominator"]
 

@@ -39,8 +39,10 @@ class KpiUnitOfWork(SqlUnitOfWork):
         source: str,
         on_commit: Callable[[], None] | None = None,
         reference: ReferenceCache | None = None,
+        *,
+        write: bool = True,
     ) -> None:
-        super().__init__(sessions, source, on_commit)
+        super().__init__(sessions, source, on_commit, write=write)
         # One per process, shared by its units of work (the composition root passes it);
         # a unit of work on its own keeps its own, read on first use.
         self._reference = reference or ReferenceCache()

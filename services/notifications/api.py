@@ -19,11 +19,14 @@ from services.notifications.schemas import (
 )
 from services.notifications.uow import NotificationsUnitOfWork
 from shared.auth import Role, StaffUser, Viewer, require_roles
+from shared.http import writes
 
 
 def get_uow(request: Request) -> NotificationsUnitOfWork:
     runtime = request.app.state.runtime
-    return NotificationsUnitOfWork(runtime.sessions, source=runtime.settings.service_name)
+    return NotificationsUnitOfWork(
+        runtime.sessions, source=runtime.settings.service_name, write=writes(request)
+    )
 
 
 def allow_http_webhooks(request: Request) -> bool:

@@ -22,6 +22,8 @@ from services.portal.domain import formatting, views
 from services.portal.i18n import translate
 from services.portal.security import same
 from shared.audit import name_actor
+from shared.db import writing
+from shared.http import writes
 from shared.ratelimit import RateLimiter
 from shared.spreadsheet import safe_cell, xlsx_cell
 
@@ -42,7 +44,10 @@ class NotAllowedError(Exception):
 
 
 async def db(request: Request) -> AsyncIterator[AsyncSession]:
-    async with request.app.state.runtime.sessions() as session:
+    """A session per request; one that will write takes SQLite's write lock first (ADR 24)."""
+    runtime = request.app.state.runtime
+    bind = {"bind": writing(runtime.engine)} if writes(request) else {}
+    async with runtime.sessions(**bind) as session:
         yield session
 
 

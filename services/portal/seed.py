@@ -6,12 +6,13 @@ from sqlmodel import select
 
 from services.portal.models import User
 from services.portal.security import hash_password
+from shared.db import writing
 from shared.runtime import ServiceRuntime
 
 
 async def seed_admin(runtime: ServiceRuntime) -> str | None:
     """Create `admin` if no user exists; return (and print) its initial password."""
-    async with runtime.sessions() as session:
+    async with runtime.sessions(bind=writing(runtime.engine)) as session:
         if (await session.exec(select(User))).first() is not None:
             return None
         password = secrets.token_urlsafe(12)

@@ -28,11 +28,14 @@ from services.projects.schemas import (
 )
 from services.projects.uow import RegistryUnitOfWork
 from shared.auth import Role, StaffUser, Viewer, require_roles
+from shared.http import writes
 
 
 def get_uow(request: Request) -> RegistryUnitOfWork:
     runtime = request.app.state.runtime
-    return RegistryUnitOfWork(runtime.sessions, source=runtime.settings.service_name)
+    return RegistryUnitOfWork(
+        runtime.sessions, source=runtime.settings.service_name, write=writes(request)
+    )
 
 
 Uow = Annotated[RegistryUnitOfWork, Depends(get_uow)]

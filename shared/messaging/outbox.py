@@ -136,6 +136,12 @@ class OutboxRelay:
                 return 0
             traced = tracing_enabled()
             await self._publisher.publish([_to_message(r, traced) for r in rows])
+            if connection.dialect.name == "sqlite":
+                # End the read: SQLite then marks them in a transaction of its own, which
+                # waits for the write lock (a read snapshot could not take it once another
+                # writer committed). One relay per SQLite database: nothing else sends them.
+                await session.commit()
+                connection = await session.connection()
             await connection.execute(
                 update(_UNSENT)
                 .where(_UNSENT.c.id.in_([r.id for r in rows]))

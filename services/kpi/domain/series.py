@@ -1,11 +1,13 @@
 """How one project's reported values add up over time, per indicator kind.
 
 A project's *series* maps period keys — a quarter (`2024-Q1`), a year (`2024`) and
-`all` (the whole run) — to a Measure. Flows and ratios sum their periods; a stock
-carries its latest value forward (a later correction of an earlier quarter does
-not reach quarters reported since). Aggregates along the goal tree are sums of
-series; they are kept up to date by adding the difference between a project's
-series before and after each change, so every total derives from these rules.
+`all` (the whole run) — to a Measure. Flows and ratios sum their periods; a stock's
+value at a moment is its latest reported value at or before it (a later correction of
+an earlier quarter does not reach quarters reported since), kept as changes that add
+up to it. Aggregates along the goal tree are sums of series; they are kept up to date
+by adding the difference between a project's series before and after each change, so
+every total derives from these rules. How a total over a range of periods is read from
+a series is `domain.ranges`.
 """
 
 from collections.abc import Iterable, Mapping
@@ -14,7 +16,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from services.kpi.domain.indicators import IndicatorKind
-from services.kpi.domain.periods import Period, quarters
+from services.kpi.domain.periods import Period
 
 ALL = "all"
 ZERO = Decimal(0)
@@ -64,14 +66,17 @@ def measure(value: Decimal, numerator: Decimal, denominator: Decimal) -> Measure
 Series = dict[str, Measure]
 
 
-def project_series(
-    kind: IndicatorKind, cells: Mapping[Period, Measure], horizon: Period | None = None
-) -> Series:
-    """The series of one project's cells of one indicator (one disaggregation value)."""
+def project_series(kind: IndicatorKind, cells: Mapping[Period, Measure]) -> Series:
+    """The series of one project's cells of one indicator (one disaggregation value).
+
+    Flows and ratios: each quarter, each year (its own value plus its quarters') and
+    `all`. Stocks: at each reported period the change of the value there (the first: the
+    value itself), and at `all` the latest value — so a stock's value at any moment is the
+    sum of its changes up to that moment, for one project as for any sum of projects."""
     if not cells or kind is IndicatorKind.QUALITATIVE:
         return {}
     if kind is IndicatorKind.STOCK:
-        return _stock_series(cells, horizon)
+        return _stock_changes(cells)
     series: Series = {}
     for period, measure in cells.items():
         keys = [str(period.year_period), ALL]
@@ -82,24 +87,36 @@ def project_series(
     return series
 
 
-def _stock_series(cells: Mapping[Period, Measure], horizon: Period | None) -> Series:
-    ordered = sorted(cells)
-    last = max(ordered[-1], horizon) if horizon else ordered[-1]
-    if ordered[0].quarter is None:  # a yearly stock: carry forward year by year
-        steps = [Period(year) for year in range(ordered[0].year, last.year + 1)]
-    else:
-        steps = quarters(ordered[0], last)
+def _stock_changes(cells: Mapping[Period, Measure]) -> Series:
     series: Series = {}
-    current: Measure | None = None
-    for step in steps:
-        current = cells.get(step, current)
-        if current is None:
-            continue
-        if step.quarter:
-            series[str(step)] = current
-        series[str(step.year_period)] = current  # the year's last step wins
-        series[ALL] = current
+    previous = Measure()
+    for period in sorted(cells):
+        series[str(period)] = cells[period] - previous
+        previous = cells[period]
+    series[ALL] = previous
     return series
+
+
+def reporting(kind: IndicatorKind, series: Series) -> dict[str, int]:
+    """What a project adds to the count of reporting projects at each key of its series.
+
+    A flow's key counts the projects that reported in that period. A stock's keys hold
+    changes, summed up to a moment: a project counts from its first reported period on
+    (its +1 sits there) and in `all`."""
+    if kind is not IndicatorKind.STOCK:
+        return dict.fromkeys(series, 1)
+    periods = [key for key in series if key != ALL]
+    if not periods:
+        return {}
+    return {min(periods, key=lambda k: Period.parse(k).sort_key): 1, ALL: 1}
+
+
+Counted = dict[str, tuple[Measure, int]]  # per key: the measure and the reporting projects
+
+
+def counted(kind: IndicatorKind, series: Series) -> Counted:
+    counts = reporting(kind, series)
+    return {key: (m, counts.get(key, 0)) for key, m in series.items()}
 
 
 def sum_series(many: Iterable[Series]) -> Series:
@@ -118,13 +135,13 @@ class Change:
     projects: int
 
 
-def series_changes(before: Series, after: Series) -> dict[str, Change]:
+def series_changes(before: Counted, after: Counted) -> dict[str, Change]:
     """The difference to apply to every total the project counts in."""
     changes: dict[str, Change] = {}
+    nothing = (Measure(), 0)
     for key in before.keys() | after.keys():
-        old, new = before.get(key), after.get(key)
-        delta = (new or Measure()) - (old or Measure())
-        projects = (new is not None) - (old is not None)
-        if not delta.is_zero or projects:
+        old, new = before.get(key, nothing), after.get(key, nothing)
+        delta, projects = new[0] - old[0], new[1] - old[1]
+        if not delta.is_zero or projects or (key in before) != (key in after):
             changes[key] = Change(delta, projects)
     return changes

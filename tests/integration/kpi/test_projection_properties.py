@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from services.kpi.domain.indicators import IndicatorKind
 from services.kpi.domain.periods import Period
-from services.kpi.domain.series import Measure, Series, project_series, sum_series
+from services.kpi.domain.series import Measure, Series, counted, project_series, sum_series
 from services.kpi.projection import Options, apply_kpi_events
 from shared.contracts import kpi as events
 from tests.integration.kpi.projection_harness import (
@@ -125,7 +125,7 @@ def _recompute(
             if ok:
                 per_project[(project, code)][dim][Period.parse(period)] = versions[max(ok)][0]
         series: dict[tuple[uuid.UUID, str], Series] = {
-            k: sum_series(project_series(KINDS[k[1]], c, Period(2021, 4)) for c in dims.values())
+            k: sum_series(project_series(KINDS[k[1]], c) for c in dims.values())
             for k, dims in per_project.items()
         }
         for name, project in tree.projects.items():
@@ -133,9 +133,9 @@ def _recompute(
                 for (p, code), s in series.items():
                     if p != project:
                         continue
-                    for period_key, m in s.items():
+                    for period_key, (m, n) in counted(KINDS[code], s).items():
                         total, count = expected.get((node, code, view, period_key), (Measure(), 0))
-                        expected[(node, code, view, period_key)] = (total + m, count + 1)
+                        expected[(node, code, view, period_key)] = (total + m, count + n)
     return expected
 
 
