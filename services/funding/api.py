@@ -14,6 +14,8 @@ from services.funding.schemas import (
     BudgetLinePublic,
     CeilingRuleIn,
     CeilingRulePublic,
+    DecommitmentIn,
+    DecommitmentPublic,
     EfficiencyPublic,
     EuReportPublic,
     FinancingPlanIn,
@@ -119,6 +121,18 @@ async def decide_grant(
     project_id: uuid.UUID, data: GrantDecisionIn, uow: Uow, user: Finance
 ) -> GrantDecisionPublic:
     return await services.decide_grant(uow, project_id, data, user)
+
+
+@router.post(
+    "/projects/{project_id}/decommitments",
+    status_code=status.HTTP_201_CREATED,
+    tags=["projects"],
+)
+async def decommit(
+    project_id: uuid.UUID, data: DecommitmentIn, uow: Uow, user: Finance
+) -> DecommitmentPublic:
+    """Amend a fund's grants down: first this, then a plan that foresees less from the fund."""
+    return await services.decommit(uow, project_id, data, user)
 
 
 @router.post(

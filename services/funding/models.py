@@ -122,6 +122,23 @@ class GrantDecision(FundingBase, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class GrantDecommitment(FundingBase, table=True):
+    """A decision that lowers what a grant commits (a de-commitment): the way to amend a
+    grant down, e.g. before the financing plan foresees less from its fund."""
+
+    __tablename__ = "grant_decommitments"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    project_id: uuid.UUID = Field(index=True)
+    fund: str = Field(max_length=20)
+    amount: Decimal = euro()
+    decided_on: date
+    reference: str = Field(max_length=100, unique=True)
+    reason: str = Field(max_length=2000)
+    created_by: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
 class Payment(FundingBase, table=True):
     __tablename__ = "payments"
 

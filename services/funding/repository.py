@@ -17,6 +17,7 @@ from services.funding.models import (
     FinancingPlan,
     GoalReplica,
     GrantDecision,
+    GrantDecommitment,
     Payment,
     PlanContribution,
     PlanGoalShare,
@@ -151,25 +152,35 @@ class PlanRepository:
 
 
 class MoneyRepository:
-    """Grant decisions, payments and settlements."""
+    """Grant decisions, de-commitments, payments and settlements."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    def add(self, item: GrantDecision | Payment | Settlement) -> None:
+    def add(self, item: GrantDecision | GrantDecommitment | Payment | Settlement) -> None:
         self.session.add(item)
 
-    async def grant_by_reference(self, reference: str) -> GrantDecision | None:
-        result = await self.session.exec(
-            select(GrantDecision).where(GrantDecision.reference == reference)
-        )
-        return result.first()
+    async def reference_taken(self, reference: str) -> bool:
+        """Whether a grant decision or a de-commitment already carries `reference`."""
+        for model in (GrantDecision, GrantDecommitment):
+            result = await self.session.exec(select(model.id).where(model.reference == reference))
+            if result.first() is not None:
+                return True
+        return False
 
     async def grants(self, project_ids: Iterable[uuid.UUID]) -> list[GrantDecision]:
         result = await self.session.exec(
             select(GrantDecision)
             .where(col(GrantDecision.project_id).in_(set(project_ids)))
             .order_by(col(GrantDecision.decided_on), col(GrantDecision.created_at))
+        )
+        return list(result.all())
+
+    async def decommitments(self, project_ids: Iterable[uuid.UUID]) -> list[GrantDecommitment]:
+        result = await self.session.exec(
+            select(GrantDecommitment)
+            .where(col(GrantDecommitment.project_id).in_(set(project_ids)))
+            .order_by(col(GrantDecommitment.decided_on), col(GrantDecommitment.created_at))
         )
         return list(result.all())
 
@@ -186,14 +197,6 @@ class MoneyRepository:
             select(Settlement).where(col(Settlement.project_id).in_(set(project_ids)))
         )
         return list(result.all())
-
-    async def lock_project(self, project_id: uuid.UUID) -> None:
-        """Serialise money changes of one project (PostgreSQL); SQLite has one writer anyway."""
-        connection = await self.session.connection()
-        if connection.dialect.name == "postgresql":
-            await self.session.exec(
-                select(func.pg_advisory_xact_lock(func.hashtext(str(project_id))))
-            )
 
 
 class BudgetRepository:

@@ -102,6 +102,13 @@ class FinancingPlanIn(Model):
         default=None, description="share of the money per goal; equal shares when left out"
     )
     reason: Text | None = Field(default=None, description="required for an amendment")
+    based_on: int | None = Field(
+        default=None,
+        ge=0,
+        description="the version this plan was drawn up from (0: none yet); when another "
+        "amendment came first, it is refused with 409 and the current version, instead of "
+        "replacing what the other one changed. Left out: it becomes the next version.",
+    )
 
 
 class FinancingPlanPublic(BaseModel):
@@ -140,6 +147,28 @@ class GrantDecisionPublic(Public):
     decided_on: date
     reference: str
     conditions: str
+    created_by: str
+    created_at: datetime
+
+
+class DecommitmentIn(Model):
+    """Lowers what one fund's grants commit to the project (never below what was paid)."""
+
+    fund: FundSource
+    amount: PositiveEuro
+    decided_on: IsoDate
+    reference: Reference
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class DecommitmentPublic(Public):
+    id: uuid.UUID
+    project_id: uuid.UUID
+    fund: str
+    amount: Decimal
+    decided_on: date
+    reference: str
+    reason: str
     created_by: str
     created_at: datetime
 
@@ -196,6 +225,9 @@ class ProjectMoneyPublic(BaseModel):
     name: str
     plan: FinancingPlanPublic | None
     grants: list[GrantDecisionPublic]
+    decommitments: list[DecommitmentPublic] = Field(
+        default_factory=list, description="grants amended down, oldest first"
+    )
     payments: list[PaymentPublic]
     ledgers: list[LedgerPublic]
 

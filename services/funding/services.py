@@ -30,16 +30,24 @@ from services.funding.domain.ledger import (
     Movement,
     PaymentKind,
     build_ledgers,
+    decommitment_problems,
     payment_problems,
     settlement,
     settlement_problems,
 )
-from services.funding.domain.plans import PlanContext, PlanFigures, goal_shares, plan_problems
+from services.funding.domain.plans import (
+    PlanContext,
+    PlanFigures,
+    commitment_problems,
+    goal_shares,
+    plan_problems,
+)
 from services.funding.models import (
     Budget,
     CeilingRuleRow,
     FinancingPlan,
     GrantDecision,
+    GrantDecommitment,
     Payment,
     PriorityRateRow,
     ProgrammeFunding,
@@ -52,6 +60,8 @@ from services.funding.schemas import (
     BudgetLinePublic,
     CeilingRuleIn,
     CeilingRulePublic,
+    DecommitmentIn,
+    DecommitmentPublic,
     EfficiencyPublic,
     FinancingPlanIn,
     FinancingPlanPublic,
@@ -80,6 +90,37 @@ class UnknownError(NotFoundError):
     pass
 
 
+class PlanMovedOnError(ConflictError):
+    """An amendment drawn up from a version that another amendment has since replaced: saving
+    it would silently undo the other one's changes."""
+
+    def __init__(self, based_on: int, current: int) -> None:
+        super().__init__(
+            f"the plan is at version {current}, not {based_on}: another amendment came first; "
+            f"draw this one up from version {current}",
+            current_version=current,
+        )
+
+
+# --- locks (ADR 24) ---------------------------------------------------------------------------
+# Taken before the state a rule checks is read; held to commit. On SQLite a writing unit of
+# work already holds the database's write lock, so these cost nothing there.
+
+RULES_LOCK = "funding.rules"  # ceilings, priority rates, programme settings
+
+
+def money_lock(project_id: uuid.UUID) -> str:
+    """A project's plan, grants, de-commitments, payments and settlements: every money rule of
+    one project (payments <= committed - paid, grants <= plan, plan >= committed, plan
+    versions, settlement once, recoveries <= paid) reads and writes under it."""
+    return f"funding.project-money:{project_id}"
+
+
+def reference_lock(reference: str) -> str:
+    """A decision's reference (kenmerk) is unique across projects."""
+    return f"funding.decision-reference:{reference}"
+
+
 # --- rules ----------------------------------------------------------------------------------
 
 
@@ -95,6 +136,7 @@ async def set_ceiling(
     if data.fund not in EU_FUNDS:
         raise InvalidInputError.single(("fund",), "only EU funds (efro, jtf) have a ceiling")
     async with uow:
+        await uow.lock(RULES_LOCK)  # one row per fund, category and date
         row = await uow.rules.ceiling(data.fund, data.region_category, data.effective_from)
         if row is None:
             row = CeilingRuleRow(
@@ -138,6 +180,7 @@ async def set_programme_funding(
     uow: FundingUnitOfWork, programme_id: uuid.UUID, data: ProgrammeFundingIn, user: StaffUser
 ) -> ProgrammeFundingPublic:
     async with uow:
+        await uow.lock(RULES_LOCK)  # one row per programme
         await require_programme(uow, programme_id)
         config = await uow.rules.programme(programme_id) or ProgrammeFunding(
             programme_id=programme_id,
@@ -167,6 +210,7 @@ async def set_priority_rate(
 ) -> PriorityRatePublic:
     """The rate approved for a priority; never above the ceiling in force on its date."""
     async with uow:
+        await uow.lock(RULES_LOCK)  # one row per priority, fund and date
         config = await _programme_config(uow, programme_id)
         goal = await uow.replica.goal(data.goal_id)
         if goal is None or goal.programme_id != programme_id:
@@ -303,11 +347,15 @@ async def set_plan(
     user: StaffUser,
     today: date,
 ) -> FinancingPlanPublic:
-    """A project's first plan, or an amendment (a new version, with a reason)."""
+    """A project's first plan, or an amendment (a new version, with a reason): never below
+    what the fund's grants commit, and never over an amendment its author did not see."""
     async with uow:
+        await uow.lock(money_lock(project_id))
         project = await _project(uow, project_id)
-        await uow.money.lock_project(project_id)
-        version = await uow.plans.latest_version(project_id) + 1
+        current = await uow.plans.latest_version(project_id)
+        if data.based_on is not None and data.based_on != current:
+            raise PlanMovedOnError(data.based_on, current)
+        version = current + 1
         problems: list[FieldProblem] = []
         if version > 1 and not (data.reason and data.reason.strip()):
             problems.append(FieldProblem(("reason",), "an amendment needs a reason"))
@@ -321,6 +369,7 @@ async def set_plan(
             jtf_territory=frozenset(config.jtf_territory if config else ()),
         )
         problems += plan_problems(figures, context) + share_problems
+        problems += commitment_problems(figures, await _committed(uow, project_id))
         if problems:
             raise InvalidInputError(problems)
         plan = FinancingPlan(
@@ -401,6 +450,14 @@ async def plan_history(uow: FundingUnitOfWork, project_id: uuid.UUID) -> list[Fi
 # --- grants, payments, settlements ----------------------------------------------------------
 
 
+async def _committed(uow: FundingUnitOfWork, project_id: uuid.UUID) -> dict[FundSource, Decimal]:
+    """What the project's grants commit now, per fund (the settled amount once settled)."""
+    return {
+        FundSource(fund): ledger.committed
+        for (_, fund), ledger in (await ledgers_of(uow, [project_id])).items()
+    }
+
+
 async def _ledger(uow: FundingUnitOfWork, project_id: uuid.UUID, fund: str) -> Ledger:
     ledgers = await ledgers_of(uow, [project_id])
     return ledgers.get((project_id, fund), Ledger(Decimal(0), Decimal(0)))
@@ -412,8 +469,14 @@ async def ledgers_of(
     ids = list(project_ids)
     return build_ledgers(
         [
-            Decision(g.project_id, g.fund, g.amount, g.decided_on)
-            for g in await uow.money.grants(ids)
+            *(
+                Decision(g.project_id, g.fund, g.amount, g.decided_on)
+                for g in await uow.money.grants(ids)
+            ),
+            *(
+                Decision(d.project_id, d.fund, -d.amount, d.decided_on)
+                for d in await uow.money.decommitments(ids)
+            ),
         ],
         [
             Movement(p.project_id, p.fund, PaymentKind(p.kind), p.amount, p.paid_on)
@@ -432,12 +495,10 @@ async def decide_grant(
 ) -> GrantDecisionPublic:
     """A grant decision commits money of one fund, up to what the plan foresees from it."""
     async with uow:
+        await uow.lock(money_lock(project_id), reference_lock(data.reference))
         project = await _project(uow, project_id)
-        await uow.money.lock_project(project_id)
-        if await uow.money.grant_by_reference(data.reference):
-            raise ConflictError(
-                "a grant decision with this reference exists", reference=data.reference
-            )
+        if await uow.money.reference_taken(data.reference):
+            raise ConflictError("a decision with this reference exists", reference=data.reference)
         plan = (await uow.plans.latest([project_id])).get(project_id)
         planned = Decimal(plan.contributions.get(data.fund, 0)) if plan else Decimal(0)
         ledger = await _ledger(uow, project_id, data.fund)
@@ -470,6 +531,45 @@ async def decide_grant(
         return GrantDecisionPublic.model_validate(grant)
 
 
+async def decommit(
+    uow: FundingUnitOfWork, project_id: uuid.UUID, data: DecommitmentIn, user: StaffUser
+) -> DecommitmentPublic:
+    """Amend a fund's grants down (a de-commitment): never below what has been paid, never
+    once settled. The way to lower the plan below what is committed: this first, then the
+    plan amendment."""
+    async with uow:
+        await uow.lock(money_lock(project_id), reference_lock(data.reference))
+        project = await _project(uow, project_id)
+        if await uow.money.reference_taken(data.reference):
+            raise ConflictError("a decision with this reference exists", reference=data.reference)
+        ledger = await _ledger(uow, project_id, data.fund)
+        problems = decommitment_problems(ledger, data.amount)
+        if problems:
+            raise InvalidInputError(problems)
+        row = GrantDecommitment(
+            project_id=project_id, created_by=user.username, **data.model_dump()
+        )
+        uow.money.add(row)
+        uow.publish(
+            events.GrantDecommitted(
+                project_id=project_id,
+                programme_id=project.programme_id,
+                actor=user.username,
+                decommitment_id=row.id,
+                fund=data.fund,
+                amount=data.amount,
+                decided_on=data.decided_on,
+                reference=data.reference,
+                reason=data.reason,
+                committed_total=ledger.committed - data.amount,
+            )
+        )
+        await uow.session.flush()
+        await _announce_budget_usage(uow, project)
+        await uow.commit()
+        return DecommitmentPublic.model_validate(row)
+
+
 async def pay(
     uow: FundingUnitOfWork, project_id: uuid.UUID, data: PaymentIn, user: StaffUser
 ) -> PaymentPublic:
@@ -477,8 +577,8 @@ async def pay(
     if data.kind is PaymentKind.FINAL:
         raise InvalidInputError.single(("kind",), "a final payment follows from a settlement")
     async with uow:
+        await uow.lock(money_lock(project_id))
         project = await _project(uow, project_id)
-        await uow.money.lock_project(project_id)
         ledger = await _ledger(uow, project_id, data.fund)
         problems = payment_problems(ledger, data.kind, data.amount)
         if problems:
@@ -544,8 +644,8 @@ async def settle(
 ) -> SettlementPublic:
     """The final settlement: the balance is paid, or what was paid too much is recovered."""
     async with uow:
+        await uow.lock(money_lock(project_id))
         project = await _project(uow, project_id)
-        await uow.money.lock_project(project_id)
         ledger = await _ledger(uow, project_id, data.fund)
         problems = settlement_problems(ledger, data.amount)
         if problems:
@@ -624,6 +724,10 @@ async def project_money(uow: FundingUnitOfWork, project_id: uuid.UUID) -> Projec
             plan=_plan_public(plan, rates) if plan else None,
             grants=[
                 GrantDecisionPublic.model_validate(g) for g in await uow.money.grants([project_id])
+            ],
+            decommitments=[
+                DecommitmentPublic.model_validate(d)
+                for d in await uow.money.decommitments([project_id])
             ],
             payments=[
                 PaymentPublic.model_validate(p) for p in await uow.money.payments([project_id])

@@ -48,6 +48,20 @@ class GrantDecided(ProjectMoneyEvent):
     committed_total: Decimal  # of this fund for this project, after the decision
 
 
+class GrantDecommitted(ProjectMoneyEvent):
+    """A grant amended down: `amount` of one fund is no longer committed to the project."""
+
+    type: ClassVar[str] = "funding.grant.decommitted.v1"
+
+    decommitment_id: UUID
+    fund: str
+    amount: Decimal
+    decided_on: date
+    reference: str
+    reason: str
+    committed_total: Decimal  # of this fund for this project, after the de-commitment
+
+
 class PaymentMade(ProjectMoneyEvent):
     """Money moved: an advance, interim or final payment, or a recovery (paid back)."""
 
@@ -110,4 +124,12 @@ class CeilingRuleSet(Event):
     actor: str
 
 
-register(FinancingPlanSet, GrantDecided, PaymentMade, GrantSettled, BudgetUsage, CeilingRuleSet)
+register(
+    FinancingPlanSet,
+    GrantDecided,
+    GrantDecommitted,
+    PaymentMade,
+    GrantSettled,
+    BudgetUsage,
+    CeilingRuleSet,
+)

@@ -81,6 +81,25 @@ def settlement_problems(ledger: Ledger, settled_amount: Decimal) -> list[FieldPr
     return []
 
 
+def decommitment_problems(ledger: Ledger, amount: Decimal) -> list[FieldProblem]:
+    """A grant is amended down by a de-commitment: never below what has been paid out of it,
+    and not once it is settled (the settlement fixes the definitive grant)."""
+    if amount <= 0:
+        return [FieldProblem(("amount",), "a de-commitment must be more than zero")]
+    if ledger.settled:
+        return [FieldProblem(("fund",), "this grant is settled; its settlement fixes the amount")]
+    if amount > ledger.remaining:
+        return [
+            FieldProblem(
+                ("amount",),
+                f"de-committing {amount} would leave {ledger.committed - amount} committed, "
+                f"less than the {ledger.paid} already paid "
+                f"({ledger.remaining} can be de-committed)",
+            )
+        ]
+    return []
+
+
 @dataclass(frozen=True)
 class Decision:
     project_id: object

@@ -151,3 +151,19 @@ def goal_shares(
     if total != 1:
         problems.append(FieldProblem(("goal_shares",), f"shares add up to {total}, not 1"))
     return dict(given), problems
+
+
+def commitment_problems(
+    plan: PlanFigures, committed: Mapping[FundSource, Decimal]
+) -> list[FieldProblem]:
+    """A plan never foresees less from a fund than its grant decisions already commit: the
+    grants are amended down first (a de-commitment), then the plan."""
+    return [
+        FieldProblem(
+            ("contributions", fund.value),
+            f"{fund.value} would foresee {plan.contributions.get(fund, Decimal(0))}, less than the "
+            f"{amount} its grant decisions commit; de-commit the grant first",
+        )
+        for fund, amount in sorted(committed.items())
+        if amount > plan.contributions.get(fund, Decimal(0))
+    ]

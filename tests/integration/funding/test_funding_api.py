@@ -246,6 +246,67 @@ async def test_payments_never_exceed_the_commitment_and_settlement_recovers_the_
     assert [p["kind"] for p in money["payments"]] == ["advance", "interim", "recovery"]
 
 
+async def decommit(funding: FundingService, auth: AuthHeaders, **body: Any) -> Any:
+    return await funding.client.post(
+        f"/v1/projects/{project(funding, 'IBDO')}/decommitments",
+        json={"fund": "efro", "decided_on": "2022-09-01", "reason": "less work", **body},
+        headers=auth(Role.FINANCE_OFFICER),
+    )
+
+
+async def test_a_fund_is_lowered_below_its_commitment_only_after_a_decommitment(
+    funding: FundingService, auth: AuthHeaders
+) -> None:
+    await put_plan(funding, auth, "IBDO", PLAN)
+    assert (await grant(funding, auth, amount="190000.00", reference="B-1")).status_code == 201
+    assert (await pay(funding, auth, kind="advance", amount="100000.00")).status_code == 201
+    lowered = {
+        **PLAN,
+        "contributions": {"efro": "1.00", "province": "170000.00", "private": "229999.00"},
+        "reason": "EFRO withdrawn",
+    }
+    refused = problems(await put_plan(funding, auth, "IBDO", lowered))
+    assert list(refused) == ["contributions.efro"]
+    assert "less than the 190000" in refused["contributions.efro"]
+    assert "de-commit" in refused["contributions.efro"]
+    # a de-commitment never goes below what was paid, and its reference is a decision's
+    below_paid = problems(await decommit(funding, auth, amount="90000.01", reference="D-1"))
+    assert "less than the 100000 already paid" in below_paid["amount"]
+    assert (await decommit(funding, auth, amount="1.00", reference="B-1")).status_code == 409
+    done = await decommit(funding, auth, amount="89999.00", reference="D-1")
+    assert done.status_code == 201, done.text
+    still = problems(await put_plan(funding, auth, "IBDO", lowered))
+    assert "less than the 100001" in still["contributions.efro"]
+    enough = {**lowered, "contributions": {**lowered["contributions"], "efro": "100001.00"}}
+    enough["contributions"]["private"] = "129999.00"
+    amended = await put_plan(funding, auth, "IBDO", enough)
+    assert amended.status_code == 200, amended.text
+    money = (
+        await funding.client.get(f"/v1/projects/{project(funding, 'IBDO')}/funding", headers=auth())
+    ).json()
+    assert [(d["reference"], Decimal(d["amount"])) for d in money["decommitments"]] == [
+        ("D-1", Decimal(89999))
+    ]
+    (efro,) = [lg for lg in money["ledgers"] if lg["fund"] == "efro"]
+    assert (Decimal(efro["committed"]), Decimal(efro["remaining"])) == (Decimal(100001), Decimal(1))
+    assert (await pay(funding, auth, kind="interim", amount="1.01")).status_code == 422
+
+
+async def test_an_amendment_drawn_up_from_an_old_version_is_a_409_with_the_current_one(
+    funding: FundingService, auth: AuthHeaders
+) -> None:
+    first = await put_plan(funding, auth, "IBDO", {**PLAN, "based_on": 0})
+    assert first.json()["version"] == 1
+    again = await put_plan(funding, auth, "IBDO", {**PLAN, "based_on": 0})
+    assert again.status_code == 409
+    assert again.json()["current_version"] == 1
+    amended = await put_plan(funding, auth, "IBDO", {**PLAN, "reason": "r", "based_on": 1})
+    assert amended.json()["version"] == 2
+    stale = await put_plan(funding, auth, "IBDO", {**PLAN, "reason": "r", "based_on": 1})
+    assert (stale.status_code, stale.json()["current_version"]) == (409, 2)
+    assert "version 2" in stale.json()["detail"]
+
+
 async def test_only_finance_officers_change_money(
     funding: FundingService, auth: AuthHeaders
 ) -> None:

@@ -1,0 +1,44 @@
+"""Each service's API as two processes on one database, once on SQLite and once on PostgreSQL.
+
+Started once per module and database (a process takes a second or two to start on two
+shared cores); every test makes its own programme, projects and people, so tests do not
+see each other's state.
+"""
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+
+from services.funding.main import MIGRATIONS as FUNDING_MIGRATIONS
+from services.funding.rules_data import load_ceilings
+from tests.concurrency.harness import ApiProcesses, api_processes
+from tests.conftest import migrated_database
+from tests.infra import PostgresDatabases
+from tests.integration.funding.harness import FundingService, funding_service
+
+INSTANCES = 2
+
+
+@dataclass
+class FundingRace:
+    """The funding API as two processes, and the service in the test's own process on the
+    same database (to feed its replica and read back what the processes wrote)."""
+
+    local: FundingService
+    servers: ApiProcesses
+    database: str
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+async def funding_race(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    postgres: PostgresDatabases,
+) -> AsyncIterator[FundingRace]:
+    folder = tmp_path_factory.mktemp(f"funding-race-{request.param}")
+    async for url in migrated_database(request.param, FUNDING_MIGRATIONS, folder, postgres):
+        await load_ceilings(url)
+        async for local in funding_service(url):
+            with api_processes("funding", url, folder, INSTANCES) as servers:
+                yield FundingRace(local, servers, request.param)
