@@ -38,6 +38,24 @@ from shared.contracts import projects as events
 from shared.db import utcnow
 from shared.errors import FieldProblem
 
+# --- locks (ADR 24) ---------------------------------------------------------------------------
+# Each rule that reads, then writes takes its lock before the read, held to commit: an
+# advisory lock on PostgreSQL; on SQLite the writing unit of work holds the write lock already.
+
+ORGANISATION_NAMES = "registry.organisation-names"  # names (any case) and KvK numbers unique
+PROGRAMME_NAMES = "registry.programme-names"
+PROJECT_CODES = "registry.project-codes"
+
+
+def goal_tree_lock(programme_id: uuid.UUID) -> str:
+    """A programme's goal tree: placements, no cycles, codes unique within the programme."""
+    return f"registry.goal-tree:{programme_id}"
+
+
+def project_lock(project_id: uuid.UUID) -> str:
+    """One project's lifecycle and version: each change starts from the state the last left."""
+    return f"registry.project:{project_id}"
+
 
 async def _commit(uow: RegistryUnitOfWork, what: str) -> None:
     """Commit; a unique constraint that a concurrent request won is a 409, not a 500."""
@@ -72,6 +90,7 @@ async def register_organisation(
     uow: RegistryUnitOfWork, data: OrganisationCreate, user: StaffUser
 ) -> OrganisationPublic:
     async with uow:
+        await uow.lock(ORGANISATION_NAMES)
         await _check_organisation_unique(uow, data.name, data.kvk_number)
         org = Organisation(name=data.name, kind=data.kind, kvk_number=data.kvk_number)
         uow.organisations.add(org)
@@ -84,6 +103,7 @@ async def update_organisation(
     uow: RegistryUnitOfWork, organisation_id: uuid.UUID, data: OrganisationUpdate, user: StaffUser
 ) -> OrganisationPublic:
     async with uow:
+        await uow.lock(ORGANISATION_NAMES)
         org = await _organisation(uow, organisation_id)
         changes = data.model_dump(exclude_unset=True)
         await _check_organisation_unique(
@@ -152,6 +172,7 @@ async def create_programme(
 ) -> ProgrammePublic:
     domain.check_programme_period(data.period_start, data.period_end)
     async with uow:
+        await uow.lock(PROGRAMME_NAMES)
         if await uow.programmes.by_name(data.name):
             raise domain.DuplicateError("programme", "name", data.name)
         await _check_owner(uow, data.owner_organisation_id)
@@ -166,6 +187,7 @@ async def update_programme(
     uow: RegistryUnitOfWork, programme_id: uuid.UUID, data: ProgrammeUpdate, user: StaffUser
 ) -> ProgrammePublic:
     async with uow:
+        await uow.lock(PROGRAMME_NAMES)
         programme = await _programme(uow, programme_id)
         changes = data.model_dump(exclude_unset=True)
         other = await uow.programmes.by_name(changes["name"]) if "name" in changes else None
@@ -234,6 +256,7 @@ async def add_goal(
     uow: RegistryUnitOfWork, programme_id: uuid.UUID, data: GoalNodeCreate, user: StaffUser
 ) -> GoalNodePublic:
     async with uow:
+        await uow.lock(goal_tree_lock(programme_id))
         await _programme(uow, programme_id)
         domain.check_placement(data.kind, await _parent_kind(uow, programme_id, data.parent_id))
         if await uow.programmes.goal_by_code(programme_id, data.code):
@@ -257,6 +280,7 @@ async def update_goal(
     user: StaffUser,
 ) -> GoalNodePublic:
     async with uow:
+        await uow.lock(goal_tree_lock(programme_id))
         goal = await uow.programmes.get_goal(goal_id)
         if goal is None or goal.programme_id != programme_id:
             raise domain.UnknownRecordError("goal", goal_id)
@@ -418,6 +442,7 @@ async def register_project(
         data.lead_organisation_id, [(p.organisation_id, p.role) for p in data.partners]
     )
     async with uow:
+        await uow.lock(PROJECT_CODES)
         if not await uow.programmes.get(data.programme_id):
             raise domain.InvalidRegistryInputError.single(
                 ("body", "programme_id"), f"programme {data.programme_id} does not exist"
@@ -452,6 +477,7 @@ async def update_project(
     uow: RegistryUnitOfWork, project_id: uuid.UUID, data: ProjectUpdate, user: StaffUser
 ) -> ProjectPublic:
     async with uow:
+        await uow.lock(project_lock(project_id))
         project = await _project(uow, project_id)
         domain.check_editable(ProjectStatus(project.status))
         changes = data.model_dump(exclude_unset=True, exclude={"partners", "goal_ids"})
@@ -492,6 +518,7 @@ async def change_project_status(
     uow: RegistryUnitOfWork, project_id: uuid.UUID, data: ProjectStatusChangeIn, user: StaffUser
 ) -> ProjectPublic:
     async with uow:
+        await uow.lock(project_lock(project_id))
         project = await _project(uow, project_id)
         previous = ProjectStatus(project.status)
         domain.check_transition(previous, data.status)

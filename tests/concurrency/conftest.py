@@ -8,12 +8,15 @@ see each other's state.
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+import httpx
 import pytest
 
 from services.funding.main import MIGRATIONS as FUNDING_MIGRATIONS
 from services.funding.rules_data import load_ceilings
+from services.projects.main import MIGRATIONS as REGISTRY_MIGRATIONS
+from services.projects.main import create_app as registry_app
 from tests.concurrency.harness import ApiProcesses, api_processes
-from tests.conftest import migrated_database
+from tests.conftest import migrated_database, registry_settings
 from tests.infra import PostgresDatabases
 from tests.integration.funding.harness import FundingService, funding_service
 
@@ -42,3 +45,28 @@ async def funding_race(
         async for local in funding_service(url):
             with api_processes("funding", url, folder, INSTANCES) as servers:
                 yield FundingRace(local, servers, request.param)
+
+
+@dataclass
+class RegistryRace:
+    """The registry API as two processes, and over ASGI in the test's process (same database)."""
+
+    local: httpx.AsyncClient
+    servers: ApiProcesses
+    database: str
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+async def registry_race(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    postgres: PostgresDatabases,
+) -> AsyncIterator[RegistryRace]:
+    folder = tmp_path_factory.mktemp(f"registry-race-{request.param}")
+    async for url in migrated_database(request.param, REGISTRY_MIGRATIONS, folder, postgres):
+        app = registry_app(registry_settings(url))
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://registry") as local:
+            with api_processes("projects", url, folder, INSTANCES) as servers:
+                yield RegistryRace(local, servers, request.param)
+        await app.state.runtime.close()
