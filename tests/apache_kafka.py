@@ -140,8 +140,13 @@ def classpath(version: str) -> str:
 
 
 def cluster_id() -> str:
-    """A KRaft cluster id: 16 random bytes, URL-safe base64 without padding (Kafka's Uuid)."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+    """A KRaft cluster id: 16 random bytes, URL-safe base64 without padding (Kafka's Uuid).
+
+    Like Kafka's own `Uuid.randomUuid`, never one that starts with "-": the storage tool
+    would read it as an option and refuse to format."""
+    while (found := base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode())[0] == "-":
+        continue
+    return found
 
 
 def run_coroutine(coroutine: Coroutine[Any, Any, T]) -> T:

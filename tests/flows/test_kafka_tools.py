@@ -17,8 +17,13 @@ TOPIC = dlq(PROJECTS)  # one partition, written by no flow in between
 
 
 async def commit(bootstrap: str, group: str, offset: int) -> None:
-    """Commit `offset` for `group` on the topic's partition, as a member that has left."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group)
+    """Commit `offset` for `group` on the topic's partition, as a member that has left.
+
+    Auto-commit is off: on stop it would commit the position the consumer had reached
+    meanwhile (the end, where a fresh group starts), not the offset under test."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
+    )
     await consumer.start()
     try:
         consumer.assign([TopicPartition(TOPIC, 0)])
