@@ -26,6 +26,7 @@ from services.notifications.config import NotificationsSettings
 from services.notifications.domain.recipients import backoff, signature
 from services.notifications.domain.rules import Channel
 from services.notifications.models import Delivery, DeliveryAttempt, Notification, Subscriber
+from services.notifications.services import subscriber_lock
 from services.notifications.uow import NotificationsUnitOfWork
 from shared.contracts import notifications as events
 from shared.metrics import DELIVERIES
@@ -228,6 +229,7 @@ class Deliverer:
 
     async def _digest_for(self, subscriber_id: uuid.UUID, today: date) -> int:
         async with self._uow() as uow:
+            await uow.lock(subscriber_lock(subscriber_id))  # one digest a day, not one a worker
             subscriber = await uow.subscribers.get(subscriber_id)
             if subscriber is None or subscriber.last_digest_on == today or not subscriber.email:
                 return 0

@@ -20,7 +20,6 @@ def _period_end(period: str) -> date:
 
 async def tick(uow: NotificationsUnitOfWork, today: date) -> int:
     """Raise what the clock makes true today; returns how many notifications were new."""
-    raised = 0
     async with uow:
         projects = await uow.replica.projects()
         due = await services.rule_params(uow, rules.REPORT_DUE)
@@ -58,8 +57,6 @@ async def tick(uow: NotificationsUnitOfWork, today: date) -> int:
                 code = projects[project_id].code if project_id in projects else str(project_id)
                 unapproved[project_id] = (code, sorted(found_periods))
             found += rules.cutoff_warnings(unapproved, today, cutoff)
-        for occurrence in found:
-            if await services.raise_notification(uow, occurrence) is not None:
-                raised += 1
+        raised = await services.raise_notifications(uow, found)
         await uow.commit()
     return raised

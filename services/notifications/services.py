@@ -44,6 +44,25 @@ from shared.telemetry import current_traceparent
 
 SYSTEM = "system"
 
+# Named locks (ADR 24): on PostgreSQL each rule below reads, then writes, under its lock; on
+# SQLite a writing unit of work holds the one write lock from its first read.
+RULE_SETTINGS = "notifications.rule-settings"  # one settings row per rule
+
+
+def occurrence_lock(occurrence: Occurrence) -> str:
+    """An occurrence is raised once, by whichever tick or event gets here first."""
+    return f"notifications.occurrence:{occurrence.rule}:{occurrence.key}"
+
+
+def username_lock(username: str) -> str:
+    """One subscriber per username (a staff user's first requests may arrive together)."""
+    return f"notifications.username:{username}"
+
+
+def subscriber_lock(subscriber_id: uuid.UUID) -> str:
+    """A subscriber's subscriptions are replaced whole, and its digest sent once a day."""
+    return f"notifications.subscriber:{subscriber_id}"
+
 
 # --- rules ----------------------------------------------------------------------------------
 
@@ -51,6 +70,7 @@ SYSTEM = "system"
 async def ensure_rule_settings(uow: NotificationsUnitOfWork) -> None:
     """Every rule gets a settings row with its defaults; existing settings stay as they are."""
     async with uow:
+        await uow.lock(RULE_SETTINGS)  # two workers starting together
         existing = await uow.rules.all()
         for name, spec in RULES.items():
             if name not in existing:
@@ -99,6 +119,7 @@ async def update_rule(
             [FieldProblem(("body", "params", k), f"{rule} has no parameter {k}") for k in unknown]
         )
     async with uow:
+        await uow.lock(RULE_SETTINGS)  # parameters merged into the current ones, none lost
         setting = await uow.rules.get(rule) or RuleSetting(
             rule=rule, params=dict(RULES[rule].defaults), updated_by=user.username
         )
@@ -121,8 +142,26 @@ async def raise_notification(
     """Address the occurrence's notification to its subscribers, unless it occurred before.
 
     Runs inside the caller's unit of work (an event's or a tick's), so the occurrence,
-    the notification and its deliveries commit with the event's inbox row.
+    the notification and its deliveries commit with the event's inbox row. Checked under
+    the occurrence's lock: a redelivered event handled by two workers at once raises it once.
     """
+    await uow.lock(occurrence_lock(occurrence))
+    return await _raise_locked(uow, occurrence, now)
+
+
+async def raise_notifications(uow: NotificationsUnitOfWork, occurrences: list[Occurrence]) -> int:
+    """`raise_notification` for each of several occurrences (a tick's); how many were new.
+
+    The locks of those not raised yet are taken together, in name order, so two workers
+    ticking at the same moment neither deadlock nor raise one twice."""
+    fresh = [o for o in occurrences if not await uow.notifications.occurred(o.rule, o.key)]
+    await uow.lock(*(occurrence_lock(o) for o in fresh))
+    return sum([await _raise_locked(uow, o) is not None for o in fresh])
+
+
+async def _raise_locked(
+    uow: NotificationsUnitOfWork, occurrence: Occurrence, now: datetime | None = None
+) -> Notification | None:
     if await uow.notifications.occurred(occurrence.rule, occurrence.key):
         return None
     now = now or utcnow()
@@ -222,6 +261,8 @@ async def create_subscriber(
     if problems:
         raise InvalidInputError(problems)
     async with uow:
+        if data.username:
+            await uow.lock(username_lock(data.username))
         if data.username and await uow.subscribers.by_username(data.username):
             raise InvalidInputError.single(("body", "username"), "this user is subscribed already")
         subscriber = Subscriber(
@@ -291,6 +332,7 @@ async def set_subscriptions(
         subscriber = await uow.subscribers.get(subscriber_id)
         if subscriber is None:
             raise NotFoundError(f"no subscriber {subscriber_id}")
+        await uow.lock(subscriber_lock(subscriber_id))
         pairs = {(s.rule, s.channel.value) for s in wanted}
         await uow.subscribers.replace_subscriptions(subscriber_id, pairs)
         await uow.commit()
@@ -301,8 +343,13 @@ async def set_subscriptions(
 
 
 async def _staff_subscriber(uow: NotificationsUnitOfWork, user: StaffUser) -> Subscriber:
-    """The user's subscriber; first seen, they get the defaults of their roles."""
+    """The user's subscriber, within a writing unit of work; first seen, they get the
+    defaults of their roles, once however many of their first requests arrive together."""
     subscriber = await uow.subscribers.by_username(user.username)
+    if subscriber is not None:
+        return subscriber
+    await uow.lock(username_lock(user.username))
+    subscriber = await uow.subscribers.by_username(user.username)  # as it is under the lock
     if subscriber is None:
         roles = sorted(r.value for r in user.roles)
         subscriber = Subscriber(kind=STAFF, name=user.username, username=user.username, roles=roles)
@@ -313,6 +360,19 @@ async def _staff_subscriber(uow: NotificationsUnitOfWork, user: StaffUser) -> Su
     return subscriber
 
 
+async def _reader(uow: NotificationsUnitOfWork, user: StaffUser) -> Subscriber:
+    """`_staff_subscriber` for a read (a GET): found in `uow`, which writes nothing; a user
+    seen for the first time is subscribed by a writing unit of work of its own first."""
+    async with uow:
+        subscriber = await uow.subscribers.by_username(user.username)
+    if subscriber is not None:
+        return subscriber
+    async with uow.writer() as writer:
+        subscriber = await _staff_subscriber(writer, user)
+        await writer.commit()
+        return subscriber
+
+
 async def feed(
     uow: NotificationsUnitOfWork,
     user: StaffUser,
@@ -321,9 +381,8 @@ async def feed(
     limit: int,
     offset: int,
 ) -> list[FeedItem]:
+    subscriber = await _reader(uow, user)
     async with uow:
-        subscriber = await _staff_subscriber(uow, user)
-        await uow.commit()
         deliveries = await uow.notifications.feed(subscriber.id, unread_only, limit, offset)
         notes = await uow.notifications.notifications(d.notification_id for d in deliveries)
     return [
@@ -347,9 +406,8 @@ def _in(texts: dict[str, str], language: str) -> str:
 
 
 async def unread_count(uow: NotificationsUnitOfWork, user: StaffUser) -> UnreadCount:
+    subscriber = await _reader(uow, user)
     async with uow:
-        subscriber = await _staff_subscriber(uow, user)
-        await uow.commit()
         return UnreadCount(unread=await uow.notifications.unread(subscriber.id))
 
 

@@ -20,3 +20,8 @@ class NotificationsUnitOfWork(SqlUnitOfWork):
         self.subscribers = SubscriberRepository(self.session)
         self.notifications = NotificationRepository(self.session)
         self.replica = ReplicaRepository(self.session)
+
+    def writer(self) -> "NotificationsUnitOfWork":
+        """A unit of work like this one that writes: for a read that must first create what
+        it reads (a staff user's subscriber, on their first GET)."""
+        return NotificationsUnitOfWork(self._sessions, self.source, self._on_commit, write=True)

@@ -13,12 +13,19 @@ import pytest
 
 from services.funding.main import MIGRATIONS as FUNDING_MIGRATIONS
 from services.funding.rules_data import load_ceilings
+from services.notifications.main import MIGRATIONS as NOTIFICATIONS_MIGRATIONS
+from services.notifications.main import rule_settings
 from services.projects.main import MIGRATIONS as REGISTRY_MIGRATIONS
 from services.projects.main import create_app as registry_app
 from tests.concurrency.harness import ApiProcesses, api_processes
 from tests.conftest import migrated_database, registry_settings
 from tests.infra import PostgresDatabases
 from tests.integration.funding.harness import FundingService, funding_service
+from tests.integration.notifications.harness import (
+    NotificationsApi,
+    notifications_api,
+    notifications_settings,
+)
 
 INSTANCES = 2
 
@@ -70,3 +77,28 @@ async def registry_race(
             with api_processes("projects", url, folder, INSTANCES) as servers:
                 yield RegistryRace(local, servers, request.param)
         await app.state.runtime.close()
+
+
+@dataclass
+class NotificationsRace:
+    """The notification API as two processes, and over ASGI in the test's process."""
+
+    local: NotificationsApi
+    servers: ApiProcesses
+    database: str
+    url: str
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+async def notifications_race(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    postgres: PostgresDatabases,
+) -> AsyncIterator[NotificationsRace]:
+    folder = tmp_path_factory.mktemp(f"notifications-race-{request.param}")
+    migrations = NOTIFICATIONS_MIGRATIONS
+    async for url in migrated_database(request.param, migrations, folder, postgres):
+        await rule_settings(url)
+        async with notifications_api(notifications_settings(url)) as local:
+            with api_processes("notifications", url, folder, INSTANCES) as servers:
+                yield NotificationsRace(local, servers, request.param, url)

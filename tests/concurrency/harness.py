@@ -212,21 +212,27 @@ class Figures:
         return self
 
     def record(self) -> None:
-        line = {
-            "rule": self.rule,
-            "database": self.database,
-            "instances": self.instances,
-            "sent": len(self.answers),
-            "accepted": len(self.accepted),
-            "refused": len(self.refused),
-            "statuses": {str(k): v for k, v in self.by_status().items()},
-            "reasons": sorted({a.reason()[:160] for a in self.refused}),
-        }
-        print(json.dumps(line))
-        report = os.environ.get("KOERS_CONCURRENCY_REPORT")
-        if report:
-            with Path(report).open("a") as out:
-                out.write(json.dumps(line) + "\n")
+        record_figures(
+            {
+                "rule": self.rule,
+                "database": self.database,
+                "instances": self.instances,
+                "sent": len(self.answers),
+                "accepted": len(self.accepted),
+                "refused": len(self.refused),
+                "statuses": {str(k): v for k, v in self.by_status().items()},
+                "reasons": sorted({a.reason()[:160] for a in self.refused}),
+            }
+        )
+
+
+def record_figures(line: dict[str, Any]) -> None:
+    """Printed, and appended to $KOERS_CONCURRENCY_REPORT when set."""
+    print(json.dumps(line))
+    report = os.environ.get("KOERS_CONCURRENCY_REPORT")
+    if report:
+        with Path(report).open("a") as out:
+            out.write(json.dumps(line) + "\n")
 
 
 def race(rule: str, database: str, ports: Sequence[int], calls: Sequence[Call]) -> Figures:
