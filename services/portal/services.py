@@ -7,7 +7,8 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlmodel import col, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.portal.clients import ServiceError, Services
@@ -16,7 +17,8 @@ from services.portal.domain.charts import Series, line_chart
 from services.portal.domain.formatting import number
 from services.portal.models import User, WebSession
 from services.portal.security import hash_password, new_token, token_hash, verify_password
-from shared.db import utcnow
+from shared.db import advisory_locks, utcnow
+from shared.sqlite import WRITE_INTENT
 
 ROLES = ("viewer", "programme_manager", "finance_officer", "admin")
 ORGANISATION_KINDS = (
@@ -44,6 +46,28 @@ class SignedIn:
 
 # --- users and sessions ---------------------------------------------------------------------
 
+# Staff users change under this lock (ADR 24), and every writing request checks its session
+# under it: a user switched off while a request of theirs is under way is switched off after
+# it, and none of their requests starts working afterwards. On PostgreSQL the portal's writing
+# requests then follow one another, as they do on SQLite (its one write lock); staff clicks
+# are few.
+STAFF_LOCK = "portal.staff"
+
+
+def _writes(session: AsyncSession) -> bool:
+    """Whether `session` is a writing request's (bound to `shared.db.writing(engine)`)."""
+    bind = session.bind
+    return isinstance(bind, AsyncEngine) and bool(
+        bind.get_execution_options().get(WRITE_INTENT, False)
+    )
+
+
+async def _lock_staff(session: AsyncSession) -> None:
+    """Hold STAFF_LOCK to the end of the transaction; on SQLite a writing session holds the
+    write lock from its first read already."""
+    if session.get_bind().dialect.name != "sqlite":
+        await advisory_locks(session, [STAFF_LOCK], shared=False)
+
 
 async def sign_in(
     session: AsyncSession, username: str, password: str, minutes: int
@@ -51,6 +75,11 @@ async def sign_in(
     user = (await session.exec(select(User).where(User.username == username))).first()
     if user is None or not user.active or not verify_password(user.password_hash, password):
         return None
+    await _lock_staff(session)  # not switched off since the password was checked
+    await session.refresh(user)
+    if not user.active:
+        return None
+    await session.exec(delete(WebSession).where(col(WebSession.expires_at) < utcnow()))
     token = new_token()
     row = WebSession(
         token_hash=token_hash(token),
@@ -64,20 +93,27 @@ async def sign_in(
 
 
 async def signed_in(session: AsyncSession, token: str | None) -> SignedIn | None:
+    """The user of a live session who is active, read in one statement; a writing request
+    checks it under STAFF_LOCK, which it holds until it ends. Expired sessions are removed at
+    the next sign-in (a reading request writes nothing)."""
     if not token:
         return None
-    row = await session.get(WebSession, token_hash(token))
-    if row is None:
+    if _writes(session):
+        await _lock_staff(session)
+    found = (
+        await session.exec(
+            select(WebSession, User)
+            .join(User, col(User.username) == col(WebSession.username))
+            .where(WebSession.token_hash == token_hash(token))
+        )
+    ).first()
+    if found is None:
         return None
+    row, user = found
     expires = (
         row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=utcnow().tzinfo)
     )
-    if expires < utcnow():
-        await session.delete(row)
-        await session.commit()
-        return None
-    user = (await session.exec(select(User).where(User.username == row.username))).first()
-    if user is None or not user.active:
+    if expires < utcnow() or not user.active:
         return None
     return SignedIn(user.username, user.roles, user.language, row.csrf_token)
 
@@ -111,6 +147,7 @@ async def create_user(
         return "password: at least 12 characters"
     if not roles or any(r not in ROLES for r in roles):
         return "roles: choose at least one known role"
+    await _lock_staff(session)  # usernames are unique: checked, then added, under the lock
     if (await session.exec(select(User).where(User.username == username))).first():
         return "username: exists already"
     session.add(User(username=username, password_hash=hash_password(password), roles=roles))
@@ -122,6 +159,7 @@ async def set_active(session: AsyncSession, username: str, active: bool, by: str
     """Switch a user off (their sessions end) or on again; nobody switches themselves off."""
     if username == by and not active:
         return "you cannot deactivate yourself"
+    await _lock_staff(session)  # after the requests of `username` under way; before the next
     user = (await session.exec(select(User).where(User.username == username))).first()
     if user is None:
         return "no such user"

@@ -5,8 +5,11 @@ shared cores); every test makes its own programme, projects and people, so tests
 see each other's state.
 """
 
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
@@ -15,6 +18,7 @@ from services.funding.main import MIGRATIONS as FUNDING_MIGRATIONS
 from services.funding.rules_data import load_ceilings
 from services.notifications.main import MIGRATIONS as NOTIFICATIONS_MIGRATIONS
 from services.notifications.main import rule_settings
+from services.portal.main import MIGRATIONS as PORTAL_MIGRATIONS
 from services.projects.main import MIGRATIONS as REGISTRY_MIGRATIONS
 from services.projects.main import create_app as registry_app
 from tests.concurrency.harness import ApiProcesses, api_processes
@@ -102,3 +106,56 @@ async def notifications_race(
         async with notifications_api(notifications_settings(url)) as local:
             with api_processes("notifications", url, folder, INSTANCES) as servers:
                 yield NotificationsRace(local, servers, request.param, url)
+
+
+class _Upstream(BaseHTTPRequestHandler):
+    """The services behind the portal, empty: every list is empty, every count nought."""
+
+    def do_GET(self) -> None:
+        body = b"[]" if self.path.split("?")[0].endswith("api-keys") else b'{"data": []}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+
+@contextmanager
+def empty_services() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Upstream)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@dataclass
+class PortalRace:
+    """The portal as two processes, the services behind it empty (the rules under test are
+    the portal's own), and its database for the test's own sessions."""
+
+    servers: ApiProcesses
+    database: str
+    url: str
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+async def portal_race(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    postgres: PostgresDatabases,
+) -> AsyncIterator[PortalRace]:
+    folder = tmp_path_factory.mktemp(f"portal-race-{request.param}")
+    async for url in migrated_database(request.param, PORTAL_MIGRATIONS, folder, postgres):
+        with empty_services() as upstream:
+            urls = {f"{s}_URL": upstream for s in ("PROJECTS", "KPI", "FUNDING", "NOTIFICATIONS")}
+            with api_processes(
+                "portal", url, folder, INSTANCES, SECURE_COOKIES="false", **urls
+            ) as s:
+                yield PortalRace(s, request.param, url)

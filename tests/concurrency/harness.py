@@ -35,6 +35,8 @@ ANSWER_TIMEOUT_S = 60
 
 @dataclass(frozen=True)
 class Call:
+    """A request; a `body` that is text (a form) is sent as it is, anything else as JSON."""
+
     method: str
     path: str
     body: Any = None
@@ -43,8 +45,11 @@ class Call:
 
 @dataclass(frozen=True)
 class Answer:
+    """The status and body (JSON, else text) of an answer, and where a redirect points."""
+
     status: int
     body: Any
+    location: str | None = None
 
     @property
     def accepted(self) -> bool:
@@ -158,14 +163,20 @@ def send_together(ports: Sequence[int], calls: Sequence[Call]) -> list[Answer]:
             port = ports[index % len(ports)]
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=ANSWER_TIMEOUT_S)
             connection.connect()
-            body = None if call.body is None else json.dumps(call.body).encode()
+            body = (
+                None
+                if call.body is None
+                else call.body.encode()
+                if isinstance(call.body, str)
+                else json.dumps(call.body).encode()
+            )
             headers = {"Content-Type": "application/json", **call.headers}
             barrier.wait(ANSWER_TIMEOUT_S)
             connection.request(call.method, call.path, body=body, headers=headers)
             response = connection.getresponse()
             raw = response.read()
             connection.close()
-            answers[index] = Answer(response.status, json.loads(raw) if raw else None)
+            answers[index] = Answer(response.status, _parsed(raw), response.getheader("Location"))
         except BaseException as exc:  # reported to the test below
             barrier.abort()
             answers[index] = exc
@@ -181,6 +192,15 @@ def send_together(ports: Sequence[int], calls: Sequence[Call]) -> list[Answer]:
             raise AssertionError(f"a request got no answer: {answer!r}")
         found.append(answer)
     return found
+
+
+def _parsed(raw: bytes) -> Any:
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:  # a page
+        return raw.decode(errors="replace")
 
 
 @dataclass
