@@ -234,6 +234,12 @@ class RealisedOutput(FundingBase, table=True):
     eu_code: str | None = Field(default=None, max_length=20)
     realised: Decimal | None = euro(nullable=True)
     as_of: date | None = None
+    # approved values only; what awaits review (EU reports and cost per output count
+    # the approved value and show the pending one beside it)
+    approved: Decimal | None = euro(nullable=True)
+    pending_reports: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    pending_value: Decimal | None = euro(nullable=True)
+    flagged_reports: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class RealisedHistory(FundingBase, table=True):
@@ -245,3 +251,7 @@ class RealisedHistory(FundingBase, table=True):
     indicator_code: str = Field(primary_key=True, max_length=40)
     as_of: date = Field(primary_key=True)
     realised: Decimal | None = euro(nullable=True)
+    approved: Decimal | None = euro(nullable=True)
+    pending_reports: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    pending_value: Decimal | None = euro(nullable=True)
+    flagged_reports: int = Field(default=0, sa_column_kwargs={"server_default": "0"})

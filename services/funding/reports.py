@@ -3,7 +3,7 @@
 import csv
 import io
 import uuid
-from collections import defaultdict
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -13,7 +13,13 @@ from openpyxl import Workbook
 from services.funding.domain.efficiency import COUNTABLE_KINDS
 from services.funding.domain.eu_report import is_cutoff
 from services.funding.domain.funds import EU_FUNDS, FundSource
-from services.funding.schemas import EuIndicatorTotal, EuProjectLine, EuReportPublic
+from services.funding.models import RealisedHistory
+from services.funding.schemas import (
+    EuIndicatorTotal,
+    EuPendingLine,
+    EuProjectLine,
+    EuReportPublic,
+)
 from services.funding.services import ledgers_of, require_programme
 from services.funding.uow import FundingUnitOfWork
 from shared.errors import InvalidInputError
@@ -30,7 +36,7 @@ async def eu_report(
 
     Eligible cost and the planned EU share come from each project's current plan; money
     counts by its decision and payment dates; an indicator counts with the value reported
-    up to the last period that ended on or before `as_of`.
+    up to the last period that ended on or before `as_of`, approved values only.
     """
     if fund not in EU_FUNDS:
         raise InvalidInputError.single(("fund",), "EU reports exist for efro and jtf only")
@@ -57,7 +63,9 @@ async def eu_report(
                     eu_paid=ledger.paid if ledger else ZERO,
                 )
             )
-        indicators = await _indicator_totals(uow, {line.project_id for line in lines}, as_of)
+        indicators, pending = await _indicator_totals(
+            uow, {line.project_id: line.code for line in lines}, as_of
+        )
         return EuReportPublic(
             programme_id=programme_id,
             fund=fund,
@@ -68,42 +76,67 @@ async def eu_report(
             eu_committed=sum((line.eu_committed for line in lines), ZERO),
             eu_paid=sum((line.eu_paid for line in lines), ZERO),
             indicators=indicators,
+            pending=pending,
         )
 
 
 async def _indicator_totals(
-    uow: FundingUnitOfWork, project_ids: set[uuid.UUID], as_of: date
-) -> list[EuIndicatorTotal]:
-    if not project_ids:
-        return []
+    uow: FundingUnitOfWork, codes: Mapping[uuid.UUID, str], as_of: date
+) -> tuple[list[EuIndicatorTotal], list[EuPendingLine]]:
+    """Per EU code, the approved values as they stood at `as_of` (reports still awaiting
+    review are not counted: they are listed, with their plausibility flags, beside)."""
+    if not codes:
+        return [], []
     known = {
         (o.project_id, o.indicator_code): o
-        for o in await uow.outputs.realised(project_ids)
+        for o in await uow.outputs.realised(codes)
         if o.eu_code and o.indicator_kind in COUNTABLE_KINDS
     }
-    latest: dict[tuple[uuid.UUID, str], tuple[date, Decimal]] = {}
-    for h in await uow.outputs.history(project_ids, as_of):
+    latest: dict[tuple[uuid.UUID, str], RealisedHistory] = {}
+    for h in await uow.outputs.history(codes, as_of):
         key = (h.project_id, h.indicator_code)
-        if key not in known or h.realised is None:
-            continue
-        if key not in latest or h.as_of > latest[key][0]:
-            latest[key] = (h.as_of, h.realised)
-    totals: dict[str, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
-    units: dict[str, str | None] = {}
-    for key, (_, value) in latest.items():
+        if key in known and (key not in latest or h.as_of > latest[key].as_of):
+            latest[key] = h
+    totals: dict[str, EuIndicatorTotal] = {}
+    pending: list[EuPendingLine] = []
+    for key, h in sorted(latest.items(), key=lambda kv: (codes[kv[0][0]], kv[0][1])):
         output = known[key]
-        code = output.eu_code or ""
-        totals[code][0] += value
-        totals[code][1] += 1
-        units[code] = output.unit
-    return [
-        EuIndicatorTotal(eu_code=code, unit=units[code], value=value, projects=int(count))
-        for code, (value, count) in sorted(totals.items())
-    ]
+        eu_code = output.eu_code or ""
+        total = totals.setdefault(
+            eu_code, EuIndicatorTotal(eu_code=eu_code, unit=output.unit, value=ZERO, projects=0)
+        )
+        if h.approved is not None:
+            total.value += h.approved
+            total.projects += 1
+        if h.pending_reports:
+            total.pending_reports += h.pending_reports
+            total.pending_value += h.pending_value or ZERO
+            pending.append(
+                EuPendingLine(
+                    project_id=key[0],
+                    code=codes[key[0]],
+                    indicator_code=key[1],
+                    eu_code=eu_code,
+                    unit=output.unit,
+                    pending_reports=h.pending_reports,
+                    pending_value=h.pending_value or ZERO,
+                    flagged_reports=h.flagged_reports,
+                )
+            )
+    return [totals[code] for code in sorted(totals)], pending
 
 
 PROJECT_COLUMNS = ["code", "name", "eligible_costs", "eu_planned", "eu_committed", "eu_paid"]
-INDICATOR_COLUMNS = ["eu_code", "unit", "value", "projects"]
+INDICATOR_COLUMNS = ["eu_code", "unit", "value", "projects", "pending_reports", "pending_value"]
+PENDING_COLUMNS = [
+    "code",
+    "indicator_code",
+    "eu_code",
+    "unit",
+    "pending_reports",
+    "pending_value",
+    "flagged_reports",
+]
 
 
 def _header(report: EuReportPublic) -> list[list[str]]:
@@ -123,7 +156,8 @@ def _project_rows(report: EuReportPublic) -> list[list[object]]:
 
 
 def render_csv(report: EuReportPublic) -> str:
-    """One file, two tables (projects, indicators) under a short header; `.` decimals."""
+    """One file, three tables (projects, indicators, pending review) under a short header;
+    `.` decimals."""
     out = io.StringIO()
     writer = csv.writer(out)
     rows: list[list[Any]] = [
@@ -134,13 +168,17 @@ def render_csv(report: EuReportPublic) -> str:
         [],
         INDICATOR_COLUMNS,
         *[[getattr(i, c) for c in INDICATOR_COLUMNS] for i in report.indicators],
+        [],
+        ["pending review (not counted above)"],
+        PENDING_COLUMNS,
+        *[[getattr(p, c) for c in PENDING_COLUMNS] for p in report.pending],
     ]
     writer.writerows([[safe_cell(v) for v in row] for row in rows])
     return out.getvalue()
 
 
 def render_xlsx(report: EuReportPublic) -> bytes:
-    """A workbook with a Projects and an Indicators sheet; amounts as numbers, not text."""
+    """Projects, Indicators and Pending review sheets; amounts as numbers, not text."""
     book = Workbook()
     projects = book.active
     assert projects is not None
@@ -151,7 +189,11 @@ def render_xlsx(report: EuReportPublic) -> bytes:
     indicators = book.create_sheet("Indicators")
     indicators.append(INDICATOR_COLUMNS)
     for i in report.indicators:
-        indicators.append([xlsx_cell(v) for v in (i.eu_code, i.unit, i.value, i.projects)])
+        indicators.append([xlsx_cell(getattr(i, c)) for c in INDICATOR_COLUMNS])
+    pending = book.create_sheet("Pending review")
+    pending.append(PENDING_COLUMNS)
+    for p in report.pending:
+        pending.append([xlsx_cell(getattr(p, c)) for c in PENDING_COLUMNS])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -290,6 +290,10 @@ class OutputRepository:
                     "indicator_code": o.indicator_code,
                     "as_of": o.as_of,
                     "realised": o.realised,
+                    "approved": o.approved,
+                    "pending_reports": o.pending_reports,
+                    "pending_value": o.pending_value,
+                    "flagged_reports": o.flagged_reports,
                 }
                 for o in outputs
                 if o.as_of is not None

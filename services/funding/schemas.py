@@ -259,9 +259,11 @@ class BudgetLinePublic(BaseModel):
 class OutputCostPublic(BaseModel):
     indicator_code: str
     unit: str | None
-    realised: Decimal
+    realised: Decimal = Field(description="approved values only")
     committed_per_unit: Decimal | None
     paid_per_unit: Decimal | None
+    pending_reports: int = Field(default=0, description="reports awaiting review")
+    pending_value: Decimal = Field(default=Decimal(0), description="their values' sum")
 
 
 class EfficiencyPublic(BaseModel):
@@ -292,8 +294,23 @@ class EuProjectLine(BaseModel):
 class EuIndicatorTotal(BaseModel):
     eu_code: str
     unit: str | None
-    value: Decimal
+    value: Decimal = Field(description="approved values only")
     projects: int
+    pending_reports: int = Field(default=0, description="reports awaiting review, not counted")
+    pending_value: Decimal = Field(default=Decimal(0), description="their values' sum")
+
+
+class EuPendingLine(BaseModel):
+    """A project's indicator with reports awaiting review at the cut-off: not in the totals."""
+
+    project_id: uuid.UUID
+    code: str
+    indicator_code: str
+    eu_code: str
+    unit: str | None
+    pending_reports: int
+    pending_value: Decimal
+    flagged_reports: int = Field(description="of those, how many carry plausibility flags")
 
 
 class EuReportPublic(BaseModel):
@@ -306,3 +323,6 @@ class EuReportPublic(BaseModel):
     eu_committed: Decimal
     eu_paid: Decimal
     indicators: list[EuIndicatorTotal]
+    pending: list[EuPendingLine] = Field(
+        default_factory=list, description="what awaits review, with plausibility flags"
+    )

@@ -800,9 +800,19 @@ async def _money_of(
     links = await uow.replica.goal_ids(ids)
     ledgers = await ledgers_of(uow, ids, until)
     outputs: dict[uuid.UUID, dict[str, tuple[Decimal, str | None]]] = {}
+    pending: dict[uuid.UUID, dict[str, tuple[int, Decimal]]] = {}
+    units_of: dict[uuid.UUID, dict[str, str | None]] = {}
     for o in await uow.outputs.realised(ids):
-        if o.indicator_kind in COUNTABLE_KINDS and o.realised is not None:
-            outputs.setdefault(o.project_id, {})[o.indicator_code] = (o.realised, o.unit)
+        if o.indicator_kind not in COUNTABLE_KINDS:
+            continue
+        units_of.setdefault(o.project_id, {})[o.indicator_code] = o.unit
+        if o.approved is not None:  # reviewed figures only (ADR 8)
+            outputs.setdefault(o.project_id, {})[o.indicator_code] = (o.approved, o.unit)
+        if o.pending_reports:
+            pending.setdefault(o.project_id, {})[o.indicator_code] = (
+                o.pending_reports,
+                o.pending_value or Decimal(0),
+            )
     found = []
     for p in projects:
         plan = plans.get(p.id)
@@ -828,7 +838,8 @@ async def _money_of(
                 private=figures.private_contribution,
                 shares=shares,
                 realised={c: v for c, (v, _) in realised.items()},
-                units={c: u for c, (_, u) in realised.items()},
+                units=units_of.get(p.id, {}),
+                pending=pending.get(p.id, {}),
             )
         )
     return found
@@ -905,6 +916,8 @@ def _efficiency_public(
                 realised=o.realised,
                 committed_per_unit=o.committed_per_unit,
                 paid_per_unit=o.paid_per_unit,
+                pending_reports=o.pending_reports,
+                pending_value=o.pending_value,
             )
             for o in e.outputs
         ],

@@ -19,6 +19,8 @@ from services.kpi.schemas import (
     ApiKeyPublic,
     BatchIn,
     BatchResult,
+    CommentIn,
+    CommentPublic,
     ContributionPublic,
     EuTotalPublic,
     Freshness,
@@ -26,6 +28,7 @@ from services.kpi.schemas import (
     GoalReviewPublic,
     IndicatorIn,
     IndicatorPublic,
+    IndicatorThresholdsIn,
     LinkIn,
     LockExceptionIn,
     MeasurementPublic,
@@ -76,7 +79,9 @@ def settings_of(request: Request) -> KpiSettings:
 def get_rules(request: Request) -> services.IntakeRules:
     settings: KpiSettings = request.app.state.runtime.settings
     today: Callable[[], date] = request.app.state.today
-    return services.IntakeRules(today=today(), lock_after_days=settings.lock_after_days)
+    return services.IntakeRules(
+        today=today(), lock_after_days=settings.lock_after_days, thresholds=settings.thresholds
+    )
 
 
 class PartnerLimits:
@@ -204,6 +209,20 @@ async def review_report(
     return await services.review_report(uow, report_id, data, user)
 
 
+@router.get("/reports/{report_id}/comments", tags=["review"])
+async def report_comments(report_id: uuid.UUID, uow: Uow, caller: Caller) -> list[CommentPublic]:
+    """The report's thread between reviewers and the partner (returns' reasons included)."""
+    return await services.report_comments(uow, caller, report_id)
+
+
+@router.post("/reports/{report_id}/comments", status_code=status.HTTP_201_CREATED, tags=["review"])
+async def add_report_comment(
+    report_id: uuid.UUID, data: CommentIn, uow: Uow, caller: Caller
+) -> CommentPublic:
+    """A programme manager asks about a report, or its partner answers."""
+    return await services.add_report_comment(uow, caller, report_id, data)
+
+
 @router.get("/indicators", tags=["catalogue"])
 async def list_indicators(uow: Uow, _: Caller) -> list[IndicatorPublic]:
     return await services.list_indicators(uow)
@@ -212,6 +231,15 @@ async def list_indicators(uow: Uow, _: Caller) -> list[IndicatorPublic]:
 @router.post("/indicators", status_code=status.HTTP_201_CREATED, tags=["catalogue"])
 async def define_indicator(data: IndicatorIn, uow: Uow, _: Manager) -> IndicatorPublic:
     return await services.define_indicator(uow, data)
+
+
+@router.put("/indicators/{code}/plausibility", tags=["catalogue"])
+async def set_indicator_thresholds(
+    code: str, data: IndicatorThresholdsIn, uow: Uow, _: Manager
+) -> IndicatorPublic:
+    """When a value is flagged for the reviewer: beyond this % of its target, or this many
+    times the previous period's. Null: the programme's setting (KPI_PLAUSIBILITY_*)."""
+    return await services.set_indicator_thresholds(uow, code, data)
 
 
 @router.put("/projects/{project_id}/kpis/{indicator_code}", tags=["catalogue"])
@@ -228,9 +256,11 @@ async def project_kpis(project_id: uuid.UUID, uow: Uow, caller: Caller) -> list[
 
 
 @router.get("/projects/{project_id}/progress", tags=["aggregates"])
-async def project_progress(project_id: uuid.UUID, uow: Uow, caller: Caller) -> list[ProgressPublic]:
+async def project_progress(
+    request: Request, project_id: uuid.UUID, uow: Uow, caller: Caller
+) -> list[ProgressPublic]:
     """Per KPI: realised against target, the expected value today, and the status."""
-    return await queries.project_progress(uow, caller, project_id)
+    return await queries.project_progress(uow, caller, project_id, settings_of(request).thresholds)
 
 
 @router.get("/aggregates", tags=["aggregates"])

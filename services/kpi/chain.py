@@ -29,7 +29,7 @@ from services.kpi.models import (
     OutcomeIndicator,
     OutcomeMeasurement,
 )
-from services.kpi.projection import CURRENT
+from services.kpi.projection import APPROVED
 from services.kpi.replica import subtree
 from services.kpi.schemas import (
     ContributionPublic,
@@ -41,6 +41,7 @@ from services.kpi.schemas import (
     MoneyPublic,
     OutcomeIndicatorIn,
     OutcomePublic,
+    PendingOutputPublic,
     ProjectProgressLine,
     ResultsChainPublic,
 )
@@ -397,7 +398,8 @@ async def results_chain(
         reviews = await uow.chain.reviews(goal_id)
         progress = await _progress_lines(uow, goal)
     outcome_list = await list_outcomes(uow, goal_id)
-    aggregates = await queries.aggregates(uow, goal_id, None, None, None, False)
+    # reviewed figures: approved values only, what awaits review beside them (ADR 8)
+    aggregates = await queries.aggregates(uow, goal_id, None, None, None, True)
     contributions = await _contributions(uow, goal_id, links, outcome_list, years)
     return ResultsChainPublic(
         goal_id=goal.id,
@@ -409,6 +411,7 @@ async def results_chain(
             if i.allocated or i.committed or i.paid
         ],
         outputs=aggregates,
+        pending=_pending(progress),
         progress=progress,
         outcomes=outcome_list,
         contributions=contributions,
@@ -432,9 +435,31 @@ async def _progress_lines(uow: KpiUnitOfWork, goal: GoalReplica) -> list[Project
                     target_value=kpi.target_value if kpi else None,
                     percent_of_target=state.percent_of_target,
                     status=state.status,
+                    approved=state.approved,
+                    pending_reports=state.pending_reports,
+                    pending_value=state.pending_value,
+                    flagged_reports=state.flagged_reports,
                 )
             )
     return lines
+
+
+def _pending(lines: list[ProjectProgressLine]) -> list[PendingOutputPublic]:
+    found: dict[str, PendingOutputPublic] = {}
+    for line in lines:
+        if not line.pending_reports:
+            continue
+        total = found.setdefault(
+            line.indicator_code,
+            PendingOutputPublic(
+                indicator_code=line.indicator_code, reports=0, value=None, flagged=0
+            ),
+        )
+        total.reports += line.pending_reports
+        total.flagged += line.flagged_reports
+        if line.pending_value is not None:
+            total.value = (total.value or Decimal(0)) + line.pending_value
+    return [found[code] for code in sorted(found)]
 
 
 async def _contributions(
@@ -451,7 +476,7 @@ async def _contributions(
             c: i.kind
             for c, i in (await uow.catalogue.many({lk.output_indicator for lk in links})).items()
         }
-        totals = {code: await uow.totals.node_totals(goal_id, CURRENT, code) for code in kinds}
+        totals = {code: await uow.totals.node_totals(goal_id, APPROVED, code) for code in kinds}
     for lk in links:
         outcome = by_id[lk.outcome_id]
         base = {

@@ -5,6 +5,7 @@ from decimal import Decimal
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
+from services.kpi.domain.plausibility import Thresholds
 from shared.config import ServiceSettings
 
 
@@ -24,6 +25,16 @@ class KpiSettings(ServiceSettings):
     at_risk_tolerance: Decimal = Decimal("0.30")
     # Periods lock by themselves this many days after they end (None: only by hand).
     lock_after_days: int | None = None
+    # Plausibility (domain.plausibility): values are accepted but flagged when the total to
+    # date exceeds this % of the target, or a value this many times the previous period's.
+    # Each indicator may set its own (PATCH /v1/indicators/{code}).
+    plausibility_target_percent: Decimal = Field(default=Decimal(200), gt=0)
+    plausibility_jump_factor: Decimal = Field(default=Decimal(5), gt=0)
+
+    @property
+    def thresholds(self) -> Thresholds:
+        return Thresholds(self.plausibility_target_percent, self.plausibility_jump_factor)
+
     batch_max_reports: int = Field(default=1000, le=5000)
     # Partner API keys: requests per minute per key and per address (429 beyond, with
     # Retry-After). Per instance: size them for the number of API replicas.

@@ -7,8 +7,9 @@ a batch of a thousand costs a handful of round trips.
 """
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -21,6 +22,7 @@ from services.kpi.domain.indicators import (
     value_problems,
 )
 from services.kpi.domain.periods import Frequency, Period, PeriodError
+from services.kpi.domain.plausibility import Thresholds, value_flags
 from services.kpi.models import Report
 from services.kpi.reference import Reference
 from services.kpi.repository import KpiRule, ProjectFacts, ReportRow
@@ -56,6 +58,8 @@ class IntakeContext:
     today: date
     lock_after_days: int | None
     now: datetime  # when the request's reports are submitted
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    realised: dict[tuple[uuid.UUID, str], Decimal | None] = field(default_factory=dict)
 
 
 async def load_context(
@@ -64,6 +68,7 @@ async def load_context(
     items: list[ReportIn],
     today: date,
     lock_after_days: int | None,
+    thresholds: Thresholds | None = None,
 ) -> IntakeContext:
     reference = await uow.reference()
     projects = {ref: p for ref in {i.project for i in items} if (p := reference.project(ref))}
@@ -76,7 +81,8 @@ async def load_context(
         for i in items
         if (p := projects.get(i.project))
     ]
-    latest, approved = await uow.reports.cell_states(cells)
+    # the previous period of each cell too, for the plausibility check
+    latest, approved = await uow.reports.cell_states([*cells, *map(_previous_cell, cells)])
     return IntakeContext(
         reference=reference,
         reportable=reportable,
@@ -85,7 +91,16 @@ async def load_context(
         today=today,
         lock_after_days=lock_after_days,
         now=uow.now,
+        thresholds=thresholds or Thresholds(),
+        realised=await uow.projection.realised({c[:2] for c in cells}),
     )
+
+
+def _previous_cell(cell: Cell) -> Cell:
+    try:
+        return (cell[0], cell[1], str(_parse_period(cell[2]).previous()), cell[3])
+    except PeriodError:
+        return cell  # a period that does not parse is refused by the item's own check
 
 
 def check_item(
@@ -129,7 +144,7 @@ def check_item(
         raise InvalidKpiInputError(problems)
     assert period is not None
     _check_lock(ctx, project, period)
-    return (*_new_version(ctx, principal, project, item, str(period)), indicator)
+    return (*_new_version(ctx, principal, project, item, str(period), kpi, indicator), indicator)
 
 
 @lru_cache(maxsize=1024)
@@ -188,7 +203,13 @@ def _same(a: ReportLike, item: ReportIn) -> bool:
 
 
 def _new_version(
-    ctx: IntakeContext, principal: Principal, project: ProjectFacts, item: ReportIn, period: str
+    ctx: IntakeContext,
+    principal: Principal,
+    project: ProjectFacts,
+    item: ReportIn,
+    period: str,
+    kpi: KpiRule,
+    indicator: Indicator,
 ) -> tuple[ReportLike, Outcome]:
     cell = (project.id, item.indicator, period, dimension_key(item.disaggregation))
     latest = ctx.latest.get(cell)
@@ -215,9 +236,42 @@ def _new_version(
         principal.actor,
         ctx.now,
         item.reason if latest else None,
+        flags=_flags(ctx, cell, latest, item, kpi, indicator),
     )
     ctx.latest[cell] = report
     return report, "revised" if latest else "submitted"
+
+
+def _counted_value(row: ReportLike | None) -> Decimal | None:
+    return row.value if row is not None and row.state != "returned" else None
+
+
+def _flags(
+    ctx: IntakeContext,
+    cell: Cell,
+    latest: ReportLike | None,
+    item: ReportIn,
+    kpi: KpiRule,
+    indicator: Indicator,
+) -> list[str]:
+    """The plausibility flags of a new version (domain.plausibility). A flow's value to date
+    is the realised total as the projection last counted it, with this value in place of
+    the cell's counted one (items earlier in the request included)."""
+    if item.value is None:
+        return []
+    to_date = item.value
+    if indicator.kind is IndicatorKind.FLOW:
+        before = ctx.realised.get(cell[:2]) or Decimal(0)
+        to_date = before - (_counted_value(latest) or Decimal(0)) + item.value
+        ctx.realised[cell[:2]] = to_date
+    return value_flags(
+        indicator.kind,
+        item.value,
+        to_date=to_date,
+        target=kpi.target_value,
+        previous=_counted_value(ctx.latest.get(_previous_cell(cell))),
+        thresholds=ctx.thresholds.of(indicator),
+    )
 
 
 def cell_fields(report: ReportLike, kind: str) -> dict[str, Any]:

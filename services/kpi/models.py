@@ -38,6 +38,8 @@ class Indicator(KpiBase, table=True):
     negative_allowed: bool = False
     eu_code: str | None = Field(default=None, max_length=20, index=True)
     source: str | None = Field(default=None, max_length=1000)
+    plausible_target_percent: Decimal | None = amount()
+    plausible_jump_factor: Decimal | None = amount()
 
 
 class ProjectKpi(KpiBase, table=True):
@@ -94,9 +96,27 @@ class Report(KpiBase, table=True):
     submitted_by: str = Field(max_length=200)
     submitted_at: datetime = Field(default_factory=utcnow)
     revision_reason: str | None = Field(default=None, max_length=2000)
+    flags: list[str] = Field(  # domain.plausibility
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
     review_reason: str | None = Field(default=None, max_length=2000)
     reviewed_by: str | None = Field(default=None, max_length=200)
     reviewed_at: datetime | None = None
+
+
+class ReportComment(KpiBase, table=True):
+    """A message in a report's thread between its reviewers and its partner. A return's
+    reason is kept there too, so the partner reads why beside what was said after."""
+
+    __tablename__ = "report_comments"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    report_id: uuid.UUID = Field(index=True)
+    author: str = Field(max_length=200)
+    role: str = Field(max_length=20)  # staff | partner
+    kind: str = Field(max_length=20)  # comment | return
+    text: str = Field(max_length=2000)
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 class ApiKey(KpiBase, table=True):
@@ -224,6 +244,9 @@ class CellVersion(KpiBase, table=True):
     denominator: Decimal | None = amount()
     comment: str | None = Field(default=None, max_length=2000)
     state: str = Field(max_length=20)
+    flags: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
 
 
 class TargetState(KpiBase, table=True):
@@ -283,6 +306,11 @@ class ProgressState(KpiBase, table=True):
     )  # stored as text, rounded
     status: str | None = Field(default=None, max_length=20)
     as_of: date | None = None
+    # the approved view, and what awaits review (latest versions not yet approved)
+    approved: Decimal | None = amount()
+    pending_reports: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    pending_value: Decimal | None = amount()
+    flagged_reports: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 # --- the results chain: outcomes, links, reviews (own truth) and money per goal (replica) ---

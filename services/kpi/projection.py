@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from services.kpi.domain.indicators import Direction, Indicator, IndicatorKind
 from services.kpi.domain.periods import Period
 from services.kpi.domain.progress import Target, Tolerances, progress
+from services.kpi.domain.progress import realised_value as progress_value
 from services.kpi.domain.series import (
     ALL,
     ZERO,
@@ -33,7 +34,14 @@ from services.kpi.domain.series import (
     series_changes,
     sum_series,
 )
-from services.kpi.repository import Key, ProjectFacts, TargetRow, TotalRow, VersionRow
+from services.kpi.repository import (
+    Key,
+    ProgressRow,
+    ProjectFacts,
+    TargetRow,
+    TotalRow,
+    VersionRow,
+)
 from services.kpi.uow import KpiUnitOfWork
 from shared.contracts import kpi as events
 from shared.telemetry import tracer
@@ -77,6 +85,44 @@ def series_of(versions: Sequence[VersionRow], view: str) -> Series:
     for (period, dimension), v in chosen_versions(versions, view).items():
         by_dimension[dimension][Period.parse(period)] = _measure(v)
     return sum_series(project_series(kind, cells) for cells in by_dimension.values())
+
+
+@dataclass(frozen=True)
+class Awaiting:
+    """What awaits review in one project's indicator: the cells whose counted (latest,
+    not returned) version is not yet approved, their values' sum (flows) and how many of
+    them carry plausibility flags."""
+
+    reports: int = 0
+    value: Decimal = ZERO
+    flagged: int = 0
+
+    def __add__(self, other: "Awaiting") -> "Awaiting":
+        return Awaiting(
+            self.reports + other.reports, self.value + other.value, self.flagged + other.flagged
+        )
+
+    def __sub__(self, other: "Awaiting") -> "Awaiting":
+        return Awaiting(
+            self.reports - other.reports, self.value - other.value, self.flagged - other.flagged
+        )
+
+
+NOTHING_AWAITS = Awaiting()
+
+
+def _awaiting_version(v: VersionRow | None) -> Awaiting:
+    if v is None or v.state != "submitted":
+        return NOTHING_AWAITS
+    return Awaiting(1, v.value or ZERO, 1 if v.flags else 0)
+
+
+def awaiting(versions: Iterable[VersionRow]) -> Awaiting:
+    """Summed over the cells of `versions` (all of one project's indicator, or one cell)."""
+    total = NOTHING_AWAITS
+    for v in chosen_versions(versions, CURRENT).values():
+        total += _awaiting_version(v)
+    return total
 
 
 class InProgramme(Protocol):
@@ -151,16 +197,37 @@ class NodeDeltas:
 async def refresh(uow: KpiUnitOfWork, keys: set[Key], options: Options) -> None:
     """Recompute the touched (project, indicator) series and push the differences up the tree."""
     projects = (await uow.reference()).projects_among({p for p, _ in keys})
-    current, as_of, kinds = await _recompute(uow, keys, projects)
-    await _update_progress(uow, keys, kinds, current, as_of, projects, options)
+    found = await _recompute(uow, keys, projects)
+    await _update_progress(uow, keys, found, projects, options)
+
+
+@dataclass
+class Recomputed:
+    """What a batch found per touched key, for its progress row. Keys absent from
+    `approved` did not change in that view; `awaiting` holds absolute figures for keys
+    recomputed in full and differences for keys of the fast path (`Progress.only_later`)."""
+
+    kinds: dict[Key, str] = field(default_factory=dict)
+    current: dict[Key, Series] = field(default_factory=dict)
+    approved: dict[Key, Series] = field(default_factory=dict)
+    as_of: dict[Key, date | None] = field(default_factory=dict)
+    awaiting: dict[Key, Awaiting] = field(default_factory=dict)
+
+    def update(self, other: "Recomputed") -> "Recomputed":
+        self.kinds.update(other.kinds)
+        self.current.update(other.current)
+        self.approved.update(other.approved)
+        self.as_of.update(other.as_of)
+        self.awaiting.update(other.awaiting)
+        return self
 
 
 async def _recompute(
     uow: KpiUnitOfWork, keys: set[Key], projects: Mapping[uuid.UUID, ProjectFacts]
-) -> tuple[dict[Key, Series], dict[Key, date | None], dict[Key, str]]:
+) -> Recomputed:
     """The general path: each key's series from all its versions, diffed with the stored one."""
     if not keys:
-        return {}, {}, {}
+        return Recomputed()
     versions = await uow.projection.versions(keys)
     stored: dict[tuple[Key, str], Counted] = defaultdict(dict)
     for t in await uow.projection.project_totals(keys):
@@ -170,14 +237,14 @@ async def _recompute(
         )
     nodes_of = await closures(uow, projects)
     deltas, upserts, removals = NodeDeltas(), [], []
-    current: dict[Key, Series] = {}
+    out = Recomputed()
     for key in keys:
         nodes = nodes_of.get(key[0], set())
         found = versions.get(key, [])
+        out.awaiting[key] = awaiting(found)
         for view in VIEWS:
             series = series_of(found, view)
-            if view == CURRENT:
-                current[key] = series
+            (out.current if view == CURRENT else out.approved)[key] = series
             after = counted(IndicatorKind(found[0].kind), series) if found else {}
             for period_key, change in series_changes(stored.get((key, view), {}), after).items():
                 deltas.add(nodes, key[1], view, period_key, change.delta, change.projects)
@@ -187,8 +254,9 @@ async def _recompute(
                     removals.append((key[0], key[1], view, period_key))
     uow.projection.write_project_totals(upserts, removals)
     uow.projection.add_to_node_totals(deltas.rows())
-    kinds = {k: vs[0].kind for k, vs in versions.items() if vs}
-    return current, {k: _end(_as_of(versions.get(k, []))) for k in keys}, kinds
+    out.kinds = {k: vs[0].kind for k, vs in versions.items() if vs}
+    out.as_of = {k: _end(_as_of(versions.get(k, []))) for k in keys}
+    return out
 
 
 async def reattribute(
@@ -235,29 +303,29 @@ def _rounded(value: Decimal | None) -> Decimal | None:
 async def _update_progress(
     uow: KpiUnitOfWork,
     keys: set[Key],
-    kinds: Mapping[Key, str],
-    current: Mapping[Key, Series],
-    as_ofs: Mapping[Key, date | None],
+    found: Recomputed,
     projects: Mapping[uuid.UUID, ProjectFacts],
     options: Options,
     only_later: Set[Key] = frozenset(),
 ) -> None:
-    """Progress of each key; for `only_later` keys the latest period can only move forward."""
+    """Progress of each key; `only_later` keys saw only this batch's cells (the fast path):
+    their latest period can only move forward and `found.awaiting` holds differences."""
     targets = await uow.projection.targets(keys)
     previous = await uow.projection.progress(keys)
     rows: list[dict[str, Any]] = []
     realised_changed: list[tuple[Key, str, dict[str, Any]]] = []
     for key in keys:
         project, target_state = projects.get(key[0]), targets.get(key)
-        kind = kinds.get(key) or (target_state.kind if target_state else None)
+        kind = found.kinds.get(key) or (target_state.kind if target_state else None)
         if project is None or kind is None:
             continue
-        as_of = as_ofs.get(key)
-        if key in only_later and key in previous and previous[key].as_of:
-            as_of = max(d for d in (as_of, previous[key].as_of) if d)
+        old = previous.get(key)
+        as_of = found.as_of.get(key)
+        if key in only_later and old and old.as_of:
+            as_of = max(d for d in (as_of, old.as_of) if d)
         result = progress(
             IndicatorKind(kind),
-            current.get(key, {}),
+            found.current.get(key, {}),
             _target(target_state),
             as_of,
             project.start_date,
@@ -271,11 +339,10 @@ async def _update_progress(
             "percent_of_target": _rounded(result.percent_of_target),
             "status": result.status.value if result.status else None,
             "as_of": result.as_of,
+            **_review_fields(IndicatorKind(kind), key, found, old, key in only_later),
         }
         rows.append(row)
-        old = previous.get(key)
-        before = (old.realised, old.as_of) if old else (None, None)
-        if before != (row["realised"], row["as_of"]):
+        if _announced(old) != tuple(row[name] for name in ANNOUNCED):
             realised_changed.append((key, kind, row))
         old_status = old.status if old else None
         if options.announce and row["status"] and row["status"] != old_status:
@@ -294,6 +361,42 @@ async def _update_progress(
     uow.projection.put_progress(rows)
     if options.announce and realised_changed:
         await _announce_realised(uow, realised_changed)
+
+
+# a progress row's fields that `OutputsRealised` announces when one of them changes
+ANNOUNCED = (
+    "realised",
+    "as_of",
+    "approved",
+    "pending_reports",
+    "pending_value",
+    "flagged_reports",
+)
+
+
+def _announced(row: ProgressRow | None) -> tuple[Any, ...]:
+    if row is None:
+        return (None, None, None, 0, None, 0)
+    return tuple(getattr(row, name) for name in ANNOUNCED)
+
+
+def _review_fields(
+    kind: IndicatorKind, key: Key, found: Recomputed, old: ProgressRow | None, delta: bool
+) -> dict[str, Any]:
+    """The approved value and what awaits review, for a progress row."""
+    if key in found.approved:
+        approved = _rounded(progress_value(kind, found.approved[key]))
+    else:  # unchanged in the approved view this batch
+        approved = old.approved if old else None
+    waiting = found.awaiting.get(key, NOTHING_AWAITS)
+    if delta and old is not None:
+        waiting += Awaiting(old.pending_reports, old.pending_value or ZERO, old.flagged_reports)
+    return {
+        "approved": approved,
+        "pending_reports": waiting.reports,
+        "pending_value": _rounded(waiting.value) if kind is IndicatorKind.FLOW else None,
+        "flagged_reports": waiting.flagged,
+    }
 
 
 async def _announce_realised(
@@ -320,6 +423,10 @@ def realised_value(
         "eu_code": indicator.eu_code if indicator else None,
         "realised": row["realised"],
         "as_of": row["as_of"],
+        "approved": row["approved"],
+        "pending_reports": row["pending_reports"],
+        "pending_value": row["pending_value"],
+        "flagged_reports": row["flagged_reports"],
     }
 
 
@@ -336,6 +443,7 @@ def _submitted_version(e: events.ReportSubmitted) -> VersionRow:
         e.denominator,
         e.comment,
         "submitted",
+        e.flags,
     )
 
 
@@ -398,14 +506,20 @@ async def _apply(uow: KpiUnitOfWork, batch: Sequence[events.KpiEvent], options: 
     }
     slow = (general | set(cells_of)) - fast
     projects = (await uow.reference()).projects_among({p for p, _ in fast | slow})
-    current, as_of, found_kinds = await _recompute(uow, slow, projects)
-    fast_current, fast_as_of = await _apply_cell_changes(uow, fast, cells_of, measures, projects)
+    found = await _recompute(uow, slow, projects)
+    fast_found = await _apply_cell_changes(uow, fast, cells_of, measures, projects)
+    for key in fast:  # what awaits review, as a difference: the batch's cells before and after
+        fast_found.awaiting[key] = sum(
+            (
+                awaiting(after[cell].values()) - awaiting(before.get(cell, ()))
+                for cell in cells_of[key]
+            ),
+            NOTHING_AWAITS,
+        )
     await _update_progress(
         uow,
         fast | slow,
-        {**kinds, **found_kinds},
-        {**current, **fast_current},
-        {**as_of, **fast_as_of},
+        Recomputed(kinds=kinds).update(found).update(fast_found),
         projects,
         options,
         # the fast path sees only this batch's cells: its latest period moves only forward
@@ -456,14 +570,15 @@ async def _apply_cell_changes(
     cells_of: Mapping[Key, set[Cell]],
     measures: Mapping[Cell, tuple[dict[str, Measure], dict[str, Measure]]],
     projects: Mapping[uuid.UUID, ProjectFacts],
-) -> tuple[dict[Key, Series], dict[Key, date | None]]:
+) -> Recomputed:
     """The fast path for flows and ratios: add each cell's difference to its periods.
 
     `measures` holds each cell's counting measure per view before and after the batch.
-    Returns each key's new current `all` total and its latest reported period's end.
+    Returns each key's new `all` total per view it changed in and its latest reported
+    period's end.
     """
     if not keys:
-        return {}, {}
+        return Recomputed()
     # Per (project, indicator, view): each period key's difference, and the period keys
     # that count a version afterwards; keyed so, a UUID is hashed once per cell and view.
     added: dict[tuple[uuid.UUID, str, str], dict[str, Measure]] = {}
@@ -505,7 +620,7 @@ async def _apply_cell_changes(
     nowhere = -1
     nodes_by_number[nowhere] = frozenset()
     by_closure: dict[tuple[int, str, str, str], tuple[Measure, int]] = {}
-    current: dict[Key, Series] = {}
+    out = Recomputed(as_of=dict(latest))
     rows: list[tuple[Any, ...]] = []  # repository.TOTAL_COLUMNS; a flow's row counts 1
     nothing: dict[str, TotalRow] = {}
     for (project_id, code, view), sums in added.items():
@@ -522,16 +637,17 @@ async def _apply_cell_changes(
                 else (grouped[0] + delta, grouped[1] + new_project)
             )
             rows.append((project_id, code, view, period_key, *delta, 1))
-        if view == CURRENT and ALL in sums:
+        if ALL in sums:
             row = before.get(ALL)
             base = Measure(row.value, row.numerator, row.denominator) if row else Measure()
-            current[(project_id, code)] = {ALL: base + sums[ALL]}
+            totals = out.current if view == CURRENT else out.approved
+            totals[(project_id, code)] = {ALL: base + sums[ALL]}
     deltas = NodeDeltas()
     for (number, code, view, period_key), (summed, count) in by_closure.items():
         deltas.add(nodes_by_number[number], code, view, period_key, summed, count)
     uow.projection.add_to_project_totals(rows)
     uow.projection.add_to_node_totals(deltas.rows())
-    return current, dict(latest)
+    return out
 
 
 def _target_state(e: events.TargetSet) -> TargetRow:

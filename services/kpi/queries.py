@@ -13,10 +13,12 @@ from services.kpi.domain import ranges
 from services.kpi.domain.errors import InvalidKpiInputError
 from services.kpi.domain.indicators import Indicator, IndicatorKind
 from services.kpi.domain.periods import Period, PeriodError
+from services.kpi.domain.plausibility import Thresholds, above_target
 from services.kpi.domain.ranges import Span
 from services.kpi.domain.series import Measure
 from services.kpi.models import NodeTotal
 from services.kpi.projection import APPROVED, CURRENT, chosen_versions
+from services.kpi.reference import indicator_of
 from services.kpi.schemas import AggregatePublic, EuTotalPublic, MeasurePublic, ProgressPublic
 from services.kpi.services import check_readable
 from services.kpi.uow import KpiUnitOfWork
@@ -136,7 +138,10 @@ async def eu_totals(
 
 
 async def project_progress(
-    uow: KpiUnitOfWork, principal: Principal, project_id: uuid.UUID
+    uow: KpiUnitOfWork,
+    principal: Principal,
+    project_id: uuid.UUID,
+    thresholds: Thresholds = Thresholds(),
 ) -> list[ProgressPublic]:
     async with uow:
         await check_readable(uow, principal, project_id)
@@ -177,6 +182,15 @@ async def project_progress(
                 percent_of_target=state.percent_of_target if state else None,
                 status=state.status if state else None,
                 as_of=state.as_of if state else None,
+                approved=state.approved if state else None,
+                pending_reports=state.pending_reports if state else 0,
+                pending_value=state.pending_value if state else None,
+                flagged_reports=state.flagged_reports if state else 0,
+                implausible=above_target(
+                    state.realised if state else None,
+                    kpi.target_value,
+                    thresholds.of(indicator_of(indicator)),
+                ),
                 series=[
                     _measure_public(str(p), m, kind, 1)
                     for p, m, _ in ranges.by_quarter(kind, rows[kpi.indicator_code], Span())

@@ -73,6 +73,8 @@ def indicator_of(row: IndicatorRow | IndicatorModel) -> Indicator:
         decimals_allowed=row.decimals_allowed,
         negative_allowed=row.negative_allowed,
         eu_code=row.eu_code,
+        plausible_target_percent=row.plausible_target_percent,
+        plausible_jump_factor=row.plausible_jump_factor,
     )
 
 

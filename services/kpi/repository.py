@@ -37,6 +37,7 @@ from services.kpi.models import (
     ProjectReplica,
     ProjectTotal,
     Report,
+    ReportComment,
     TargetState,
 )
 from shared import audit
@@ -76,6 +77,7 @@ class VersionRow(NamedTuple):
     denominator: Decimal | None
     comment: str | None
     state: str
+    flags: Sequence[str] = ()
 
 
 R = TypeVar("R", bound=tuple[Any, ...])
@@ -166,6 +168,7 @@ class KpiRule(NamedTuple):
     indicator_code: str
     frequency: str
     dimensions: list[str]
+    target_value: Decimal | None
 
 
 class ReportRow(NamedTuple):
@@ -193,6 +196,7 @@ class ReportRow(NamedTuple):
     review_reason: str | None = None
     reviewed_by: str | None = None
     reviewed_at: datetime | None = None
+    flags: Sequence[str] = ()  # domain.plausibility
 
 
 def _plain_select(model: Any, row_type: type[R]) -> Any:
@@ -211,6 +215,8 @@ class IndicatorRow(NamedTuple):
     decimals_allowed: bool
     negative_allowed: bool
     eu_code: str | None
+    plausible_target_percent: Decimal | None
+    plausible_jump_factor: Decimal | None
 
 
 class ReferenceRepository:
@@ -283,6 +289,10 @@ class ProgressRow(NamedTuple):
     realised: Decimal | None
     as_of: date | None
     status: str | None
+    approved: Decimal | None
+    pending_reports: int
+    pending_value: Decimal | None
+    flagged_reports: int
 
 
 class TotalRow(NamedTuple):
@@ -379,6 +389,18 @@ class ReportRepository:
 
     def add(self, report: Report) -> None:
         self.session.add(report)
+
+    def add_comment(self, comment: ReportComment) -> None:
+        self.session.add(comment)
+
+    async def comments(self, report_id: uuid.UUID) -> list[ReportComment]:
+        """A report's thread, oldest first."""
+        result = await self.session.exec(
+            select(ReportComment)
+            .where(ReportComment.report_id == report_id)
+            .order_by(col(ReportComment.created_at), col(ReportComment.id))
+        )
+        return list(result.all())
 
     async def get(self, report_id: uuid.UUID) -> Report | None:
         return await self.session.get(Report, report_id)
@@ -723,6 +745,10 @@ class ProjectionRepository:
 
     def put_target(self, target: TargetRow) -> None:
         self._targets[(target.project_id, target.indicator_code)] = target
+
+    async def realised(self, keys: Iterable[Key]) -> dict[Key, Decimal | None]:
+        """Each key's realised value to date, as the projection last counted it."""
+        return {k: p.realised for k, p in (await self.progress(keys)).items()}
 
     async def progress(self, keys: Iterable[Key]) -> dict[Key, ProgressRow]:
         rows = await _rows_in(self.session, ProgressState, ProgressRow, _KEY, keys)

@@ -15,6 +15,9 @@ from shared.inputs import IsoDate
 T = TypeVar("T")
 
 Number = Annotated[Decimal, Field(max_digits=19, decimal_places=6, allow_inf_nan=False)]
+PositiveNumber = Annotated[
+    Decimal, Field(gt=0, max_digits=12, decimal_places=2, allow_inf_nan=False)
+]
 Code = Annotated[
     str,
     StringConstraints(
@@ -55,6 +58,23 @@ class IndicatorIn(Input):
     decimals_allowed: bool = False
     negative_allowed: bool = False
     eu_code: Code | None = None
+    plausible_target_percent: PositiveNumber | None = Field(
+        default=None,
+        description="flag a value whose total to date exceeds this % of its target "
+        "(default: the programme's setting, 200)",
+    )
+    plausible_jump_factor: PositiveNumber | None = Field(
+        default=None,
+        description="flag a value more than this many times the previous period's "
+        "(default: the programme's setting, 5)",
+    )
+
+
+class IndicatorThresholdsIn(Input):
+    """An indicator's own plausibility thresholds; null: the programme's setting again."""
+
+    plausible_target_percent: PositiveNumber | None
+    plausible_jump_factor: PositiveNumber | None
 
 
 class IndicatorPublic(IndicatorIn):
@@ -139,6 +159,11 @@ class ReportPublic(BaseModel):
     review_reason: str | None
     reviewed_by: str | None
     reviewed_at: datetime | None
+    flags: list[str] = Field(
+        default_factory=list,
+        description="accepted, but implausible: above_target (the value to date is beyond the "
+        "target's threshold), jump (many times the previous period's value)",
+    )
 
 
 class ReportAccepted(ReportPublic):
@@ -165,6 +190,22 @@ class BatchResult(BaseModel):
 class ReviewIn(Input):
     decision: Literal["approve", "return"]
     reason: Reason | None = None
+
+
+class CommentIn(Input):
+    text: Reason
+
+
+class CommentPublic(BaseModel):
+    id: uuid.UUID
+    report_id: uuid.UUID
+    author: str
+    role: Literal["staff", "partner"]
+    kind: Literal["comment", "return"] = Field(
+        description="return: the reason a reviewer gave when sending the report back"
+    )
+    text: str
+    created_at: datetime
 
 
 class ApiKeyIn(Input):
@@ -233,6 +274,21 @@ class ProgressPublic(BaseModel):
     percent_of_target: Decimal | None
     status: str | None
     as_of: date | None
+    approved: Decimal | None = Field(
+        default=None, description="realised counting approved values only"
+    )
+    pending_reports: int = Field(
+        default=0, description="reports counted in `realised` that await review"
+    )
+    pending_value: Decimal | None = Field(default=None, description="their values' sum (flows)")
+    flagged_reports: int = Field(
+        default=0, description="of those, how many carry plausibility flags"
+    )
+    implausible: bool = Field(
+        default=False,
+        description="realised is beyond the indicator's plausible share of its target "
+        "(settings: KPI_PLAUSIBILITY_TARGET_PERCENT; per indicator in the catalogue)",
+    )
     series: list[MeasurePublic]
     texts: list[str] = []
 
@@ -361,6 +417,19 @@ class ProjectProgressLine(BaseModel):
     target_value: Decimal | None
     percent_of_target: Decimal | None
     status: str | None
+    approved: Decimal | None = None
+    pending_reports: int = 0
+    pending_value: Decimal | None = None
+    flagged_reports: int = 0
+
+
+class PendingOutputPublic(BaseModel):
+    """Reports awaiting review under a goal, per indicator: not in its approved outputs."""
+
+    indicator_code: str
+    reports: int
+    value: Decimal | None = Field(description="their values' sum (flows)")
+    flagged: int
 
 
 class ResultsChainPublic(BaseModel):
@@ -370,7 +439,12 @@ class ResultsChainPublic(BaseModel):
     code: str
     name: str
     input: list[MoneyPublic]
-    outputs: list[AggregatePublic] = Field(description="the goal's totals (each project once)")
+    outputs: list[AggregatePublic] = Field(
+        description="the goal's approved totals (each project once)"
+    )
+    pending: list[PendingOutputPublic] = Field(
+        default_factory=list, description="what awaits review, not in the outputs"
+    )
     progress: list[ProjectProgressLine] = Field(description="its projects against their targets")
     outcomes: list[OutcomePublic]
     contributions: list[ContributionPublic]

@@ -11,6 +11,7 @@ import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import date
 from functools import partial
 from typing import Any, TypeVar
@@ -32,6 +33,7 @@ from services.kpi.domain.errors import (
 )
 from services.kpi.domain.indicators import ReportedValue, value_problems
 from services.kpi.domain.periods import Frequency, Period, PeriodError
+from services.kpi.domain.plausibility import Thresholds
 from services.kpi.models import (
     ApiKey,
     IdempotencyRecord,
@@ -39,6 +41,8 @@ from services.kpi.models import (
     LockException,
     PeriodLock,
     ProjectKpi,
+    Report,
+    ReportComment,
 )
 from services.kpi.reference import indicator_of
 from services.kpi.repository import ReportRow
@@ -46,9 +50,12 @@ from services.kpi.schemas import (
     ApiKeyIn,
     ApiKeyIssued,
     ApiKeyPublic,
+    CommentIn,
+    CommentPublic,
     Freshness,
     IndicatorIn,
     IndicatorPublic,
+    IndicatorThresholdsIn,
     LockExceptionIn,
     Page,
     PeriodLockIn,
@@ -78,6 +85,7 @@ from shared.rounds import Rounds
 class IntakeRules:
     today: date
     lock_after_days: int | None
+    thresholds: Thresholds = dataclass_field(default_factory=Thresholds)
 
 
 @dataclass(frozen=True)
@@ -263,7 +271,9 @@ async def _submit_group(
                     first_use[idem.key] = index
                 fresh.append(index)
         items = [group[i].item for i in fresh]
-        ctx = await intake.load_context(uow, principal, items, rules.today, rules.lock_after_days)
+        ctx = await intake.load_context(
+            uow, principal, items, rules.today, rules.lock_after_days, rules.thresholds
+        )
         for index in fresh:
             answers[index] = _one(uow, ctx, principal, group[index])
         for index, waiting in enumerate(group):
@@ -391,7 +401,12 @@ async def _submit_batch(
             return replay
         parsed, results = parse_items(raw_items)
         ctx = await intake.load_context(
-            uow, principal, [i for _, i in parsed], rules.today, rules.lock_after_days
+            uow,
+            principal,
+            [i for _, i in parsed],
+            rules.today,
+            rules.lock_after_days,
+            rules.thresholds,
         )
         for index, item in parsed:
             results[index] = _batch_item(uow, ctx, principal, index, item)
@@ -461,6 +476,10 @@ async def review_report(
         report.reviewed_by = user.username
         report.reviewed_at = utcnow()
         uow.reports.add(report)
+        if data.decision == "return":
+            uow.reports.add_comment(
+                _comment(report.id, Principal.staff_user(user), data.reason, "return")
+            )
         common = {**intake.cell_fields(report, indicator.kind), "reviewed_by": user.username}
         if data.decision == "approve":
             uow.publish(events.ReportApproved(**common))
@@ -468,6 +487,53 @@ async def review_report(
             uow.publish(events.ReportReturned(**common, reason=data.reason or ""))
         await _commit(uow)
         return ReportPublic.model_validate(report, from_attributes=True)
+
+
+def _comment(
+    report_id: uuid.UUID, principal: Principal, text: str | None, kind: str = "comment"
+) -> ReportComment:
+    staff = principal.staff
+    return ReportComment(
+        report_id=report_id,
+        author=staff.username if staff else principal.actor,
+        role="staff" if staff else "partner",
+        kind=kind,
+        text=text or "",
+    )
+
+
+async def _report_in_view(uow: KpiUnitOfWork, principal: Principal, report_id: uuid.UUID) -> Report:
+    report = await uow.reports.get(report_id)
+    if report is None:
+        raise UnknownRecordError("report", report_id)
+    await check_readable(uow, principal, report.project_id)
+    return report
+
+
+async def report_comments(
+    uow: KpiUnitOfWork, principal: Principal, report_id: uuid.UUID
+) -> list[CommentPublic]:
+    """The thread between reviewers and the partner, returns' reasons included."""
+    async with uow:
+        await _report_in_view(uow, principal, report_id)
+        return [
+            CommentPublic.model_validate(c, from_attributes=True)
+            for c in await uow.reports.comments(report_id)
+        ]
+
+
+async def add_report_comment(
+    uow: KpiUnitOfWork, principal: Principal, report_id: uuid.UUID, data: CommentIn
+) -> CommentPublic:
+    """A reviewer asks, the partner answers: staff who review, and the report's partner."""
+    if principal.staff is not None and not principal.reports_for_any_project:
+        raise ForbiddenError("only programme managers and the project's partners comment")
+    async with uow:
+        await _report_in_view(uow, principal, report_id)
+        comment = _comment(report_id, principal, data.text)
+        uow.reports.add_comment(comment)
+        await _commit(uow)
+        return CommentPublic.model_validate(comment, from_attributes=True)
 
 
 async def report_history(
@@ -530,6 +596,22 @@ async def define_indicator(uow: KpiUnitOfWork, data: IndicatorIn) -> IndicatorPu
         if await uow.catalogue.get(data.code):
             raise DuplicateError("indicator", "code", data.code)
         row = Indicator(**data.model_dump())
+        uow.session.add(row)
+        await _commit(uow)
+        return IndicatorPublic.model_validate(row, from_attributes=True)
+
+
+async def set_indicator_thresholds(
+    uow: KpiUnitOfWork, code: str, data: IndicatorThresholdsIn
+) -> IndicatorPublic:
+    """An indicator's own plausibility thresholds (null: the programme's setting again);
+    new reports are flagged by them, reports already in keep the flags they came with."""
+    async with uow:
+        row = await uow.catalogue.get(code)
+        if row is None:
+            raise UnknownRecordError("indicator", code)
+        row.plausible_target_percent = data.plausible_target_percent
+        row.plausible_jump_factor = data.plausible_jump_factor
         uow.session.add(row)
         await _commit(uow)
         return IndicatorPublic.model_validate(row, from_attributes=True)

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import ClassVar
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.contracts import topics
 from shared.contracts.base import Event, register
@@ -43,6 +43,8 @@ class ReportSubmitted(ReportCellEvent):
     source_ref: str | None
     organisation_id: UUID | None
     submitted_by: str
+    # accepted but implausible (above_target, jump): the reviewer's eye is drawn to it
+    flags: list[str] = Field(default_factory=list)
 
 
 class ReportRevised(ReportSubmitted):
@@ -125,6 +127,12 @@ class RealisedValue(BaseModel):
     eu_code: str | None
     realised: Decimal | None
     as_of: date | None
+    # the approved view beside the current one (realised counts submitted values too), and
+    # what still awaits review: EU reports and cost per output count approved values only
+    approved: Decimal | None = None
+    pending_reports: int = 0
+    pending_value: Decimal | None = None
+    flagged_reports: int = 0
 
 
 class OutputsRealised(Event):

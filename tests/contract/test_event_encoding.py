@@ -37,6 +37,7 @@ rows = st.fixed_dictionaries(
         "organisation_id": st.none() | st.uuids(),
         "submitted_by": st.text(min_size=1, max_size=30),
         "revision_reason": texts,
+        "flags": st.lists(st.sampled_from(["above_target", "jump"]), unique=True),
     }
 )
 
@@ -75,10 +76,12 @@ def test_a_revision_carries_its_reason() -> None:
         "organisation_id": None,
         "submitted_by": "ibdo",
         "revision_reason": "counted twice",
+        "flags": ["jump"],
     }
     event_type, fields = report_event(row, _Indicator(IndicatorKind.FLOW))  # type: ignore[arg-type]
     decoded = events.ReportRevised.model_validate_json(encode_fields(event_type, fields))
     assert (decoded.reason, decoded.value, decoded.version) == ("counted twice", Decimal(1705), 2)
+    assert decoded.flags == ["jump"]
 
 
 realised_rows = st.fixed_dictionaries(
@@ -89,6 +92,10 @@ realised_rows = st.fixed_dictionaries(
         "eu_code": st.none() | st.sampled_from(["RCO01", "RCR02"]),
         "realised": amounts,
         "as_of": st.none() | st.dates(),
+        "approved": amounts,
+        "pending_reports": st.integers(min_value=0, max_value=10_000),
+        "pending_value": amounts,
+        "flagged_reports": st.integers(min_value=0, max_value=10_000),
     }
 )
 
@@ -112,7 +119,7 @@ def test_realised_outputs_encoded_from_progress_rows_are_the_contracts_own_json(
             )
             if o["unit"] is not None
             else None,
-            {"realised": o["realised"], "as_of": o["as_of"]},
+            o,
         )
         for o in outputs
     ]

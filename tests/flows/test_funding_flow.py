@@ -121,11 +121,41 @@ async def test_cost_per_output_from_registry_kpi_and_funding_events(
         batch = await kpi.client.post("/v1/reports/batch", json={"reports": items}, headers=partner)
         assert batch.json()["accepted"] == 4, batch.text
 
-        async def funding_counts_1705() -> bool:
+        async def outputs() -> list[tuple[Decimal, int, Decimal]]:
             e = await _project_efficiency(funding.client, staff, programme["id"], project["code"])
-            return [o["realised"] for o in e["outputs"]] == ["1705"]
+            return [
+                (Decimal(o["realised"]), o["pending_reports"], Decimal(o["pending_value"]))
+                for o in e["outputs"]
+            ]
+
+        async def funding_sees_1705_awaiting_review() -> bool:
+            return await outputs() == [(0, 4, 1705)]  # not yet counted: none approved
+
+        await eventually(funding_sees_1705_awaiting_review, timeout_s=30)
+        progress = f"/v1/projects/{project['id']}/progress"
+        [reached] = (await kpi.client.get(progress, headers=staff)).json()
+        assert (reached["realised"], reached["approved"], reached["pending_reports"]) == (
+            "1705",
+            None,
+            4,
+        )
+        for result in batch.json()["results"]:
+            review = f"/v1/reports/{result['report']['id']}/review"
+            approved = await kpi.client.post(
+                review, json={"decision": "approve"}, headers=auth(Role.PROGRAMME_MANAGER)
+            )
+            assert approved.status_code == 200, approved.text
+
+        async def funding_counts_1705() -> bool:
+            return await outputs() == [(1705, 0, 0)]
 
         await eventually(funding_counts_1705, timeout_s=30)
+        [reached] = (await kpi.client.get(progress, headers=staff)).json()
+        assert (reached["realised"], reached["approved"], reached["pending_reports"]) == (
+            "1705",
+            "1705",
+            0,
+        )
         efficiency = await _project_efficiency(
             funding.client, staff, programme["id"], project["code"]
         )

@@ -128,6 +128,14 @@ async def test_a_goal_shows_its_money_outputs_outcomes_and_contribution(
         ]
         batch = await kpi.client.post("/v1/reports/batch", json={"reports": items}, headers=partner)
         assert batch.json()["accepted"] == 4, batch.text
+        # Q1-Q3 reviewed and approved; Q4's 26.4 still awaits review
+        for result in batch.json()["results"][:3]:
+            approved = await kpi.client.post(
+                f"/v1/reports/{result['report']['id']}/review",
+                json={"decision": "approve"},
+                headers=manager,
+            )
+            assert approved.status_code == 200, approved.text
 
         # Outcomes: defined by the programme manager, measured from an imported file.
         outcome = {
@@ -213,17 +221,24 @@ async def test_a_goal_shows_its_money_outputs_outcomes_and_contribution(
         async def chain_complete() -> bool:
             chain.update((await kpi.client.get(chain_url, headers=staff)).json())
             contributions = chain["contributions"]
-            return bool(chain["input"] and contributions and contributions[0]["share"])
+            approved = [o["total"]["value"] for o in chain["outputs"]]
+            return bool(chain["input"] and contributions and contributions[0]["share"]) and (
+                approved == ["18.4"]  # the three approvals applied
+            )
 
         await eventually(chain_complete, timeout_s=40)
         assert [(i["fund"], Decimal(i["committed"])) for i in chain["input"]] == [
             ("efro", Decimal(100000))
         ]
         outputs = {o["indicator_code"]: o["total"]["value"] for o in chain["outputs"]}
-        assert outputs == {"EMPLOYMENT_GROWTH_FTE": "26.4"}
-        assert [(p["indicator_code"], p["status"]) for p in chain["progress"]] == [
-            ("EMPLOYMENT_GROWTH_FTE", "on_track")
+        assert outputs == {"EMPLOYMENT_GROWTH_FTE": "18.4"}  # approved values only
+        assert [(p["indicator_code"], p["reports"]) for p in chain["pending"]] == [
+            ("EMPLOYMENT_GROWTH_FTE", 1)
         ]
+        assert [
+            (p["indicator_code"], p["status"], p["realised"], p["approved"])
+            for p in chain["progress"]
+        ] == [("EMPLOYMENT_GROWTH_FTE", "on_track", "26.4", "18.4")]
         jobs = chain["outcomes"][0]
         assert (jobs["latest_period"], Decimal(jobs["latest_value"])) == ("2019", Decimal(5000))
         assert [(r["period"], r["revision"]) for r in jobs["revisions"]] == [
@@ -232,7 +247,7 @@ async def test_a_goal_shows_its_money_outputs_outcomes_and_contribution(
             ("2019", 2),
         ]
         found = chain["contributions"][0]
-        assert Decimal(found["share"]) == Decimal("0.00528") and found["label"].startswith(
+        assert Decimal(found["share"]) == Decimal("0.00368") and found["label"].startswith(
             "contribution"
         )
         assert chain["reviews"][0]["status"] == "on_track"

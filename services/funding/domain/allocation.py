@@ -24,8 +24,10 @@ class ProjectMoney:
     public: Decimal  # planned public contribution
     private: Decimal  # planned private contribution
     shares: Mapping[uuid.UUID, Decimal]  # per goal, adding up to 1
-    realised: Mapping[str, Decimal] = field(default_factory=dict)  # per indicator (units)
+    # per indicator: the approved value to date (units); what awaits review (reports, sum)
+    realised: Mapping[str, Decimal] = field(default_factory=dict)
     units: Mapping[str, str | None] = field(default_factory=dict)
+    pending: Mapping[str, tuple[int, Decimal]] = field(default_factory=dict)
 
     @property
     def committed_total(self) -> Decimal:
@@ -110,6 +112,8 @@ class OutputCost:
     realised: Decimal
     committed_per_unit: Decimal | None
     paid_per_unit: Decimal | None
+    pending_reports: int = 0  # awaiting review, not in `realised` nor in the cost per unit
+    pending_value: Decimal = ZERO
 
 
 @dataclass(frozen=True)
@@ -130,6 +134,7 @@ def efficiency(projects: Iterable[tuple[ProjectMoney, Decimal]]) -> Efficiency:
     """
     committed = paid = public = private = ZERO
     money_for: dict[str, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO, ZERO])
+    pending_for: dict[str, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
     units: dict[str, str | None] = {}
     for p, part in projects:
         committed += p.committed_total * part
@@ -142,12 +147,26 @@ def efficiency(projects: Iterable[tuple[ProjectMoney, Decimal]]) -> Efficiency:
             row[1] += p.committed_total * part
             row[2] += p.paid_total * part
             units[code] = p.units.get(code)
-    outputs = [
-        OutputCost(
-            code, units[code], realised, cost_per_unit(c, realised), cost_per_unit(pd, realised)
+        for code, (reports, value) in p.pending.items():
+            waiting = pending_for[code]
+            waiting[0] += reports
+            waiting[1] += value * part
+            units.setdefault(code, p.units.get(code))
+    outputs = []
+    for code in sorted(money_for.keys() | pending_for.keys()):
+        realised, c, pd = money_for[code]
+        waiting_reports, waiting_value = pending_for[code]
+        outputs.append(
+            OutputCost(
+                code,
+                units[code],
+                realised,
+                cost_per_unit(c, realised),
+                cost_per_unit(pd, realised),
+                int(waiting_reports),
+                waiting_value,
+            )
         )
-        for code, (realised, c, pd) in sorted(money_for.items())
-    ]
     return Efficiency(
         _cents(committed),
         _cents(paid),

@@ -43,6 +43,9 @@ class Indicator:
     decimals_allowed: bool = False
     negative_allowed: bool = False  # e.g. a change in employment; never for counts
     eu_code: str | None = None
+    # plausibility thresholds of this indicator, where they differ from the programme's
+    plausible_target_percent: Decimal | None = None
+    plausible_jump_factor: Decimal | None = None
 
 
 @dataclass(frozen=True)

@@ -79,6 +79,14 @@ class Period:
         """The quarter a yearly value stands for when carried forward: its year's Q4."""
         return self if self.quarter else Period(self.year, 4)
 
+    def previous(self) -> "Period":
+        """The period before, of the same frequency: the quarter before, or the year before."""
+        if not self.quarter:
+            return Period(self.year - 1)
+        return (
+            Period(self.year - 1, 4) if self.quarter == 1 else Period(self.year, self.quarter - 1)
+        )
+
     def next_quarter(self) -> "Period":
         assert self.quarter, "only quarters have a next quarter"
         return (

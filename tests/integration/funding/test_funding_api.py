@@ -1,5 +1,6 @@
 """Finance staff at work on SQLite and PostgreSQL: rules, plans, grants, payments, views."""
 
+import io
 import uuid
 from collections.abc import AsyncIterator
 from datetime import date
@@ -7,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import func
 from sqlmodel import select
 
@@ -349,15 +351,30 @@ def realised(
     value: str,
     as_of: date,
     eu_code: str | None = None,
-) -> kpi.OutputRealised:
-    return kpi.OutputRealised(
+    *,
+    approved: str | None = "",
+    pending: tuple[int, str, int] = (0, "0", 0),
+) -> kpi.OutputsRealised:
+    """One output as the KPI service announces it: approved as realised unless told."""
+    reports, pending_value, flagged = pending
+    return kpi.OutputsRealised(
         project_id=project(funding, code),
-        indicator_code=indicator,
-        indicator_kind="flow",
-        unit="enterprises",
-        eu_code=eu_code,
-        realised=Decimal(value),
-        as_of=as_of,
+        outputs=[
+            kpi.RealisedValue(
+                indicator_code=indicator,
+                indicator_kind="flow",
+                unit="enterprises",
+                eu_code=eu_code,
+                realised=Decimal(value),
+                as_of=as_of,
+                approved=Decimal(value if approved == "" else approved)
+                if approved is not None
+                else None,
+                pending_reports=reports,
+                pending_value=Decimal(pending_value),
+                flagged_reports=flagged,
+            )
+        ],
     )
 
 
@@ -399,7 +416,7 @@ async def test_a_projects_outputs_announced_together_count_per_indicator(
     ]
     together = kpi.OutputsRealised(
         project_id=project(funding, "IBDO"),
-        outputs=[kpi.RealisedValue(**o.model_dump(exclude={"project_id"})) for o in outputs],
+        outputs=[o.outputs[0] for o in outputs],
     )
     await funding.deliver(together, together)  # redelivered: no second effect
     rows = (
@@ -460,3 +477,94 @@ async def test_the_eu_report_export_keeps_a_formula_looking_name_as_text(
     url = f"/v1/programmes/{funding.registry.programme}/eu-reports/efro"
     text = (await funding.client.get(url, params={"format": "csv"}, headers=auth())).text
     assert "'=HYPERLINK(1)" in text and "\n=HYPERLINK" not in text
+
+
+async def test_eu_report_and_cost_per_output_count_approved_values_and_show_what_awaits_review(
+    funding: FundingService, auth: AuthHeaders
+) -> None:
+    """26.4 FTE still in the review queue does not reach Brussels: the approved 10 does,
+    and the 16.4 waiting (one report, flagged) is listed beside, in every format."""
+    await put_plan(funding, auth, "IBDO", PLAN)
+    await grant(funding, auth, amount="190000.00", reference="B-1")
+    await funding.deliver(
+        realised(
+            funding,
+            "IBDO",
+            "RCR01",
+            "26.4",
+            date(2023, 12, 31),
+            eu_code="RCR01",
+            approved="10",
+            pending=(1, "16.4", 1),
+        ),
+    )
+    url = f"/v1/programmes/{funding.registry.programme}/eu-reports/efro"
+    report = (await funding.client.get(url, params={"as_of": "2024-01-31"}, headers=auth())).json()
+    [total] = report["indicators"]
+    assert (total["eu_code"], Decimal(total["value"]), total["projects"]) == ("RCR01", 10, 1)
+    assert (total["pending_reports"], Decimal(total["pending_value"])) == (1, Decimal("16.4"))
+    [waiting] = report["pending"]
+    assert (waiting["code"], waiting["indicator_code"], waiting["flagged_reports"]) == (
+        "IBDO",
+        "RCR01",
+        1,
+    )
+    csv_text = (
+        await funding.client.get(
+            url, params={"as_of": "2024-01-31", "format": "csv"}, headers=auth()
+        )
+    ).text
+    assert "RCR01,enterprises,10,1,1,16.4" in csv_text
+    assert "IBDO,RCR01,RCR01,enterprises,1,16.4,1" in csv_text
+    book = load_workbook(
+        io.BytesIO(
+            (
+                await funding.client.get(
+                    url, params={"as_of": "2024-01-31", "format": "xlsx"}, headers=auth()
+                )
+            ).content
+        )
+    )
+    assert [c.value for c in book["Pending review"][2]][:2] == ["IBDO", "RCR01"]
+    rows = (
+        await funding.client.get(
+            f"/v1/programmes/{funding.registry.programme}/efficiency", headers=auth()
+        )
+    ).json()
+    ibdo = next(e for e in rows if e["scope"] == "project" and e["code"] == "IBDO")
+    [output] = ibdo["outputs"]
+    assert Decimal(output["realised"]) == 10
+    assert Decimal(output["committed_per_unit"]) == 19000  # 190,000 / 10 approved, not 26.4
+    assert (output["pending_reports"], Decimal(output["pending_value"])) == (1, Decimal("16.4"))
+
+
+async def test_an_output_nothing_of_which_is_approved_counts_nowhere_yet(
+    funding: FundingService, auth: AuthHeaders
+) -> None:
+    await put_plan(funding, auth, "IBDO", PLAN)
+    await grant(funding, auth, amount="190000.00", reference="B-1")
+    await funding.deliver(
+        realised(
+            funding,
+            "IBDO",
+            "RCO01",
+            "12",
+            date(2023, 12, 31),
+            eu_code="RCO01",
+            approved=None,
+            pending=(2, "12", 0),
+        ),
+    )
+    url = f"/v1/programmes/{funding.registry.programme}/eu-reports/efro"
+    report = (await funding.client.get(url, params={"as_of": "2024-01-31"}, headers=auth())).json()
+    [total] = report["indicators"]
+    assert (Decimal(total["value"]), total["projects"], total["pending_reports"]) == (0, 0, 2)
+    rows = (
+        await funding.client.get(
+            f"/v1/programmes/{funding.registry.programme}/efficiency", headers=auth()
+        )
+    ).json()
+    ibdo = next(e for e in rows if e["scope"] == "project" and e["code"] == "IBDO")
+    [output] = ibdo["outputs"]
+    assert Decimal(output["realised"]) == 0 and output["committed_per_unit"] is None
+    assert output["pending_reports"] == 2

@@ -10,10 +10,15 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.kpi.domain.indicators import IndicatorKind
 from services.kpi.domain.periods import Period
+from services.kpi.domain.progress import realised_value as progress_value
 from services.kpi.domain.series import Measure, Series, counted, project_series, sum_series
+from services.kpi.models import ProgressState
 from services.kpi.projection import Options, apply_kpi_events
 from shared.contracts import kpi as events
 from tests.integration.kpi.projection_harness import (
@@ -70,6 +75,7 @@ def _history(
                 source_ref=None,
                 organisation_id=None,
                 submitted_by="p",
+                flags=["jump"] if value % 3 == 0 else [],
             )
             submitted.append(event)
             deliveries.append(event)
@@ -166,4 +172,79 @@ async def _check(path: Path, actions: list[tuple[Any, ...]], batch_size: int) ->
             await apply_kpi_events(uow, batch, Options(announce=False))
             await uow.commit()
     assert await node_totals(sessions) == _recompute(tree, history)
+    assert await _progress_rows(sessions) == _review_figures(history)
     await sessions.kw["bind"].dispose()
+
+
+ReviewFigures = tuple[Decimal | None, Decimal | None, int, Decimal | None, int]
+
+
+async def _progress_rows(
+    sessions: async_sessionmaker[AsyncSession],
+) -> dict[tuple[uuid.UUID, str], ReviewFigures]:
+    async with sessions() as session:
+        rows = (await session.exec(select(ProgressState))).all()
+    return {
+        (r.project_id, r.indicator_code): (
+            r.realised,
+            r.approved,
+            r.pending_reports,
+            r.pending_value,
+            r.flagged_reports,
+        )
+        for r in rows
+    }
+
+
+def _value(kind: IndicatorKind, by_dimension: dict[str, dict[Period, Measure]]) -> Decimal | None:
+    series = sum_series(project_series(kind, c) for c in by_dimension.values())
+    found = progress_value(kind, series)
+    return None if found is None else found.quantize(Decimal("0.000001"))
+
+
+def _review_figures(history: list[events.KpiEvent]) -> dict[tuple[uuid.UUID, str], ReviewFigures]:
+    """Each progress row's realised and approved values and what awaits review (the latest
+    version of a cell not returned, while it is only submitted), from the history alone."""
+    cells: dict[tuple[uuid.UUID, str, str, str], dict[int, list[Any]]] = defaultdict(dict)
+    for e in history:
+        key = (e.project_id, e.indicator_code, e.period, e.dimension_key)  # type: ignore[attr-defined]
+        if isinstance(e, events.ReportSubmitted):
+            cells[key][e.version] = [e, "submitted"]
+        elif isinstance(e, events.ReportApproved | events.ReportReturned) and (
+            e.version in cells[key]
+        ):
+            cells[key][e.version][1] = (
+                "approved" if isinstance(e, events.ReportApproved) else "returned"
+            )
+    per_key: dict[tuple[uuid.UUID, str], dict[str, Any]] = defaultdict(
+        lambda: {"current": defaultdict(dict), "approved": defaultdict(dict), "waiting": []}
+    )
+    for (project, code, period, dim), versions in cells.items():
+        figures = per_key[(project, code)]
+        for view in ("current", "approved"):
+            ok = [
+                v
+                for v, (_, state) in versions.items()
+                if (state != "returned" if view == "current" else state == "approved")
+            ]
+            if ok:
+                event = versions[max(ok)][0]
+                figures[view][dim][Period.parse(period)] = Measure(
+                    event.value or Decimal(0),
+                    event.numerator or Decimal(0),
+                    event.denominator or Decimal(0),
+                )
+                if view == "current" and versions[max(ok)][1] == "submitted":
+                    figures["waiting"].append(event)
+    expected: dict[tuple[uuid.UUID, str], ReviewFigures] = {}
+    for (project, code), figures in per_key.items():
+        kind = KINDS[code]
+        waiting = figures["waiting"]
+        expected[(project, code)] = (
+            _value(kind, figures["current"]),
+            _value(kind, figures["approved"]),
+            len(waiting),
+            sum((e.value for e in waiting), Decimal(0)) if kind is IndicatorKind.FLOW else None,
+            sum(1 for e in waiting if e.flags),
+        )
+    return expected

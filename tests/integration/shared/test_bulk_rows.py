@@ -57,6 +57,7 @@ report_rows = st.lists(
             "review_reason": st.none(),
             "reviewed_by": st.none() | texts,
             "reviewed_at": st.none() | instants,
+            "flags": st.lists(st.sampled_from(["above_target", "jump"]), unique=True),
         }
     ),
     min_size=1,

@@ -6,8 +6,8 @@ row what it adds to its nodes' count of reporting projects (`projects`).
 
 The projection is derived data: this migration empties it, with the aggregation consumers'
 inbox rows, so that it is applied again from the topics — at once on the embedded default
-(it republishes every outbox on start); on Apache Kafka run `python -m services.kpi rebuild`
-(docs/deploy.md, "Upgrading").
+(it republishes every outbox on start); on Apache Kafka move the aggregation group back to
+the topic's start (docs/deploy.md, "Upgrading").
 
 Revision ID: 0006
 Revises: 0005
