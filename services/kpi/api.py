@@ -5,7 +5,17 @@ from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, status
+from fastapi import (
+    APIRouter,
+    Depends,
+    Header,
+    HTTPException,
+    Path,
+    Query,
+    Request,
+    Response,
+    status,
+)
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from services.kpi import chain, queries, services
@@ -38,6 +48,7 @@ from services.kpi.schemas import (
     Page,
     PeriodLockIn,
     ProgressPublic,
+    ProjectDirectoryPublic,
     ProjectKpiIn,
     ProjectKpiPublic,
     ReportAccepted,
@@ -127,7 +138,19 @@ Caller = Annotated[Principal, Depends(current_principal)]
 Rules = Annotated[services.IntakeRules, Depends(get_rules)]
 Manager = Annotated[StaffUser, Depends(require_roles(Role.PROGRAMME_MANAGER))]
 Admin = Annotated[StaffUser, Depends(require_roles(Role.ADMIN))]
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=200,
+        description="Send the same request again with the same key and get the first answer "
+        "back, nothing written twice. One rule for single and batch intake: the key is kept "
+        "with the answer when the request was accepted, wholly or in part (a batch with at "
+        "least one item accepted or unchanged); a request refused whole (a 4xx, or a batch "
+        "whose every item was refused) keeps no key, so the corrected request may reuse it. "
+        "The same key with another body is a 409. Keys are per partner organisation.",
+    ),
+]
 
 router = APIRouter(prefix="/v1")
 
@@ -175,12 +198,27 @@ async def submit_batch(
     return _stored(await services.submit_batch(uow, caller, body.reports, rules, idem))
 
 
-@router.get("/projects/{project_id}/reports", tags=["intake"])
+ProjectRef = Annotated[
+    str, Path(max_length=100, description="the project's id or its code (any case)")
+]
+
+
+@router.get("/projects", tags=["intake"])
+async def project_directory(
+    request: Request, uow: Uow, caller: Caller, programme: uuid.UUID | None = None
+) -> list[ProjectDirectoryPublic]:
+    """The projects you report for (a partner key: its organisation's), with their ids and
+    codes, the KPIs each reports and the periods still owed."""
+    today: Callable[[], date] = request.app.state.today
+    return await queries.project_directory(uow, caller, programme, today())
+
+
+@router.get("/projects/{project}/reports", tags=["intake"])
 async def report_history(
-    project_id: uuid.UUID, uow: Uow, caller: Caller, indicator: str | None = None
+    project: ProjectRef, uow: Uow, caller: Caller, indicator: str | None = None
 ) -> list[ReportPublic]:
     """Every version of every report of the project, with review state and reasons."""
-    return await services.report_history(uow, caller, project_id, indicator)
+    return await services.report_history(uow, caller, project, indicator)
 
 
 @router.get("/reports", tags=["review"])
@@ -250,17 +288,17 @@ async def set_project_kpi(
     return await services.set_project_kpi(uow, project_id, indicator_code, data, user)
 
 
-@router.get("/projects/{project_id}/kpis", tags=["catalogue"])
-async def project_kpis(project_id: uuid.UUID, uow: Uow, caller: Caller) -> list[ProjectKpiPublic]:
-    return await services.project_kpis(uow, caller, project_id)
+@router.get("/projects/{project}/kpis", tags=["catalogue"])
+async def project_kpis(project: ProjectRef, uow: Uow, caller: Caller) -> list[ProjectKpiPublic]:
+    return await services.project_kpis(uow, caller, project)
 
 
-@router.get("/projects/{project_id}/progress", tags=["aggregates"])
+@router.get("/projects/{project}/progress", tags=["aggregates"])
 async def project_progress(
-    request: Request, project_id: uuid.UUID, uow: Uow, caller: Caller
+    request: Request, project: ProjectRef, uow: Uow, caller: Caller
 ) -> list[ProgressPublic]:
     """Per KPI: realised against target, the expected value today, and the status."""
-    return await queries.project_progress(uow, caller, project_id, settings_of(request).thresholds)
+    return await queries.project_progress(uow, caller, project, settings_of(request).thresholds)
 
 
 @router.get("/aggregates", tags=["aggregates"])

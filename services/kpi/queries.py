@@ -6,20 +6,29 @@ a few stored period rows (or, for a stock, takes the last one), by the same kind
 
 import uuid
 from collections import defaultdict
+from datetime import date
 from decimal import Decimal
 
 from services.kpi.access import Principal
 from services.kpi.domain import ranges
 from services.kpi.domain.errors import InvalidKpiInputError
 from services.kpi.domain.indicators import Indicator, IndicatorKind
-from services.kpi.domain.periods import Period, PeriodError
+from services.kpi.domain.periods import Frequency, Period, PeriodError, periods_ended
 from services.kpi.domain.plausibility import Thresholds, above_target
 from services.kpi.domain.ranges import Span
 from services.kpi.domain.series import Measure
 from services.kpi.models import NodeTotal
 from services.kpi.projection import APPROVED, CURRENT, chosen_versions
 from services.kpi.reference import indicator_of
-from services.kpi.schemas import AggregatePublic, EuTotalPublic, MeasurePublic, ProgressPublic
+from services.kpi.repository import KpiRule, ProjectFacts
+from services.kpi.schemas import (
+    AggregatePublic,
+    EuTotalPublic,
+    KpiDuePublic,
+    MeasurePublic,
+    ProgressPublic,
+    ProjectDirectoryPublic,
+)
 from services.kpi.services import check_readable
 from services.kpi.uow import KpiUnitOfWork
 from shared.errors import NotFoundError
@@ -140,11 +149,11 @@ async def eu_totals(
 async def project_progress(
     uow: KpiUnitOfWork,
     principal: Principal,
-    project_id: uuid.UUID,
+    project: uuid.UUID | str,
     thresholds: Thresholds = Thresholds(),
 ) -> list[ProgressPublic]:
     async with uow:
-        await check_readable(uow, principal, project_id)
+        project_id = await check_readable(uow, principal, project)
         kpis = await uow.kpis.of_project(project_id)
         indicators = await uow.catalogue.many(k.indicator_code for k in kpis)
         progress = await uow.totals.progress(project_id)
@@ -199,3 +208,63 @@ async def project_progress(
             )
         )
     return out
+
+
+async def project_directory(
+    uow: KpiUnitOfWork, principal: Principal, programme: uuid.UUID | None, today: date
+) -> list[ProjectDirectoryPublic]:
+    """The projects a caller reports for (a partner: its organisation's; staff: every one,
+    or a programme's), each with its KPIs and the periods still owed."""
+    async with uow:
+        reference = await uow.reference()
+        if principal.reads_any_project:
+            ids = {p.id for p in reference.projects_by_id.values()}
+        else:
+            ids = {p for p, org in reference.members if org == principal.organisation_id}
+        projects = [
+            p
+            for p in reference.projects_among(ids).values()
+            if programme is None or p.programme_id == programme
+        ]
+        reported = await uow.reports.reported_periods(p.id for p in projects)
+    rules_of: dict[uuid.UUID, list[KpiRule]] = defaultdict(list)
+    for (project_id, _), rule in sorted(reference.kpis.items(), key=lambda kv: kv[0][1]):
+        rules_of[project_id].append(rule)
+    return [
+        ProjectDirectoryPublic(
+            id=p.id,
+            code=p.code,
+            programme_id=p.programme_id,
+            start_date=p.start_date,
+            end_date=p.end_date,
+            kpis=[
+                _kpi_due(p, rule, reference.indicators[rule.indicator_code], reported, today)
+                for rule in rules_of[p.id]
+                if rule.indicator_code in reference.indicators
+            ],
+        )
+        for p in sorted(projects, key=lambda p: p.code)
+    ]
+
+
+def _kpi_due(
+    project: ProjectFacts,
+    rule: KpiRule,
+    indicator: Indicator,
+    reported: set[tuple[uuid.UUID, str, str]],
+    today: date,
+) -> KpiDuePublic:
+    frequency = Frequency(rule.frequency)
+    owed = periods_ended(frequency, project.start_date, project.end_date, today)
+    return KpiDuePublic(
+        indicator_code=rule.indicator_code,
+        indicator_name=indicator.name_en,
+        unit=indicator.unit,
+        kind=indicator.kind,
+        frequency=frequency,
+        dimensions=list(rule.dimensions),
+        target_value=rule.target_value,
+        periods_due=[
+            str(p) for p in owed if (project.id, rule.indicator_code, str(p)) not in reported
+        ],
+    )

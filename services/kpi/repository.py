@@ -390,6 +390,19 @@ class ReportRepository:
     def add(self, report: Report) -> None:
         self.session.add(report)
 
+    async def reported_periods(
+        self, project_ids: Iterable[uuid.UUID]
+    ) -> set[tuple[uuid.UUID, str, str]]:
+        """(project, indicator, period) with a version that counts (not returned)."""
+        table = table_of(Report)
+        statement = (
+            sa_select(table.c.project_id, table.c.indicator_code, table.c.period)
+            .where(table.c.project_id.in_(set(project_ids)), table.c.state != "returned")
+            .distinct()
+        )
+        result = await (await self.session.connection()).execute(statement)
+        return {(p, code, period) for p, code, period in result}
+
     def add_comment(self, comment: ReportComment) -> None:
         self.session.add(comment)
 

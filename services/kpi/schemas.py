@@ -109,6 +109,31 @@ class ProjectKpiPublic(BaseModel):
     updated_at: datetime
 
 
+class KpiDuePublic(BaseModel):
+    indicator_code: str
+    indicator_name: str
+    unit: str
+    kind: IndicatorKind
+    frequency: Frequency
+    dimensions: list[str]
+    target_value: Decimal | None
+    periods_due: list[str] = Field(
+        description="periods that have ended with no value reported yet (a returned report "
+        "is owed again), oldest first"
+    )
+
+
+class ProjectDirectoryPublic(BaseModel):
+    """A project as a partner system needs it to report: what to send for which period."""
+
+    id: uuid.UUID
+    code: str
+    programme_id: uuid.UUID
+    start_date: date
+    end_date: date
+    kpis: list[KpiDuePublic]
+
+
 class ReportIn(Input):
     """One value for one project, indicator and period. Zero is a value; leave a period out
     when nothing was measured."""

@@ -90,6 +90,11 @@ class IntakeRules:
 
 @dataclass(frozen=True)
 class Idempotency:
+    """A partner's Idempotency-Key and its request's hash. One rule for single and batch
+    intake (as payment APIs do it): the key is kept with the answer when the request was
+    accepted, wholly or in part; a request refused whole keeps none, so the corrected one
+    may be sent with the same key; the same key with another body is a 409."""
+
     key: str
     request_hash: str
 
@@ -415,7 +420,8 @@ async def _submit_batch(
         content = to_json(
             {"accepted": accepted, "rejected": len(final) - accepted, "results": final}
         )
-        _remember(uow, principal, idem, 200, content)
+        if accepted:  # the one rule (Idempotency): a request refused whole keeps no key
+            _remember(uow, principal, idem, 200, content)
         await uow.commit()
         _count_batch(final)
         return StoredResponse(200, content)
@@ -537,10 +543,10 @@ async def add_report_comment(
 
 
 async def report_history(
-    uow: KpiUnitOfWork, principal: Principal, project_id: uuid.UUID, indicator_code: str | None
+    uow: KpiUnitOfWork, principal: Principal, project: uuid.UUID | str, indicator_code: str | None
 ) -> list[ReportPublic]:
     async with uow:
-        await check_readable(uow, principal, project_id)
+        project_id = await check_readable(uow, principal, project)
         return [
             ReportPublic.model_validate(r, from_attributes=True)
             for r in await uow.reports.history(project_id, indicator_code)
@@ -568,16 +574,20 @@ async def freshness(uow: KpiUnitOfWork, lag: Callable[[], Awaitable[int | None]]
     return Freshness(last_event_processed_at=last, events_waiting=await lag())
 
 
-async def check_readable(uow: KpiUnitOfWork, principal: Principal, project_id: uuid.UUID) -> None:
-    project = await uow.replica.project(project_id)
-    if project is None:
-        raise UnknownRecordError("project", project_id)
+async def check_readable(
+    uow: KpiUnitOfWork, principal: Principal, project: uuid.UUID | str
+) -> uuid.UUID:
+    """The project (by id or code, as partner systems know it) if the caller may read it."""
+    found = (await uow.reference()).project(str(project))
+    if found is None:
+        raise UnknownRecordError("project", project)
     if principal.reads_any_project:
-        return
+        return found.id
     if principal.organisation_id is None or not await uow.replica.is_member(
-        project_id, principal.organisation_id
+        found.id, principal.organisation_id
     ):
-        raise NotYourProjectError(project.code)
+        raise NotYourProjectError(found.code)
+    return found.id
 
 
 # --- indicators and project KPIs -------------------------------------------------------------
@@ -699,10 +709,10 @@ def _check_targets(indicator: Any, data: ProjectKpiIn) -> None:
 
 
 async def project_kpis(
-    uow: KpiUnitOfWork, principal: Principal, project_id: uuid.UUID
+    uow: KpiUnitOfWork, principal: Principal, project: uuid.UUID | str
 ) -> list[ProjectKpiPublic]:
     async with uow:
-        await check_readable(uow, principal, project_id)
+        project_id = await check_readable(uow, principal, project)
         return [_kpi_public(k) for k in await uow.kpis.of_project(project_id)]
 
 

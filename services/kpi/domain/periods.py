@@ -105,3 +105,17 @@ def quarters(first: Period, last: Period) -> list[Period]:
         out.append(current)
         current = current.next_quarter()
     return out
+
+
+def periods_ended(frequency: Frequency, start: date, end: date, today: date) -> list[Period]:
+    """The periods of `frequency` a project running from `start` to `end` reports on and
+    that have ended before `today`: what its partner owes, once each is reported."""
+    found: list[Period] = []
+    for year in range(start.year, min(end, today).year + 1):
+        candidates = (
+            [Period(year)]
+            if frequency is Frequency.YEARLY
+            else [Period(year, quarter) for quarter in range(1, 5)]
+        )
+        found += [p for p in candidates if p.overlaps(start, end) and p.end < today]
+    return found
