@@ -30,10 +30,13 @@ class Principal:
     name: str  # stable: "organisation:<id>" or "staff:<username>"; keys idempotency records
     organisation_id: uuid.UUID | None = None
     staff: StaffUser | None = None
+    key_hash: str | None = None  # the partner's key, checked again where its reports are written
 
     @classmethod
-    def partner(cls, organisation_id: uuid.UUID) -> "Principal":
-        return cls(f"organisation:{organisation_id}", organisation_id=organisation_id)
+    def partner(cls, organisation_id: uuid.UUID, key_hash: str | None = None) -> "Principal":
+        return cls(
+            f"organisation:{organisation_id}", organisation_id=organisation_id, key_hash=key_hash
+        )
 
     @classmethod
     def staff_user(cls, user: StaffUser) -> "Principal":

@@ -33,6 +33,17 @@ from shared.errors import FieldProblem
 from shared.ids import new_uuid
 
 Cell = tuple[uuid.UUID, str, str, str]  # project, indicator, period, dimension key
+
+# Named locks (ADR 24), taken shared by intake, exclusively by what changes what it checks.
+PERIOD_LOCKS = "kpi.period-locks"  # period locks and lock exceptions
+
+
+def reports_lock(project_id: uuid.UUID) -> str:
+    """A project's report versions as intake reads them: a review takes it exclusively, so it
+    decides on the latest version and a revision sees the approval it follows."""
+    return f"kpi.reports:{project_id}"
+
+
 Outcome = Literal["submitted", "revised", "unchanged"]
 
 
@@ -70,8 +81,10 @@ async def load_context(
     lock_after_days: int | None,
     thresholds: Thresholds | None = None,
 ) -> IntakeContext:
+    await uow.lock(PERIOD_LOCKS, shared=True)  # no period is locked while its reports go in
     reference = await uow.reference()
     projects = {ref: p for ref in {i.project for i in items} if (p := reference.project(ref))}
+    await uow.lock(*(reports_lock(p.id) for p in projects.values()), shared=True)
     reportable = None
     if not principal.reports_for_any_project:
         organisation = principal.organisation_id

@@ -180,6 +180,27 @@ async def _commit(uow: KpiUnitOfWork) -> None:
 # --- intake ----------------------------------------------------------------------------------
 
 
+def key_lock(key_hash: str) -> str:
+    """A partner key: reports written with it hold it shared, its revocation exclusively."""
+    return f"kpi.api-key:{key_hash}"
+
+
+class KeyRevokedError(ForbiddenError):
+    def __init__(self) -> None:
+        super().__init__("this API key was revoked while the request was under way")
+
+
+async def _revoked_keys(uow: KpiUnitOfWork, principals: list[Principal]) -> set[str]:
+    """The partner keys among `principals` revoked by now, asked under their locks: a key
+    checked when the request arrived may have been revoked before its reports go in."""
+    hashes = sorted({p.key_hash for p in principals if p.key_hash is not None})
+    if not hashes:
+        return set()
+    await uow.lock(*map(key_lock, hashes), shared=True)
+    owners = await uow.access.key_owners(hashes)
+    return {h for h in hashes if h not in owners or owners[h][1] is not None}
+
+
 WRITE_ATTEMPTS = 8
 T = TypeVar("T")
 
@@ -265,9 +286,12 @@ async def _submit_group(
         first_use: dict[str, int] = {}  # an idempotency key used twice within the group
         fresh: list[int] = []
         stored = await _replays(uow, principal, [w.idem for w in group])
+        revoked = await _revoked_keys(uow, [w.principal for w in group])
         for index, waiting in enumerate(group):
             idem = waiting.idem
-            if idem is not None and idem.key in stored:
+            if waiting.principal.key_hash in revoked:
+                answers[index] = KeyRevokedError()
+            elif idem is not None and idem.key in stored:
                 answers[index] = _replayed(stored[idem.key], idem)
             elif idem is not None and idem.key in first_use:
                 continue  # answered below, once the first use has its answer
@@ -402,6 +426,8 @@ async def _submit_batch(
     idem: Idempotency | None,
 ) -> StoredResponse:
     async with uow:
+        if await _revoked_keys(uow, [principal]):
+            raise KeyRevokedError()
         if replay := await _replay(uow, principal, idem):
             return replay
         parsed, results = parse_items(raw_items)
@@ -471,6 +497,9 @@ async def review_report(
         report = await uow.reports.get(report_id)
         if report is None:
             raise UnknownRecordError("report", report_id)
+        await uow.lock(intake.reports_lock(report.project_id))  # no revision meanwhile
+        await uow.session.refresh(report)
+        await _check_current(uow, report)
         if report.state != "submitted":
             raise ReviewStateError(
                 report.state, "approved" if data.decision == "approve" else "returned"
@@ -493,6 +522,18 @@ async def review_report(
             uow.publish(events.ReportReturned(**common, reason=data.reason or ""))
         await _commit(uow)
         return ReportPublic.model_validate(report, from_attributes=True)
+
+
+async def _check_current(uow: KpiUnitOfWork, report: Report) -> None:
+    """A review decides on the latest version of its cell; one a revision replaced is 409."""
+    cell = (report.project_id, report.indicator_code, report.period, report.dimension_key)
+    latest, _ = await uow.reports.cell_states([cell])
+    current = latest[cell].version if cell in latest else report.version
+    if current != report.version:
+        raise ConflictError(
+            f"version {report.version} was replaced by version {current}; review that one",
+            current_version=current,
+        )
 
 
 def _comment(
@@ -755,6 +796,7 @@ async def revoke_api_key(uow: KpiUnitOfWork, key_id: uuid.UUID) -> ApiKeyPublic:
         key = await uow.access.key(key_id)
         if key is None:
             raise UnknownRecordError("API key", key_id)
+        await uow.lock(key_lock(key.key_hash))  # after the reports under way with it, before more
         key.revoked_at = key.revoked_at or utcnow()
         uow.access.add(key)
         await _commit(uow)
@@ -778,12 +820,13 @@ class PartnerKeys:
         async with self._uow() as uow:
             owners = await uow.access.key_owners(key_hashes)
         found = {h: o for h, (o, revoked) in owners.items() if revoked is None}
-        return [Principal.partner(found[h]) if h in found else None for h in key_hashes]
+        return [Principal.partner(found[h], h) if h in found else None for h in key_hashes]
 
 
 async def lock_period(uow: KpiUnitOfWork, data: PeriodLockIn, user: StaffUser) -> None:
     _parse_period(data.period)
     async with uow:
+        await uow.lock(intake.PERIOD_LOCKS)  # after the reports under way, before any more
         if await uow.replica.programme(data.programme_id) is None:
             raise InvalidKpiInputError.single(("body", "programme_id"), "unknown programme")
         if await uow.access.lock(data.programme_id, data.period):
@@ -797,6 +840,7 @@ async def lock_period(uow: KpiUnitOfWork, data: PeriodLockIn, user: StaffUser) -
 async def grant_lock_exception(uow: KpiUnitOfWork, data: LockExceptionIn, user: StaffUser) -> None:
     _parse_period(data.period)
     async with uow:
+        await uow.lock(intake.PERIOD_LOCKS)  # one row per project and period
         if await uow.replica.project(data.project_id) is None:
             raise InvalidKpiInputError.single(("body", "project_id"), "unknown project")
         if await uow.access.lock_exception(data.project_id, data.period):

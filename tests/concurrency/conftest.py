@@ -16,6 +16,8 @@ import pytest
 
 from services.funding.main import MIGRATIONS as FUNDING_MIGRATIONS
 from services.funding.rules_data import load_ceilings
+from services.kpi.catalogue import load_catalogue
+from services.kpi.main import MIGRATIONS as KPI_MIGRATIONS
 from services.notifications.main import MIGRATIONS as NOTIFICATIONS_MIGRATIONS
 from services.notifications.main import rule_settings
 from services.portal.main import MIGRATIONS as PORTAL_MIGRATIONS
@@ -25,6 +27,7 @@ from tests.concurrency.harness import ApiProcesses, api_processes
 from tests.conftest import migrated_database, registry_settings
 from tests.infra import PostgresDatabases
 from tests.integration.funding.harness import FundingService, funding_service
+from tests.integration.kpi.harness import KpiService, kpi_service
 from tests.integration.notifications.harness import (
     NotificationsApi,
     notifications_api,
@@ -159,3 +162,27 @@ async def portal_race(
                 "portal", url, folder, INSTANCES, SECURE_COOKIES="false", **urls
             ) as s:
                 yield PortalRace(s, request.param, url)
+
+
+@dataclass
+class KpiRace:
+    """The KPI API as two processes, and over ASGI in the test's process (same database), to
+    set up registry facts, KPIs and keys and to read back."""
+
+    local: KpiService
+    servers: ApiProcesses
+    database: str
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+async def kpi_race(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    postgres: PostgresDatabases,
+) -> AsyncIterator[KpiRace]:
+    folder = tmp_path_factory.mktemp(f"kpi-race-{request.param}")
+    async for url in migrated_database(request.param, KPI_MIGRATIONS, folder, postgres):
+        await load_catalogue(url)
+        async for local in kpi_service(url):
+            with api_processes("kpi", url, folder, INSTANCES) as servers:
+                yield KpiRace(local, servers, request.param)

@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -152,31 +152,29 @@ def api_processes(
         processes.stop()
 
 
-def send_together(ports: Sequence[int], calls: Sequence[Call]) -> list[Answer]:
+def send_together(
+    ports: Sequence[int], calls: Sequence[Call], then: Mapping[int, Call] | None = None
+) -> list[Answer]:
     """Every call on a connection of its own, call i to instance i mod len(ports); all
-    connections are opened first, then the requests leave together. Answers in call order."""
-    answers: list[Answer | BaseException | None] = [None] * len(calls)
+    connections are opened first, then the requests leave together. Answers in call order.
+
+    `then[i]`, if given, is sent as soon as call i is answered (what a user does next: look
+    at the figures once their lock or revocation is done); its answer follows the others."""
+    followers = dict(then or {})
+    answers: list[Answer | BaseException | None] = [None] * (len(calls) + len(followers))
     barrier = threading.Barrier(len(calls))
+    follower_at = {index: len(calls) + n for n, index in enumerate(sorted(followers))}
 
     def run(index: int, call: Call) -> None:
         try:
             port = ports[index % len(ports)]
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=ANSWER_TIMEOUT_S)
             connection.connect()
-            body = (
-                None
-                if call.body is None
-                else call.body.encode()
-                if isinstance(call.body, str)
-                else json.dumps(call.body).encode()
-            )
-            headers = {"Content-Type": "application/json", **call.headers}
             barrier.wait(ANSWER_TIMEOUT_S)
-            connection.request(call.method, call.path, body=body, headers=headers)
-            response = connection.getresponse()
-            raw = response.read()
+            answers[index] = _send(connection, call)
+            if index in followers:
+                answers[follower_at[index]] = _send(connection, followers[index])
             connection.close()
-            answers[index] = Answer(response.status, _parsed(raw), response.getheader("Location"))
         except BaseException as exc:  # reported to the test below
             barrier.abort()
             answers[index] = exc
@@ -192,6 +190,21 @@ def send_together(ports: Sequence[int], calls: Sequence[Call]) -> list[Answer]:
             raise AssertionError(f"a request got no answer: {answer!r}")
         found.append(answer)
     return found
+
+
+def _send(connection: http.client.HTTPConnection, call: Call) -> Answer:
+    body = (
+        None
+        if call.body is None
+        else call.body.encode()
+        if isinstance(call.body, str)
+        else json.dumps(call.body).encode()
+    )
+    headers = {"Content-Type": "application/json", **call.headers}
+    connection.request(call.method, call.path, body=body, headers=headers)
+    response = connection.getresponse()
+    raw = response.read()
+    return Answer(response.status, _parsed(raw), response.getheader("Location"))
 
 
 def _parsed(raw: bytes) -> Any:
@@ -211,6 +224,7 @@ class Figures:
     database: str
     answers: list[Answer]
     instances: int
+    followed: list[Answer] = field(default_factory=list)
 
     @property
     def accepted(self) -> list[Answer]:
@@ -255,9 +269,19 @@ def record_figures(line: dict[str, Any]) -> None:
             out.write(json.dumps(line) + "\n")
 
 
-def race(rule: str, database: str, ports: Sequence[int], calls: Sequence[Call]) -> Figures:
-    """Send `calls` together to the instances; the figures, not yet checked."""
-    return Figures(rule, database, send_together(ports, calls), len(ports))
+def race(
+    rule: str,
+    database: str,
+    ports: Sequence[int],
+    calls: Sequence[Call],
+    then: Mapping[int, Call] | None = None,
+) -> Figures:
+    """Send `calls` together to the instances; the figures, not yet checked. The answers to
+    `then` (see `send_together`) are in `followed`, in the order of their calls."""
+    answers = send_together(ports, calls, then)
+    figures = Figures(rule, database, answers[: len(calls)], len(ports))
+    figures.followed = answers[len(calls) :]
+    return figures
 
 
 def database_kind(url: str) -> str:
