@@ -10,6 +10,8 @@ from services.notifications.schemas import (
     AttemptPublic,
     DeliveryPublic,
     FeedItem,
+    RemindersIn,
+    RemindersPublic,
     RulePublic,
     RuleUpdate,
     SubscriberIn,
@@ -36,6 +38,7 @@ def allow_http_webhooks(request: Request) -> bool:
 
 Uow = Annotated[NotificationsUnitOfWork, Depends(get_uow)]
 Admin = Annotated[StaffUser, Depends(require_roles(Role.ADMIN))]
+Manager = Annotated[StaffUser, Depends(require_roles(Role.PROGRAMME_MANAGER))]
 Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 Language = Annotated[Literal["nl", "en"], Query()]
@@ -66,6 +69,20 @@ async def create_subscriber(
 @router.get("/subscribers", tags=["subscriptions"])
 async def list_subscribers(uow: Uow, _: Admin) -> list[SubscriberPublic]:
     return await services.list_subscribers(uow)
+
+
+@router.get("/subscribers/me", tags=["subscriptions"])
+async def my_subscriptions(uow: Uow, user: Viewer) -> SubscriberPublic:
+    """The signed-in staff user's own subscriber and subscriptions."""
+    return await services.own_subscriber(uow, user)
+
+
+@router.put("/subscribers/me/subscriptions", tags=["subscriptions"])
+async def set_my_subscriptions(
+    data: list[SubscriptionIn], uow: Uow, user: Viewer
+) -> SubscriberPublic:
+    """Which rules reach the signed-in staff user, on which channels (replaces them all)."""
+    return await services.set_own_subscriptions(uow, user, data)
 
 
 @router.put("/subscribers/{subscriber_id}/subscriptions", tags=["subscriptions"])
@@ -118,3 +135,10 @@ async def deliveries(
 @router.get("/deliveries/{delivery_id}/attempts", tags=["deliveries"])
 async def attempts(delivery_id: uuid.UUID, uow: Uow, _: Admin) -> list[AttemptPublic]:
     return await services.attempts(uow, delivery_id)
+
+
+@router.post("/reminders", status_code=status.HTTP_201_CREATED, tags=["reminders"])
+async def send_reminders(data: RemindersIn, uow: Uow, user: Manager) -> RemindersPublic:
+    """Chase missing reports: a reminder to whoever the due/overdue rule reaches for each
+    project (its partners by default), at most once a day per report."""
+    return await services.send_reminders(uow, data, user)

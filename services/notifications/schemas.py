@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from services.notifications.domain.rules import Channel
-from shared.inputs import Omittable
+from shared.inputs import IsoDate, Omittable
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Email = Annotated[str, Field(max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
@@ -104,3 +104,21 @@ class AttemptPublic(BaseModel):
     status: str
     error: str | None
     at: datetime
+
+
+class ReminderIn(Input):
+    """A report a programme manager chases: the project, the KPI and the period missing."""
+
+    project_id: uuid.UUID
+    indicator: Annotated[str, Field(min_length=1, max_length=60)]
+    period: Annotated[str, Field(pattern=r"^\d{4}(-Q[1-4])?$", max_length=7)]
+    due_on: IsoDate | None = Field(default=None, description="when it is (was) due, as shown")
+
+
+class RemindersIn(Input):
+    reminders: list[ReminderIn] = Field(min_length=1, max_length=200)
+
+
+class RemindersPublic(BaseModel):
+    sent: int = Field(description="reminders raised now")
+    already: int = Field(description="reminded today already (sent once a day per report)")

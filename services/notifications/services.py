@@ -15,7 +15,13 @@ from services.notifications.domain.recipients import (
     may_receive,
     webhook_url_problem,
 )
-from services.notifications.domain.rules import RULES, Channel, Occurrence
+from services.notifications.domain.rules import (
+    REPORT_DUE,
+    REPORT_OVERDUE,
+    RULES,
+    Channel,
+    Occurrence,
+)
 from services.notifications.models import (
     Delivery,
     Notification,
@@ -27,6 +33,8 @@ from services.notifications.schemas import (
     AttemptPublic,
     DeliveryPublic,
     FeedItem,
+    RemindersIn,
+    RemindersPublic,
     RulePublic,
     RuleUpdate,
     SubscriberIn,
@@ -337,6 +345,60 @@ async def set_subscriptions(
         await uow.subscribers.replace_subscriptions(subscriber_id, pairs)
         await uow.commit()
         return _subscriber_public(subscriber, pairs)
+
+
+async def own_subscriber(uow: NotificationsUnitOfWork, user: StaffUser) -> SubscriberPublic:
+    """The signed-in user's own subscriber (made with their roles' defaults when first seen)."""
+    subscriber = await _reader(uow, user)
+    async with uow:
+        found = await uow.subscribers.subscriptions([subscriber.id])
+    return _subscriber_public(subscriber, {(s.rule, s.channel) for s in found})
+
+
+async def set_own_subscriptions(
+    uow: NotificationsUnitOfWork, user: StaffUser, wanted: list[SubscriptionIn]
+) -> SubscriberPublic:
+    """A staff user chooses which rules reach them, on which channels."""
+    subscriber = await _reader(uow, user)
+    return await set_subscriptions(uow, subscriber.id, wanted)
+
+
+# --- reminders ------------------------------------------------------------------------------
+
+
+async def send_reminders(
+    uow: NotificationsUnitOfWork, data: RemindersIn, user: StaffUser
+) -> RemindersPublic:
+    """A programme manager chases missing reports: each becomes a notification of the due
+    (or, past its date, the overdue) rule, to whoever that rule reaches for the project —
+    its partners by default. Once a day per report: a second click the same day sends
+    nothing new."""
+    today = utcnow().date()
+    async with uow:
+        occurrences = []
+        for item in data.reminders:
+            project = await uow.replica.project(item.project_id)
+            code = project.code if project is not None else str(item.project_id)
+            what = f"{code} {item.indicator} {item.period}"
+            late = item.due_on is not None and item.due_on < today
+            due = f" ({item.due_on})" if item.due_on else ""
+            occurrences.append(
+                Occurrence(
+                    REPORT_OVERDUE if late else REPORT_DUE,
+                    f"reminder:{item.project_id}:{item.indicator}:{item.period}:{today}",
+                    {"en": f"Reminder: report {what}", "nl": f"Herinnering: rapportage {what}"},
+                    {
+                        "en": f"Programme staff ({user.username}) ask you to report {what}{due}.",
+                        "nl": f"De programmastaf ({user.username}) vraagt u de rapportage over "
+                        f"{what} aan te leveren{due}.",
+                    },
+                    item.project_id,
+                    {"period": item.period, "indicator": item.indicator, "reminder": True},
+                )
+            )
+        sent = await raise_notifications(uow, occurrences)
+        await uow.commit()
+    return RemindersPublic(sent=sent, already=len(occurrences) - sent)
 
 
 # --- the in-app feed ------------------------------------------------------------------------
