@@ -242,7 +242,7 @@ def _chart(
     if row.target:
         label = "doeltraject" if language == "nl" else "target trajectory"
         series.append(Series(label, views.trajectory(periods, row.target), "target"))
-    return line_chart(row.indicator, periods, series, lambda v: number(v, language, 0))
+    return line_chart(row.indicator, periods, series, lambda v: number(v, language, 0)).svg
 
 
 async def goal_page(services: Services, goal_id: str, language: str) -> dict[str, Any]:

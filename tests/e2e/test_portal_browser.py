@@ -93,9 +93,10 @@ def test_overview_drill_down_and_review(browser: Browser, platform: Platform) ->
     shot(page, "project")
 
     page.goto(platform.portal + "/review")
-    queued = page.locator("tr", has_text="ENTREPRENEURS_REACHED").filter(has_text="IBDO")
+    queued = page.locator('tr[data-indicator="ENTREPRENEURS_REACHED"]').filter(has_text="IBDO")
+    expect(queued).to_contain_text("Bereikte ondernemers")  # the indicator's name, not its code
     queued.get_by_role("button", name="Goedkeuren").click()
-    expect(page.get_by_role("status")).to_have_text("Opgeslagen.")
+    expect(page.get_by_role("status")).to_have_text("Opgeslagen: 1 beslist.")
     shot(page, "review")
 
     page.goto(platform.portal + "/")
@@ -123,7 +124,7 @@ def test_upload_with_one_bad_row(browser: Browser, platform: Platform, tmp_path:
     expect(page.locator(".accepted")).to_have_text("1")
     expect(page.locator(".rejected")).to_have_text("1")
     problem = page.locator("table.problems tbody tr").first.inner_text()
-    assert problem.startswith("3") and "value" in problem
+    assert problem.startswith("3") and "waarde" in problem
     shot(page, "upload")
 
 
@@ -151,9 +152,9 @@ def test_a_viewer_cannot_reach_administration_or_approve(
     admin.goto(platform.portal + "/admin")
     admin.get_by_label("Gebruikersnaam").fill("vera")
     admin.get_by_label("Wachtwoord").fill("viewer-password-1")
-    admin.get_by_label("viewer").check()
+    admin.get_by_label("kijker").check()
     admin.get_by_role("button", name="Gebruiker toevoegen").click()
-    expect(admin.get_by_role("cell", name="vera")).to_be_visible()
+    expect(admin.get_by_role("cell", name="vera", exact=True)).to_be_visible()
 
     viewer = signed_in(browser, platform, "vera", "viewer-password-1")
     expect(viewer.get_by_role("link", name="Beheer")).to_have_count(0)

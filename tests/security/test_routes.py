@@ -24,6 +24,7 @@ from tests.integration.notifications.harness import notifications_settings
 from tests.security.apps import api_routes
 
 PUBLIC = {
+    "/favicon.ico",  # the portal's icon: browsers ask for it before anyone signs in
     "/healthz",
     "/readyz",
     "/metrics",
@@ -33,8 +34,13 @@ PUBLIC = {
     "/openapi.json",
     "/docs/oauth2-redirect",
 }
-# Reachable by every signed-in staff member, whatever the role: their own feed, reading.
-ANY_STAFF_WRITES = {"/v1/feed/{delivery_id}/read", "/v1/feed/read-all"}
+# Reachable by every signed-in staff member, whatever the role: their own feed, reading, and
+# their own subscriptions.
+ANY_STAFF_WRITES = {
+    "/v1/feed/{delivery_id}/read",
+    "/v1/feed/read-all",
+    "/v1/subscribers/me/subscriptions",
+}
 
 Factory = Callable[[str], FastAPI]
 APPS: dict[str, Factory] = {
@@ -122,7 +128,9 @@ async def test_the_portal_sends_strangers_to_the_sign_in_page(tmp_path: Any) -> 
             if response.status_code == 303:
                 assert response.headers["location"] == "/login"
         login = await client.get("/login")
-        assert "script-src 'none'" in login.headers["content-security-policy"]
+        policy = login.headers["content-security-policy"]
+        # scripts only from the portal itself (ADR 29): never inline, never another site
+        assert "script-src 'self';" in policy and "unsafe-inline" not in policy
         assert login.headers["x-frame-options"] == "DENY"
     await app.state.runtime.close()
 

@@ -4,10 +4,12 @@ Dutch: 1.705 and € 12.500,00; English: 1,705 and €12,500.00. Values are exac
 from the services; they are only rounded here, for the eye.
 """
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
 
 MISSING = "\u2013"  # an en dash: no value (never shown as 0)
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")  # the services answer in UTC; staff read local time
 MONTHS = {
     "nl": ["jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec"],
     "en": ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
@@ -78,3 +80,22 @@ def day(value: date | datetime | str | None, language: str = "nl") -> str:
             else date.fromisoformat(value)
         )
     return f"{value.day} {MONTHS.get(language, MONTHS['en'])[value.month - 1]} {value.year}"
+
+
+def moment(value: datetime | str | None, language: str = "nl") -> str:
+    """A point in time as staff in Drenthe read it: 5 dec 2026 14:56 (Europe/Amsterdam)."""
+    if value is None or value == "":
+        return MISSING
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    local = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(AMSTERDAM)
+    return f"{day(local, language)} {local:%H:%M}"
+
+
+def change(value: Decimal | int | str | None, language: str = "nl") -> str:
+    """A difference with its sign: +12 / \u221212 (a real minus sign, read aloud as minus)."""
+    if value is None or value == "":
+        return MISSING
+    amount = Decimal(str(value))
+    text = number(abs(amount), language)
+    return f"+{text}" if amount > 0 else f"\u2212{text}" if amount < 0 else "0"

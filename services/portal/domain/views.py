@@ -4,12 +4,17 @@ runs, which row of an upload a problem belongs to) are tested without a browser.
 
 import csv
 import io
-from collections.abc import Iterable, Mapping, Sequence
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from openpyxl import load_workbook
+
+from services.portal.domain import problems as problems_text
+from services.portal.i18n import label
 
 UPLOAD_COLUMNS = ("project", "indicator", "period", "value", "comment")
 
@@ -54,6 +59,8 @@ class OutputRow:
     approved: Decimal | None
     target: Decimal | None
     statuses: dict[str, int] = field(default_factory=dict)  # status -> projects
+    name: str = ""  # the indicator's name in the user's language
+    projects: list[Mapping[str, Any]] = field(default_factory=list)  # each one's progress
 
     @property
     def percent_of_target(self) -> Decimal | None:
@@ -74,14 +81,17 @@ def output_rows(
     aggregates: Iterable[Mapping[str, Any]],
     approved: Iterable[Mapping[str, Any]],
     progress: Iterable[Mapping[str, Any]],
+    name_of: Callable[[str], str] = str,
 ) -> list[OutputRow]:
     """Per indicator of a goal: realised (each project once), approved, the summed project
-    targets and the projects' statuses."""
+    targets, the projects' statuses and each project's own line (which one is behind)."""
     approved_by = {a["indicator_code"]: _total(a) for a in approved}
     targets: dict[str, Decimal] = {}
     statuses: dict[str, dict[str, int]] = {}
+    lines: dict[str, list[Mapping[str, Any]]] = {}
     for line in progress:
         code = line["indicator_code"]
+        lines.setdefault(code, []).append(line)
         if line.get("target_value") is not None:
             targets[code] = targets.get(code, Decimal(0)) + Decimal(str(line["target_value"]))
         if line.get("status"):
@@ -96,6 +106,8 @@ def output_rows(
             approved=approved_by.get(a["indicator_code"]),
             target=targets.get(a["indicator_code"]),
             statuses=statuses.get(a["indicator_code"], {}),
+            name=name_of(a["indicator_code"]),
+            projects=lines.get(a["indicator_code"], []),
         )
         for a in aggregates
         if a.get("kind") != "qualitative"
@@ -135,24 +147,28 @@ class UploadError(ValueError):
     pass
 
 
-def parse_upload(content: bytes, filename: str) -> Upload:
-    """Rows of a CSV (`,` or `;`) or XLSX with the template's columns, as report items."""
-    if filename.lower().endswith(".xlsx"):
-        try:
-            sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).active
-        except Exception as exc:
-            raise UploadError(f"not a readable XLSX file ({type(exc).__name__})") from exc
-        table = [list(r) for r in sheet.iter_rows(values_only=True)] if sheet else []
-    else:
-        text = content.decode("utf-8-sig", errors="replace")
-        delimiter = (
-            ";" if text.split("\n", 1)[0].count(";") > text.split("\n", 1)[0].count(",") else ","
-        )
-        table = [list(r) for r in csv.reader(io.StringIO(text), delimiter=delimiter)]
+# Columns with a meaning of their own; any other named column is a disaggregation
+# dimension (e.g. `gender`), its cells the category of the row's value.
+KNOWN_COLUMNS = (
+    "project",
+    "indicator",
+    "period",
+    "value",
+    "numerator",
+    "denominator",
+    "comment",
+    "reason",
+)
+
+
+def parse_upload(content: bytes, filename: str, language: str = "nl") -> Upload:
+    """Rows of a CSV (`,` or `;`) or XLSX with the template's columns, as report items.
+    Numbers are read the way the user's language writes them ("1.705" is 1705 in Dutch)."""
+    table = _table(content, filename)
     if not table:
         raise UploadError("the file is empty")
     header = [str(h or "").strip().lower() for h in table[0]]
-    missing = [c for c in ("project", "indicator", "period", "value") if c not in header]
+    missing = [c for c in ("project", "indicator", "period") if c not in header]
     if missing:
         raise UploadError(f"missing columns: {', '.join(missing)}")
     items, rows = [], []
@@ -160,26 +176,68 @@ def parse_upload(content: bytes, filename: str) -> Upload:
         cells = {h: row[i] if i < len(row) else None for i, h in enumerate(header) if h}
         if not any(str(v or "").strip() for v in cells.values()):
             continue
-        item: dict[str, Any] = {
-            "project": str(cells.get("project") or "").strip(),
-            "indicator": str(cells.get("indicator") or "").strip(),
-            "period": str(cells.get("period") or "").strip(),
-            "value": _number(cells.get("value")),
-        }
-        if cells.get("comment"):
-            item["comment"] = str(cells["comment"])
-        items.append(item)
+        items.append(_item(cells, language))
         rows.append(number)
     return Upload(items, rows)
 
 
-def _number(cell: Any) -> Any:
-    """Numbers as the intake expects them; a Dutch decimal comma is understood."""
+def _table(content: bytes, filename: str) -> list[list[Any]]:
+    if filename.lower().endswith(".xlsx"):
+        try:
+            sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).active
+        except Exception as exc:
+            raise UploadError(f"not a readable XLSX file ({type(exc).__name__})") from exc
+        return [list(r) for r in sheet.iter_rows(values_only=True)] if sheet else []
+    text = content.decode("utf-8-sig", errors="replace")
+    first = text.split("\n", 1)[0]
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    return [list(r) for r in csv.reader(io.StringIO(text), delimiter=delimiter)]
+
+
+def _item(cells: Mapping[str, Any], language: str) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "project": str(cells.get("project") or "").strip(),
+        "indicator": str(cells.get("indicator") or "").strip(),
+        "period": str(cells.get("period") or "").strip(),
+    }
+    for column in ("value", "numerator", "denominator"):
+        if column in cells and (column == "value" or _filled(cells[column])):
+            item[column] = _number(cells.get(column), language)
+    for column in ("comment", "reason"):
+        if _filled(cells.get(column)):
+            item[column] = str(cells[column]).strip()
+    dimensions = {
+        h: str(v).strip() for h, v in cells.items() if h not in KNOWN_COLUMNS and _filled(v)
+    }
+    if dimensions:
+        item["disaggregation"] = dimensions
+    return item
+
+
+def _filled(cell: Any) -> bool:
+    return cell is not None and str(cell).strip() != ""
+
+
+DUTCH_NUMBER = re.compile(r"^-?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$")
+ENGLISH_NUMBER = re.compile(r"^-?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
+
+
+def _number(cell: Any, language: str = "nl") -> Any:
+    """A number as the intake expects it (1705.5), read as the language writes it: Dutch
+    1.705,5 and English 1,705.5; a lone decimal comma (12,5) is a decimal in either. Text
+    that is no number in either way is passed on as it is, for the intake to refuse."""
     if cell is None or (isinstance(cell, str) and not cell.strip()):
         return None
     if isinstance(cell, int | float | Decimal):
         return str(cell)
-    return str(cell).strip().replace(",", ".")
+    text = str(cell).strip().replace(" ", "").replace("\u00a0", "")
+    if language == "nl" and DUTCH_NUMBER.match(text):
+        return text.replace(".", "").replace(",", ".")
+    if ENGLISH_NUMBER.match(text):
+        return text.replace(",", "")
+    if re.match(r"^-?\d+,\d+$", text):
+        return text.replace(",", ".")
+    return text
 
 
 @dataclass(frozen=True)
@@ -189,8 +247,11 @@ class RowProblem:
     message: str
 
 
-def row_problems(upload: Upload, result: Mapping[str, Any]) -> list[RowProblem]:
-    """The batch answer's errors, placed at the file's row and column."""
+def row_problems(
+    upload: Upload, result: Mapping[str, Any], language: str = "en"
+) -> list[RowProblem]:
+    """The batch answer's errors, placed at the file's row and column (named, and the
+    message worded, in the user's language)."""
     problems = []
     for item in result.get("results", []):
         if item.get("status", 500) < 300:
@@ -198,12 +259,65 @@ def row_problems(upload: Upload, result: Mapping[str, Any]) -> list[RowProblem]:
         row = upload.rows[item["index"]]
         for error in item.get("errors") or [{"loc": [], "msg": "refused"}]:
             loc = [str(x) for x in error.get("loc", []) if x not in ("body",)]
-            column = next(
-                (c for c in loc if c in UPLOAD_COLUMNS or c == "value"), loc[-1] if loc else ""
-            )
-            problems.append(RowProblem(row, column, str(error.get("msg", ""))))
+            column = next((c for c in loc if c in KNOWN_COLUMNS), loc[-1] if loc else "")
+            text = problems_text.message(str(error.get("msg", "")), language)
+            problems.append(RowProblem(row, label("field", column, language), text))
     return problems
 
 
-def template_csv() -> str:
-    return ",".join(UPLOAD_COLUMNS) + "\nIBDO,ENTREPRENEURS_REACHED,2026-Q1,120,\n"
+def template_rows(
+    project: Mapping[str, Any] | None,
+    kpis: Sequence[Mapping[str, Any]],
+    indicators: Mapping[str, Mapping[str, Any]],
+    today: date,
+) -> list[list[str]]:
+    """The template: a header with a column per disaggregation dimension, and a sample row
+    per KPI of the chosen project that its intake would accept (its code, the indicator, the
+    last period of the project's run that is over, a value of the indicator's kind)."""
+    dimensions = sorted({d for k in kpis for d in k.get("dimensions", [])})
+    header = ["project", "indicator", "period", "value", "numerator", "denominator", "comment"]
+    rows = [header + dimensions]
+    if project is None:
+        return rows
+    for kpi in kpis:
+        kind = (indicators.get(kpi["indicator_code"]) or {}).get("kind", "flow")
+        period = sample_period(project, str(kpi.get("frequency", "quarterly")), today)
+        value, numerator, denominator, comment = {
+            "ratio": ("", "1", "2", ""),
+            "qualitative": ("", "", "", "..."),
+        }.get(kind, ("0", "", "", ""))
+        sample = [
+            project["code"],
+            kpi["indicator_code"],
+            period,
+            value,
+            numerator,
+            denominator,
+            comment,
+        ]
+        rows.append(sample + ["" for _ in dimensions])
+    return rows
+
+
+def sample_period(project: Mapping[str, Any], frequency: str, today: date) -> str:
+    """The last period of the project's run that has ended by today (or its first)."""
+    start = date.fromisoformat(str(project["start_date"]))
+    end = min(date.fromisoformat(str(project["end_date"])), today)
+    if end < start:
+        end = start
+    if frequency == "yearly":
+        return str(end.year if end.month == 12 and end.day == 31 else max(end.year - 1, start.year))
+    year, quarter = end.year, (end.month - 1) // 3 + 1
+    ends = (
+        date(year, 12, 31) if quarter == 4 else date(year, 3 * quarter + 1, 1) - timedelta(days=1)
+    )
+    if ends > end and (year, quarter) > (start.year, (start.month - 1) // 3 + 1):
+        year, quarter = (year - 1, 4) if quarter == 1 else (year, quarter - 1)
+    return f"{year}-Q{quarter}"
+
+
+def template_csv(rows: Sequence[Sequence[str]] | None = None) -> str:
+    rows = rows or [list(UPLOAD_COLUMNS)]
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    return out.getvalue()

@@ -97,8 +97,8 @@ def test_an_upload_maps_each_problem_to_its_row_and_column() -> None:
         ]
     }
     assert views.row_problems(upload, result) == [views.RowProblem(3, "value", "not a number")]
-    with pytest.raises(views.UploadError, match="missing columns: value"):
-        views.parse_upload(b"project,indicator,period\n", "x.csv")
+    with pytest.raises(views.UploadError, match="missing columns: period"):
+        views.parse_upload(b"project,indicator,value\n", "x.csv")
 
 
 def test_the_chart_is_self_contained_svg_with_its_title() -> None:
@@ -106,7 +106,7 @@ def test_the_chart_is_self_contained_svg_with_its_title() -> None:
         "REACHED",
         ["2019-Q1", "2019-Q2"],
         [Series("realised", [("2019-Q1", D(1)), ("2019-Q2", D(3))], "realised")],
-    )
+    ).svg
     assert (
         svg.startswith("<svg")
         and "<title>REACHED</title>" in svg

@@ -1,0 +1,272 @@
+"""The review queue with a basis for each decision: what a row shows next to the submitted
+value (target, total to this period with this value, the previous period, the previous
+version and its change, the partner's comment, who sent it and when, plausibility flags),
+and the queue's filters, sorting and pages. Pure functions over the services' answers.
+
+Nothing here is a total of its own: the total to this period is the KPI service's own
+per-quarter series of the project (current values, so with this one) up to the report's
+period, read the way `views.cumulative` reads a series for the charts; the flags are the
+ones the KPI service put on the report.
+"""
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+from urllib.parse import quote
+
+from services.portal.domain import views
+from services.portal.domain.catalogue import Names
+
+PAGE_SIZE = 25
+SORTS = ("oldest", "newest", "project", "indicator", "period", "flagged")
+
+
+@dataclass(frozen=True)
+class Filters:
+    line: str = ""
+    project: str = ""
+    partner: str = ""
+    period: str = ""
+    indicator: str = ""
+    flagged: bool = False
+    sort: str = "oldest"
+    page: int = 1
+
+    def query(self, **changes: Any) -> str:
+        """The filters as a query string (with some changed): links keep the user's place."""
+        values = {**self.__dict__, **changes}
+        pairs = [
+            (k, "1" if v is True else str(v))
+            for k, v in values.items()
+            if v not in ("", False, None)
+            and not (k == "sort" and v == "oldest")
+            and not (k == "page" and v == 1)
+        ]
+        return "&".join(f"{k}={_quote(v)}" for k, v in pairs)
+
+
+def _quote(value: str) -> str:
+    return quote(value, safe="")
+
+
+@dataclass(frozen=True)
+class Version:
+    version: int
+    value: Decimal | None
+    state: str
+    comment: str | None
+    revision_reason: str | None
+    review_reason: str | None
+    submitted_by: str
+    submitted_at: str
+    reviewed_by: str | None
+    reviewed_at: str | None
+
+
+@dataclass(frozen=True)
+class ReviewRow:
+    id: str
+    project_id: str
+    project_code: str
+    project_name: str
+    line_id: str | None
+    partner_id: str | None
+    partner: str
+    indicator_code: str
+    indicator: str
+    unit: str
+    period: str
+    value: Decimal | None
+    target: Decimal | None
+    target_is_period: bool
+    running_total: Decimal | None
+    previous_period: Decimal | None
+    previous_version: Decimal | None
+    change: Decimal | None
+    comment: str | None
+    submitted_by: str
+    submitted_at: str
+    flags: list[str] = field(default_factory=list)
+    thread: list[Version] = field(default_factory=list)
+
+
+def _decimal(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def _version(r: Mapping[str, Any]) -> Version:
+    return Version(
+        version=int(r["version"]),
+        value=_decimal(r.get("value")),
+        state=str(r["state"]),
+        comment=r.get("comment"),
+        revision_reason=r.get("revision_reason"),
+        review_reason=r.get("review_reason"),
+        submitted_by=str(r.get("submitted_by") or ""),
+        submitted_at=str(r.get("submitted_at") or ""),
+        reviewed_by=r.get("reviewed_by"),
+        reviewed_at=r.get("reviewed_at"),
+    )
+
+
+def previous_period(period: str) -> str | None:
+    """2024-Q1 -> 2023-Q4; 2024 -> 2023; anything else: none."""
+    year, _, quarter = period.partition("-Q")
+    if not year.isdigit():
+        return None
+    if not quarter:
+        return str(int(year) - 1)
+    if not quarter.isdigit() or not 1 <= int(quarter) <= 4:
+        return None
+    return f"{int(year) - 1}-Q4" if quarter == "1" else f"{year}-Q{int(quarter) - 1}"
+
+
+def _cell(r: Mapping[str, Any]) -> tuple[str, str, str]:
+    return (str(r["indicator_code"]), str(r["period"]), str(r.get("dimension_key") or ""))
+
+
+def _counted(versions: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """The version of a cell that counts now: the latest one not returned."""
+    live = [v for v in versions if v["state"] != "returned"]
+    return max(live, key=lambda v: v["version"]) if live else None
+
+
+def running_total(progress: Mapping[str, Any] | None, period: str) -> Decimal | None:
+    """The project's value of the indicator to this period, as the KPI service counts it
+    per quarter (a flow's quarters added up, a stock's or ratio's value of the period)."""
+    if progress is None or "-Q" not in period:
+        return None
+    series = {
+        s["period"]: Decimal(str(s["value"]))
+        for s in progress.get("series", [])
+        if s.get("value") is not None and "-Q" in s["period"]
+    }
+    periods = sorted({*series, period})
+    upto = [p for p in periods if p <= period]
+    if not series:
+        return None
+    values = dict(views.cumulative(series, upto, str(progress.get("kind", "flow"))))
+    return values.get(period)
+
+
+def review_rows(
+    queue: Iterable[Mapping[str, Any]],
+    history: Mapping[str, Sequence[Mapping[str, Any]]],  # project id -> every version
+    kpis: Mapping[str, Sequence[Mapping[str, Any]]],  # project id -> its KPIs
+    progress: Mapping[str, Sequence[Mapping[str, Any]]],  # project id -> its progress
+    names: Names,
+) -> list[ReviewRow]:
+    """Each submitted report with what a reviewer needs beside it."""
+    rows = []
+    for r in queue:
+        project_id = str(r["project_id"])
+        cells: dict[tuple[str, str, str], list[Mapping[str, Any]]] = {}
+        for v in history.get(project_id, []):
+            cells.setdefault(_cell(v), []).append(v)
+        indicator, period, dimension = _cell(r)
+        versions = sorted(
+            cells.get((indicator, period, dimension), [r]), key=lambda v: v["version"]
+        )
+        earlier = [v for v in versions if v["version"] < r["version"]]
+        before = previous_period(period)
+        previous = _counted(cells.get((indicator, before, dimension), [])) if before else None
+        kpi = next((k for k in kpis.get(project_id, []) if k["indicator_code"] == indicator), None)
+        period_target = (kpi or {}).get("period_targets", {}).get(period)
+        line = next(
+            (p for p in progress.get(project_id, []) if p["indicator_code"] == indicator), None
+        )
+        value, prior = (
+            _decimal(r.get("value")),
+            _decimal(earlier[-1].get("value")) if earlier else None,
+        )
+        project = names.projects.get(project_id, {})
+        partner_id = str(r.get("organisation_id") or project.get("lead_organisation_id") or "")
+        rows.append(
+            ReviewRow(
+                id=str(r["id"]),
+                project_id=project_id,
+                project_code=names.project(project_id),
+                project_name=str(project.get("name", "")),
+                line_id=_line(project, names),
+                partner_id=partner_id or None,
+                partner=names.organisation(partner_id) if partner_id else "\u2013",
+                indicator_code=indicator,
+                indicator=names.indicator(indicator),
+                unit=names.unit(indicator),
+                period=period,
+                value=value,
+                target=_decimal(
+                    period_target if period_target is not None else (kpi or {}).get("target_value")
+                ),
+                target_is_period=period_target is not None,
+                running_total=running_total(line, period),
+                previous_period=_decimal(previous.get("value")) if previous else None,
+                previous_version=prior,
+                change=value - prior if value is not None and prior is not None else None,
+                comment=r.get("comment"),
+                submitted_by=str(r.get("submitted_by") or ""),
+                submitted_at=str(r.get("submitted_at") or ""),
+                flags=list(r.get("flags") or []),
+                thread=[_version(v) for v in versions],
+            )
+        )
+    return rows
+
+
+def _line(project: Mapping[str, Any], names: Names) -> str | None:
+    for goal_id in project.get("goal_ids", []):
+        line = names.line_of(goal_id)
+        if line:
+            return line
+    return None
+
+
+def lines_of(project: Mapping[str, Any], names: Names) -> set[str]:
+    """Every programme line a project serves (through any of its goals)."""
+    return {line for g in project.get("goal_ids", []) if (line := names.line_of(g))}
+
+
+def matches(row: ReviewRow, f: Filters, names: Names) -> bool:
+    project = names.projects.get(row.project_id, {})
+    return (
+        (not f.line or f.line in lines_of(project, names))
+        and (not f.project or f.project == row.project_id)
+        and (not f.partner or f.partner == row.partner_id)
+        and (not f.period or f.period == row.period)
+        and (not f.indicator or f.indicator == row.indicator_code)
+        and (not f.flagged or bool(row.flags))
+    )
+
+
+def sort_key(sort: str) -> Any:
+    keys: dict[str, Any] = {
+        "oldest": lambda r: (r.submitted_at, r.project_code),
+        "newest": lambda r: (r.submitted_at, r.project_code),  # reversed by `select`
+        "project": lambda r: (r.project_code, r.indicator, r.period),
+        "indicator": lambda r: (r.indicator, r.project_code, r.period),
+        "period": lambda r: (r.period, r.project_code, r.indicator),
+        "flagged": lambda r: (not r.flags, r.submitted_at),
+    }
+    return keys.get(sort, keys["oldest"])
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    rows: list[ReviewRow]
+    total: int  # after the filters
+    page: int
+    pages: int
+
+
+def select(rows: Sequence[ReviewRow], f: Filters, names: Names, size: int = PAGE_SIZE) -> QueuePage:
+    """The rows the filters let through, sorted, and the page asked for (the last one when
+    it asks past the end: after deciding the last rows of a page, the user stays near)."""
+    kept = sorted(
+        (r for r in rows if matches(r, f, names)),
+        key=sort_key(f.sort),
+        reverse=f.sort == "newest",
+    )
+    pages = max((len(kept) + size - 1) // size, 1)
+    page = min(max(f.page, 1), pages)
+    return QueuePage(kept[(page - 1) * size : page * size], len(kept), page, pages)
