@@ -32,8 +32,9 @@ from services.platform import SERVICES, ServiceSpec
 from shared.audit import verify_entries
 from shared.contracts.topics import EVENT_TOPICS, dlq
 from shared.db import AuditEntry, create_engine, session_factory
-from shared.messaging.kafka import KafkaPublisher, OutgoingMessage, group_lag, make_producer
+from shared.messaging.kafka import KafkaPublisher, OutgoingMessage, make_producer
 from shared.messaging.outbox import outbox_state
+from shared.messaging.progress import LagReader, ProducedMarks
 
 DLQ_HEADERS = (
     "dlq_error",
@@ -117,27 +118,33 @@ def _heads(values: Sequence[str]) -> dict[str, tuple[int, str]]:
 
 
 async def lag(bootstrap: str, group_prefix: str) -> list[str]:
-    """Committed offsets of every consumer group against the partitions' end offsets.
-
-    On the embedded broker (Tansu) an end offset can be one past the first record of the
-    newest batch rather than past its last (see docs/adr): trust the figure on Kafka.
-    """
+    """Every consumer group's committed offsets against the produced marks: the offset after
+    the last record the platform's producers were acknowledged on each partition (ADR 0028;
+    not the broker's end offsets, which the embedded broker reports early). The figures of
+    /v1/freshness and koers_consumer_lag."""
     topics = [t.name for t in EVENT_TOPICS] + all_dead_letter_topics()
+    groups = {group_prefix + group: topics for spec in SERVICES for group in spec.consumer_groups}
+    reader = LagReader(bootstrap, timeout_s=15.0)
+    try:
+        found = await reader.lags(groups)
+    finally:
+        await reader.close()
     lines = []
-    for spec in SERVICES:
-        for group in spec.consumer_groups:
-            lines += await _group_lag(bootstrap, group_prefix + group, topics)
+    for group in groups:
+        # A group reads the topics it committed on; there a partition it never committed
+        # on is behind by all that was produced to it.
+        read = {p.topic for p in found if p.group == group and p.committed is not None}
+        mine = [p for p in found if p.group == group and p.topic in read]
+        lines += [
+            f"{group:<40} {p.topic}[{p.partition}] committed {_figure(p.committed)} "
+            f"produced {_figure(p.produced)} lag {p.lag}"
+            for p in mine
+        ] or [f"{group:<40} (no committed offsets)"]
     return lines
 
 
-async def _group_lag(bootstrap: str, group: str, topics: Sequence[str]) -> list[str]:
-    found = await group_lag(bootstrap, group, topics)
-    if not found:
-        return [f"{group:<40} (no committed offsets)"]
-    return [
-        f"{group:<40} {p.topic}[{p.partition}] committed {p.committed} end {p.end} lag {p.lag}"
-        for p in found
-    ]
+def _figure(offset: int | None) -> str:
+    return "-" if offset is None else str(offset)
 
 
 @dataclass(frozen=True)
@@ -206,10 +213,12 @@ async def replay(bootstrap: str, letters: Sequence[DeadLetter]) -> int:
     ]
     producer = make_producer(bootstrap)
     await producer.start()
+    marks = ProducedMarks(bootstrap)
     try:
-        await KafkaPublisher(producer).publish(messages)
+        await KafkaPublisher(producer, marks).publish(messages)
     finally:
         await producer.stop()
+        await marks.close()
     return len(messages)
 
 

@@ -32,3 +32,21 @@ def new_event_id() -> str:
     """A new time-ordered id as text, for an event (the outbox indexes it)."""
     h = f"{_uuid7_int():032x}"
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def event_id_for(millis: int) -> str:
+    """The greatest version 7 id of millisecond `millis`: ids made by then sort at or below."""
+    h = f"{(millis << 80) | ((1 << 80) - 1):032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def event_id_millis(event_id: str) -> int | None:
+    """The millisecond a version 7 event id was made in (the event's acceptance: ids are
+    made when the use case publishes it), or None for an id of another kind."""
+    h = event_id.replace("-", "")
+    if len(h) != 32 or h[12] != "7":
+        return None
+    try:
+        return int(h[:12], 16)
+    except ValueError:
+        return None

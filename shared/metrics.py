@@ -44,7 +44,8 @@ OUTBOX_PUBLISHED = Counter(
 )
 CONSUMER_LAG = Gauge(
     "koers_consumer_lag",
-    "Messages behind the partition's high watermark",
+    "Records the platform's producers had acknowledged on the partition (the produced mark)"
+    " that the group has not committed yet",
     ["group", "topic", "partition"],
 )
 EVENTS = Counter(

@@ -13,6 +13,8 @@ from shared.http import worker_health_app
 from shared.messaging.consumer import KafkaEventConsumer, MessageProcessor
 from shared.messaging.kafka import KafkaPublisher, ProducerOptions, make_producer
 from shared.messaging.outbox import OutboxRelay
+from shared.messaging.progress import LagReader, ProducedMarks
+from shared.metrics import CONSUMER_LAG
 from shared.runtime import ServiceRuntime
 
 log = logging.getLogger(__name__)
@@ -23,6 +25,9 @@ ConsumerFactory = Callable[[KafkaPublisher], Sequence[tuple[MessageProcessor[Any
 
 # A service's own loop beside the consumers (a scheduler, a delivery loop): runs until stop.
 Background = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
+
+# How often the worker sets koers_consumer_lag for its groups (scrapes come every 15-30 s).
+LAG_GAUGE_INTERVAL_S = 5.0
 
 
 async def run_worker(
@@ -37,7 +42,8 @@ async def run_worker(
     stop = stop or _stop_on_signals()
     producer = make_producer(settings.kafka_bootstrap_servers, ProducerOptions.of(settings))
     await _start_with_retry(producer.start, stop)
-    publisher = KafkaPublisher(producer)
+    marks = ProducedMarks(settings.kafka_bootstrap_servers)
+    publisher = KafkaPublisher(producer, marks)
     relay = OutboxRelay(
         runtime.sessions,
         publisher,
@@ -51,7 +57,9 @@ async def run_worker(
         tasks.append(asyncio.create_task(runtime.checkpointer.run(stop), name="wal-checkpoints"))
     if settings.worker_health_port is not None:
         tasks.append(asyncio.create_task(_serve_health(runtime, stop), name="health"))
+    groups: dict[str, list[str]] = {}
     for processor, topics in consumers(publisher) if consumers else ():
+        groups[processor.consumer_name] = topics
         loop = KafkaEventConsumer(
             processor,
             topics,
@@ -64,6 +72,10 @@ async def run_worker(
     tasks += [
         asyncio.create_task(loop(stop), name=f"background-{i}") for i, loop in enumerate(background)
     ]
+    lag_reader = LagReader(settings.kafka_bootstrap_servers)
+    if groups:
+        gauge = _lag_gauge(lag_reader, groups)
+        tasks.append(asyncio.create_task(every(LAG_GAUGE_INTERVAL_S, gauge, stop, "consumer lag")))
     log.info("worker started", extra={"service": settings.service_name})
     try:
         await _until_stopped_or_failed(tasks, stop)
@@ -71,6 +83,8 @@ async def run_worker(
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
         await producer.stop()
+        await marks.close()
+        await lag_reader.close()
         await runtime.close()
 
 
@@ -85,6 +99,17 @@ async def every(
             log.exception("%s failed; trying again in %.0f s", name, interval_s)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), interval_s)
+
+
+def _lag_gauge(reader: LagReader, groups: dict[str, list[str]]) -> Callable[[], Awaitable[None]]:
+    """koers_consumer_lag of this worker's groups: produced marks minus committed offsets,
+    the figures `ops lag` and /v1/freshness use (shared.messaging.progress)."""
+
+    async def step() -> None:
+        for p in await reader.lags(groups):
+            CONSUMER_LAG.labels(p.group, p.topic, str(p.partition)).set(p.lag)
+
+    return step
 
 
 async def _until_stopped_or_failed(tasks: list[asyncio.Task[None]], stop: asyncio.Event) -> None:

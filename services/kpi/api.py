@@ -236,8 +236,9 @@ async def review_queue(
 
 @router.get("/freshness", tags=["aggregates"])
 async def freshness(request: Request, uow: Uow, _: Viewer) -> Freshness:
-    """When the aggregates last applied an event, and how many events wait."""
-    return await services.freshness(uow, request.app.state.aggregation_lag)
+    """Whether the totals hold everything accepted, and how many events wait (figures at
+    most a second old)."""
+    return await services.freshness(uow, request.app.state.freshness)
 
 
 @router.post("/reports/{report_id}/review", tags=["review"])

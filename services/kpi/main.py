@@ -1,7 +1,6 @@
 """Composition root: the KPI service's API app, its worker, its migrations."""
 
 import asyncio
-import time
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -27,9 +26,10 @@ from services.kpi.reference import ReferenceCache
 from services.kpi.services import PartnerKeys, ReportGroups
 from services.kpi.uow import KpiUnitOfWork
 from shared.contracts import topics
+from shared.freshness import FreshnessProbe
 from shared.http import create_service_app
 from shared.messaging.consumer import MessageProcessor
-from shared.messaging.kafka import KafkaPublisher, group_lag
+from shared.messaging.kafka import KafkaPublisher
 from shared.migrations import upgrade
 from shared.runtime import ServiceRuntime
 from shared.worker import run_worker as run_platform_worker
@@ -38,17 +38,19 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def create_app(settings: KpiSettings, today: Callable[[], date] = date.today) -> FastAPI:
+    runtime = ServiceRuntime.from_settings(settings)
+    probe = freshness_probe(runtime, settings)
     app = create_service_app(
-        ServiceRuntime.from_settings(settings),
+        runtime,
         title="Koersmonitor KPI intake and aggregation",
         description=(
             "Partner systems report KPI values here (API key per organisation); staff review them, "
             "set targets, and read totals along the programme's goal tree."
         ),
         routers=[router],
+        on_close=probe.close,
     )
     app.state.today = today
-    runtime = app.state.runtime
     app.state.reference = reference = ReferenceCache()
 
     def uow() -> KpiUnitOfWork:
@@ -61,31 +63,18 @@ def create_app(settings: KpiSettings, today: Callable[[], date] = date.today) ->
 
     app.state.report_groups = ReportGroups(uow)
     app.state.partner_keys = PartnerKeys(reading)
-    app.state.aggregation_lag = AggregationLag(settings)
+    app.state.freshness = probe
     app.state.partner_limits = PartnerLimits(settings)
     return app
 
 
-class AggregationLag:
-    """The aggregation consumer group's lag, asked of the broker at most every 15 s."""
-
-    def __init__(self, settings: KpiSettings, ttl_s: float = 15.0) -> None:
-        self._settings, self._ttl_s = settings, ttl_s
-        self._value: int | None = None
-        self._at = -ttl_s
-
-    async def __call__(self) -> int | None:
-        if time.monotonic() - self._at >= self._ttl_s:
-            self._at = time.monotonic()
-            group = self._settings.consumer_group_prefix + AGGREGATES
-            try:
-                found = await asyncio.wait_for(
-                    group_lag(self._settings.kafka_bootstrap_servers, group, [topics.KPI]), 5
-                )
-                self._value = sum(p.lag for p in found)
-            except Exception:
-                self._value = None
-        return self._value
+def freshness_probe(runtime: ServiceRuntime, settings: KpiSettings) -> FreshnessProbe:
+    """The totals are fresh when the outbox is empty and the groups that feed them, the
+    aggregation (kpi.events.v1) and the registry replica (projects.events.v1), have
+    applied every event produced to their topics (ADR 0028)."""
+    prefix = settings.consumer_group_prefix
+    groups = {prefix + AGGREGATES: [topics.KPI], prefix + REGISTRY_REPLICA: [topics.PROJECTS]}
+    return FreshnessProbe(runtime.sessions, settings.kafka_bootstrap_servers, groups)
 
 
 def options(settings: KpiSettings) -> Options:

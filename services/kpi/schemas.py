@@ -41,10 +41,29 @@ class Page(BaseModel, Generic[T]):
 
 
 class Freshness(BaseModel):
-    last_event_processed_at: datetime | None
-    events_waiting: int | None = Field(
-        description="the aggregation's consumer lag on kpi.events.v1; none if the broker is away"
+    """How current the totals are, from figures at most a second old (ADR 0028)."""
+
+    last_event_processed_at: datetime | None = Field(
+        description="when this service last applied an event"
     )
+    events_waiting: int | None = Field(
+        description="accepted and not yet in the totals: the outbox backlog plus the lag of the "
+        "aggregation (kpi.events.v1) and registry replica (projects.events.v1); none if the "
+        "broker is away"
+    )
+    caught_up: bool = Field(
+        description="everything accepted here, and every registry change published, is in the "
+        "totals (false when it cannot be told: broker away)"
+    )
+    newest_applied_accepted_at: datetime | None = Field(
+        description="when the newest event in the totals was accepted (to the millisecond)"
+    )
+    outbox_backlog: int = Field(description="accepted events not yet published")
+    consumer_lag: int | None = Field(
+        description="published events the two groups have not yet applied (produced marks "
+        "minus committed offsets); none if the broker is away"
+    )
+    as_of: datetime = Field(description="when these figures were read")
 
 
 class IndicatorIn(Input):

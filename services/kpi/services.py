@@ -77,6 +77,7 @@ from shared.errors import (
     ForbiddenError,
     InvalidInputError,
 )
+from shared.freshness import FreshnessReport
 from shared.metrics import REPORTS
 from shared.rounds import Rounds
 
@@ -608,11 +609,23 @@ async def review_queue(
     )
 
 
-async def freshness(uow: KpiUnitOfWork, lag: Callable[[], Awaitable[int | None]]) -> Freshness:
-    """When the last event was applied here, and how many wait: how current the totals are."""
+async def freshness(
+    uow: KpiUnitOfWork, probe: Callable[[], Awaitable[FreshnessReport]]
+) -> Freshness:
+    """Whether the totals hold everything accepted (ADR 0028), and when the last event was
+    applied here."""
     async with uow:
         last = await uow.reports.last_event_processed_at()
-    return Freshness(last_event_processed_at=last, events_waiting=await lag())
+    found = await probe()
+    return Freshness(
+        last_event_processed_at=last,
+        events_waiting=found.events_waiting,
+        caught_up=found.caught_up,
+        newest_applied_accepted_at=found.newest_applied_accepted_at,
+        outbox_backlog=found.outbox_backlog,
+        consumer_lag=None if found.lags is None else found.consumer_lag,
+        as_of=found.as_of,
+    )
 
 
 async def check_readable(

@@ -25,7 +25,7 @@ from shared.contracts.topics import dlq
 from shared.db import is_database_outage
 from shared.messaging.kafka import OutgoingMessage, make_consumer
 from shared.messaging.outbox import Publisher
-from shared.metrics import CONSUMER_LAG, DEAD_LETTERS, EVENT_FAILURES, EVENTS
+from shared.metrics import DEAD_LETTERS, EVENT_FAILURES, EVENTS
 from shared.telemetry import context_from_traceparent, tracer, tracing_enabled
 from shared.uow import SqlUnitOfWork
 
@@ -351,14 +351,6 @@ class KafkaEventConsumer(Generic[U]):
         self._session_timeout_ms = session_timeout_ms
         self.assignment: frozenset[tuple[str, int]] = frozenset()  # what this member holds now
 
-    def _record_lag(self, consumer: Any, batches: Mapping[Any, Sequence[Any]]) -> None:
-        """Messages behind each fetched partition's high watermark, after this batch."""
-        for tp, records in batches.items():
-            if records and (lag := _lag(consumer, tp, records[-1].offset)) is not None:
-                CONSUMER_LAG.labels(self.processor.consumer_name, tp.topic, str(tp.partition)).set(
-                    lag
-                )
-
     async def run(self, stop: asyncio.Event) -> None:
         consumer = make_consumer(
             self._bootstrap_servers,
@@ -376,7 +368,6 @@ class KafkaEventConsumer(Generic[U]):
                 )
                 if not batches:
                     continue
-                self._record_lag(consumer, batches)
                 # One batch across partitions (each partition's order kept), then one commit.
                 await self.processor.process_many(
                     [received_message(r) for records in batches.values() for r in records]
@@ -390,11 +381,6 @@ class KafkaEventConsumer(Generic[U]):
                     log.info("commit refused after a rebalance")
         finally:
             await consumer.stop()
-
-
-def _lag(consumer: Any, tp: Any, last_offset: int) -> int | None:
-    highwater = consumer.highwater(tp)
-    return None if highwater is None else max(highwater - (last_offset + 1), 0)
 
 
 def received_message(record: Any) -> ReceivedMessage:

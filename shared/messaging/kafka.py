@@ -15,13 +15,14 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from aiokafka.partitioner import DefaultPartitioner
 
 from shared.config import ServiceSettings, TopicSettings
 from shared.contracts.topics import TopicSpec
+from shared.messaging.progress import ProducedMarks
 
 log = logging.getLogger(__name__)
 
@@ -113,10 +114,15 @@ class KafkaPublisher:
     their order within each partition. Sending them one by one cost a future, a callback
     and an accumulator lookup per message: for the relay of a thousand reports that was
     a seventh of the worker's time (profiled under benchmark (b)).
+
+    With `marks`, it then records each partition's produced mark (the offset after the
+    last record acknowledged) before returning: what consumer lag is measured against
+    (shared.messaging.progress, ADR 0028).
     """
 
-    def __init__(self, producer: AIOKafkaProducer) -> None:
+    def __init__(self, producer: AIOKafkaProducer, marks: ProducedMarks | None = None) -> None:
         self._producer = producer
+        self._marks = marks
 
     async def publish(self, messages: Iterable[OutgoingMessage]) -> None:
         by_partition: dict[tuple[str, int], list[OutgoingMessage]] = {}
@@ -125,34 +131,43 @@ class KafkaPublisher:
             if m.topic not in partitions:
                 partitions[m.topic] = tuple(sorted(await self._producer.partitions_for(m.topic)))
             by_partition.setdefault((m.topic, _partition(m.key, partitions[m.topic])), []).append(m)
-        delivered = []
+        sent: list[tuple[asyncio.Future[Any], int]] = []
         for (topic, partition), group in by_partition.items():
-            delivered += await self._send(topic, partition, group)
-        await asyncio.gather(*delivered)
+            sent += await self._send(topic, partition, group)
+        acknowledged = await asyncio.gather(*(future for future, _ in sent))
+        if self._marks is not None:
+            marks: dict[tuple[str, int], int] = {}
+            for metadata, (_, records) in zip(acknowledged, sent, strict=True):
+                key = (metadata.topic, metadata.partition)
+                # A batch's acknowledgement holds its base offset; a lone record's, its own.
+                marks[key] = max(marks.get(key, 0), metadata.offset + records)
+            await self._marks.record(marks)
 
     async def _send(
         self, topic: str, partition: int, messages: list[OutgoingMessage]
-    ) -> list["asyncio.Future[object]"]:
-        """Fill record batches in order; a message too big for any batch goes alone."""
-        producer, delivered = self._producer, []
+    ) -> list[tuple["asyncio.Future[Any]", int]]:
+        """Fill record batches in order; a message too big for any batch goes alone.
+        Returns each send's acknowledgement and how many records it carries."""
+        producer, sent = self._producer, []
         batch = producer.create_batch()
         for m in messages:
             if batch.append(timestamp=None, key=m.key, value=m.value, headers=m.headers):
                 continue
             if batch.record_count():
-                delivered.append(await producer.send_batch(batch, topic, partition=partition))
+                records = batch.record_count()
+                sent.append((await producer.send_batch(batch, topic, partition=partition), records))
                 batch = producer.create_batch()
                 if batch.append(timestamp=None, key=m.key, value=m.value, headers=m.headers):
                     continue
             # Larger than a batch may be: the producer's own path sizes it, or refuses it.
-            delivered.append(
-                await producer.send(
-                    topic, m.value, key=m.key, partition=partition, headers=m.headers
-                )
+            lone = await producer.send(
+                topic, m.value, key=m.key, partition=partition, headers=m.headers
             )
+            sent.append((lone, 1))
         if batch.record_count():
-            delivered.append(await producer.send_batch(batch, topic, partition=partition))
-        return delivered
+            records = batch.record_count()
+            sent.append((await producer.send_batch(batch, topic, partition=partition), records))
+        return sent
 
 
 def _partition(key: bytes | None, partitions: tuple[int, ...]) -> int:
@@ -260,43 +275,3 @@ async def topic_partitions(bootstrap_servers: str, topics: Sequence[str]) -> dic
         for t in described
         if t["error_code"] == 0
     }
-
-
-@dataclass(frozen=True)
-class PartitionLag:
-    topic: str
-    partition: int
-    committed: int
-    end: int
-
-    @property
-    def lag(self) -> int:
-        return max(self.end - self.committed, 0)
-
-
-async def group_lag(bootstrap: str, group: str, topics: Sequence[str]) -> list[PartitionLag]:
-    """A consumer group's committed offsets against the partitions' end offsets.
-
-    Read by a consumer in the group that never subscribes, so it does not join the group
-    and the running members keep their partitions. (On the embedded broker an end offset
-    can be early by a batch: see TANSU.md.)
-    """
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
-    )
-    await consumer.start()
-    try:
-        partitions = [
-            TopicPartition(topic, p)
-            for topic, numbers in (await topic_partitions(bootstrap, topics)).items()
-            for p in numbers
-        ]
-        committed = {tp: await consumer.committed(tp) for tp in partitions}
-        held = {tp: offset for tp, offset in committed.items() if offset is not None}
-        ends = await consumer.end_offsets(list(held)) if held else {}
-        return [
-            PartitionLag(tp.topic, tp.partition, offset, ends.get(tp, 0))
-            for tp, offset in sorted(held.items(), key=lambda i: (i[0].topic, i[0].partition))
-        ]
-    finally:
-        await consumer.stop()

@@ -6,9 +6,13 @@ import secrets
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from prometheus_client import REGISTRY
 
+from services import ops
 from shared.contracts.topics import PROJECTS, dlq
-from shared.messaging.kafka import OutgoingMessage
+from shared.messaging.kafka import KafkaPublisher, OutgoingMessage, make_producer
+from shared.messaging.progress import PRODUCED_GROUP, LagReader, ProducedMarks, group_lag
+from shared.worker import _lag_gauge
 from tests.apache_kafka import GroupOffset, consumer_groups, end_offsets
 from tests.conftest import Kafka
 from tests.kafka_helpers import produce
@@ -45,3 +49,50 @@ async def test_the_group_tool_reports_what_the_group_committed(
     await commit(kafka.bootstrap_servers, group, end - 3)
     rows = consumer_groups(version, kafka.bootstrap_servers, group)
     assert rows == [GroupOffset(group, TOPIC, 0, end - 3, end, 3)]
+
+
+async def publish_with_marks(bootstrap: str, batches: list[int]) -> None:
+    """Publish as the outbox relay does (record batches, produced marks recorded)."""
+    producer = make_producer(bootstrap)
+    await producer.start()
+    marks = ProducedMarks(bootstrap)
+    try:
+        publisher = KafkaPublisher(producer, marks)
+        for size in batches:
+            await publisher.publish(
+                [OutgoingMessage(TOPIC, f"k{i}".encode(), b"{}") for i in range(size)]
+            )
+    finally:
+        await producer.stop()
+        await marks.close()
+
+
+async def test_the_platform_reports_the_lag_kafkas_own_tool_reports(
+    kafka: Kafka, request: pytest.FixtureRequest
+) -> None:
+    """`ops lag`, the freshness figures and koers_consumer_lag against kafka-consumer-groups:
+    the produced mark is the log end offset, and the lag is the tool's (ADR 0028)."""
+    version = request.node.callspec.params["kafka"].removeprefix("kafka-")
+    bootstrap = kafka.bootstrap_servers
+    await publish_with_marks(bootstrap, [5, 1, 9])
+    end = (await end_offsets(bootstrap, TOPIC))[0]
+    prefix = f"t{secrets.token_hex(3)}."
+    group = prefix + "kpi.registry-replica"  # a group `ops lag` lists
+    await commit(bootstrap, group, end - 4)
+
+    tool = consumer_groups(version, bootstrap, group)
+    assert tool == [GroupOffset(group, TOPIC, 0, end - 4, end, 4)]
+    marks = consumer_groups(version, bootstrap, PRODUCED_GROUP)
+    assert GroupOffset(PRODUCED_GROUP, TOPIC, 0, end, end, 0) in marks
+
+    platform = await group_lag(bootstrap, group, [TOPIC])
+    assert [(p.committed, p.produced, p.lag) for p in platform] == [(end - 4, end, 4)]
+    lines = await ops.lag(bootstrap, prefix)
+    assert f"{group:<40} {TOPIC}[0] committed {end - 4} produced {end} lag 4" in lines
+    reader = LagReader(bootstrap)
+    try:
+        await _lag_gauge(reader, {group: [TOPIC]})()
+    finally:
+        await reader.close()
+    labels = {"group": group, "topic": TOPIC, "partition": "0"}
+    assert REGISTRY.get_sample_value("koers_consumer_lag", labels) == 4
