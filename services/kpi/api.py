@@ -91,7 +91,10 @@ def get_rules(request: Request) -> services.IntakeRules:
     settings: KpiSettings = request.app.state.runtime.settings
     today: Callable[[], date] = request.app.state.today
     return services.IntakeRules(
-        today=today(), lock_after_days=settings.lock_after_days, thresholds=settings.thresholds
+        today=today(),
+        lock_after_days=settings.lock_after_days,
+        thresholds=settings.thresholds,
+        identifier_secret=settings.identifier_secret,
     )
 
 

@@ -9,6 +9,7 @@ import csv
 from collections.abc import Iterator
 from pathlib import Path
 
+from services.kpi.domain.distinct import CountedOnce
 from services.kpi.domain.indicators import Direction, Indicator, IndicatorKind, Level
 from services.kpi.uow import KpiUnitOfWork
 from shared.db import create_engine, session_factory
@@ -50,6 +51,10 @@ def eu_common_indicators() -> Iterator[tuple[Indicator, str]]:
                     direction=Direction.HIGHER_IS_BETTER,
                     decimals_allowed=_decimals_allowed(row["unit"]),
                     eu_code=row["code"],
+                    # an enterprise supported by several operations is one enterprise
+                    counted_once=CountedOnce.ENTERPRISE
+                    if row["unit"] == "enterprises" and row["kind"] == "output"
+                    else None,
                 ),
                 row["source"],
             )
@@ -244,4 +249,5 @@ def _row(indicator: Indicator) -> dict[str, object]:
         "decimals_allowed": indicator.decimals_allowed,
         "negative_allowed": indicator.negative_allowed,
         "eu_code": indicator.eu_code,
+        "counted_once": indicator.counted_once.value if indicator.counted_once else None,
     }

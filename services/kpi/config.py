@@ -15,6 +15,14 @@ class KpiSettings(ServiceSettings):
         secret = self.api_key_secret or self.jwt_secret
         return secret.get_secret_value().encode()
 
+    @property
+    def identifier_secret(self) -> bytes:
+        """Keys the hashes of listed KvK numbers and participant identifiers. Set it once
+        and keep it: the numbers are not stored, so hashes under another secret would not
+        match (each enterprise would count again)."""
+        secret = self.identifier_hash_secret or self.api_key_secret or self.jwt_secret
+        return b"identifiers:" + secret.get_secret_value().encode()
+
     model_config = SettingsConfigDict(env_prefix="KPI_", extra="ignore")
 
     service_name: str = "kpi"
@@ -27,7 +35,7 @@ class KpiSettings(ServiceSettings):
     lock_after_days: int | None = None
     # Plausibility (domain.plausibility): values are accepted but flagged when the total to
     # date exceeds this % of the target, or a value this many times the previous period's.
-    # Each indicator may set its own (PATCH /v1/indicators/{code}).
+    # Each indicator may set its own (PUT /v1/indicators/{code}/plausibility).
     plausibility_target_percent: Decimal = Field(default=Decimal(200), gt=0)
     plausibility_jump_factor: Decimal = Field(default=Decimal(5), gt=0)
 
@@ -41,5 +49,6 @@ class KpiSettings(ServiceSettings):
     # The secret partner API keys are hashed with (HMAC); the JWT secret when not set.
     # Changing it invalidates every issued key.
     api_key_secret: SecretStr | None = None
+    identifier_hash_secret: SecretStr | None = None  # see identifier_secret
     requests_per_key_per_minute: int = 600
     requests_per_address_per_minute: int = 1200

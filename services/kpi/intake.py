@@ -14,6 +14,8 @@ from functools import lru_cache
 from typing import Any, Literal
 
 from services.kpi.access import Principal
+from services.kpi.domain import distinct
+from services.kpi.domain.distinct import CountedOnce
 from services.kpi.domain.errors import InvalidKpiInputError, NotYourProjectError, PeriodLockedError
 from services.kpi.domain.indicators import (
     Indicator,
@@ -70,6 +72,7 @@ class IntakeContext:
     lock_after_days: int | None
     now: datetime  # when the request's reports are submitted
     thresholds: Thresholds = field(default_factory=Thresholds)
+    identifier_secret: bytes = b""  # keys the hashes of listed identifiers (domain.distinct)
     realised: dict[tuple[uuid.UUID, str], Decimal | None] = field(default_factory=dict)
 
 
@@ -80,6 +83,7 @@ async def load_context(
     today: date,
     lock_after_days: int | None,
     thresholds: Thresholds | None = None,
+    identifier_secret: bytes = b"",
 ) -> IntakeContext:
     await uow.lock(PERIOD_LOCKS, shared=True)  # no period is locked while its reports go in
     reference = await uow.reference()
@@ -105,6 +109,7 @@ async def load_context(
         lock_after_days=lock_after_days,
         now=uow.now,
         thresholds=thresholds or Thresholds(),
+        identifier_secret=identifier_secret,
         realised=await uow.projection.realised({c[:2] for c in cells}),
     )
 
@@ -148,6 +153,8 @@ def check_item(
             text=item.comment if indicator.kind is IndicatorKind.QUALITATIVE else None,
         ),
     )
+    hashes, listed = identifier_hashes(ctx.identifier_secret, indicator, item)
+    problems += listed
     if set(item.disaggregation or {}) != set(kpi.dimensions):
         wanted = ", ".join(kpi.dimensions) or "none"
         problems.append(
@@ -157,7 +164,45 @@ def check_item(
         raise InvalidKpiInputError(problems)
     assert period is not None
     _check_lock(ctx, project, period)
-    return (*_new_version(ctx, principal, project, item, str(period), kpi, indicator), indicator)
+    return (
+        *_new_version(ctx, principal, project, item, str(period), kpi, indicator, hashes),
+        indicator,
+    )
+
+
+def identifier_hashes(
+    secret: bytes, indicator: Indicator, item: ReportIn
+) -> tuple[list[str], list[FieldProblem]]:
+    """The keyed hashes of the identifiers listed with the value, sorted, or the problems:
+    identifiers of the kind the indicator counts once, in their form, as many as the value."""
+    given = {"enterprises": item.enterprises, "participants": item.participants}
+    wanted = {
+        CountedOnce.ENTERPRISE: "enterprises",
+        CountedOnce.PARTICIPANT: "participants",
+    }.get(indicator.counted_once)  # type: ignore[arg-type]
+    problems = [
+        FieldProblem(("body", name), f"{indicator.code} does not count {name} once")
+        for name, listed in given.items()
+        if listed is not None and name != wanted
+    ]
+    listed = given.get(wanted or "")
+    if problems or not listed or indicator.counted_once is None:
+        return [], problems
+    kind = indicator.counted_once
+    found: set[str] = set()
+    for index, text in enumerate(listed):
+        try:
+            found.add(distinct.normalised(kind, text))
+        except distinct.IdentifierError as exc:
+            problems.append(FieldProblem(("body", wanted or "", index), str(exc)))
+    if not problems and item.value != len(found):
+        problems.append(
+            FieldProblem(
+                ("body", "value"),
+                f"the value is {item.value} but {len(found)} different {wanted} are listed",
+            )
+        )
+    return sorted(distinct.keyed_hash(kind, i, secret) for i in found), problems
 
 
 @lru_cache(maxsize=1024)
@@ -205,14 +250,14 @@ def _check_lock(ctx: IntakeContext, project: ProjectFacts, period: Period) -> No
         )
 
 
-def _same(a: ReportLike, item: ReportIn) -> bool:
+def _same(a: ReportLike, item: ReportIn, hashes: list[str]) -> bool:
     return (a.value, a.numerator, a.denominator, a.comment, a.source_ref) == (
         item.value,
         item.numerator,
         item.denominator,
         item.comment,
         item.source_ref,
-    )
+    ) and list(a.identifiers) == hashes
 
 
 def _new_version(
@@ -223,10 +268,11 @@ def _new_version(
     period: str,
     kpi: KpiRule,
     indicator: Indicator,
+    hashes: list[str],
 ) -> tuple[ReportLike, Outcome]:
     cell = (project.id, item.indicator, period, dimension_key(item.disaggregation))
     latest = ctx.latest.get(cell)
-    if latest is not None and latest.state != "returned" and _same(latest, item):
+    if latest is not None and latest.state != "returned" and _same(latest, item, hashes):
         return latest, "unchanged"  # a plain retry: no second version
     if latest is not None and not item.reason and cell in ctx.approved:
         raise InvalidKpiInputError.single(
@@ -250,6 +296,7 @@ def _new_version(
         ctx.now,
         item.reason if latest else None,
         flags=_flags(ctx, cell, latest, item, kpi, indicator),
+        identifiers=hashes,
     )
     ctx.latest[cell] = report
     return report, "revised" if latest else "submitted"

@@ -40,6 +40,8 @@ class Indicator(KpiBase, table=True):
     source: str | None = Field(default=None, max_length=1000)
     plausible_target_percent: Decimal | None = amount()
     plausible_jump_factor: Decimal | None = amount()
+    # enterprise | participant: counted once across projects (domain.distinct)
+    counted_once: str | None = Field(default=None, max_length=20)
 
 
 class ProjectKpi(KpiBase, table=True):
@@ -97,6 +99,9 @@ class Report(KpiBase, table=True):
     submitted_at: datetime = Field(default_factory=utcnow)
     revision_reason: str | None = Field(default=None, max_length=2000)
     flags: list[str] = Field(  # domain.plausibility
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
+    identifiers: list[str] = Field(  # keyed hashes, never the numbers (domain.distinct)
         default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
     )
     review_reason: str | None = Field(default=None, max_length=2000)
@@ -247,6 +252,19 @@ class CellVersion(KpiBase, table=True):
     flags: list[str] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
     )
+
+
+class IdentifiedVersion(KpiBase, table=True):
+    """The identifier hashes of a cell version that listed them (domain.distinct)."""
+
+    __tablename__ = "projection_identifiers"
+
+    project_id: uuid.UUID = Field(primary_key=True)
+    indicator_code: str = Field(primary_key=True, max_length=40, index=True)
+    period: str = Field(primary_key=True, max_length=7)
+    dimension_key: str = Field(primary_key=True, max_length=200)
+    version: int = Field(primary_key=True)
+    hashes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 
 
 class TargetState(KpiBase, table=True):

@@ -488,6 +488,8 @@ async def _apply(uow: KpiUnitOfWork, batch: Sequence[events.KpiEvent], options: 
             row = _apply_to_cell(event, after.setdefault(cell, {}).get(event.version))
             if row is not None:
                 after[cell][event.version] = changed[(cell, event.version)] = row
+            if isinstance(event, events.ReportSubmitted) and event.identifiers and row:
+                uow.projection.put_identified(row, event.identifiers)
             kinds[key] = event.indicator_kind
             cells_of[key].add(cell)
     uow.projection.put_versions(changed.values())

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from services.kpi.access import Principal
 from services.kpi.domain import ranges
+from services.kpi.domain.distinct import IdentifiedValue, counted_once
 from services.kpi.domain.errors import InvalidKpiInputError
 from services.kpi.domain.indicators import Indicator, IndicatorKind
 from services.kpi.domain.periods import Frequency, Period, PeriodError, periods_ended
@@ -19,7 +20,7 @@ from services.kpi.domain.ranges import Span
 from services.kpi.domain.series import Measure
 from services.kpi.models import NodeTotal
 from services.kpi.projection import APPROVED, CURRENT, chosen_versions
-from services.kpi.reference import indicator_of
+from services.kpi.reference import Reference, indicator_of
 from services.kpi.repository import KpiRule, ProjectFacts
 from services.kpi.schemas import (
     AggregatePublic,
@@ -81,18 +82,50 @@ async def aggregates(
         if not await uow.replica.node_exists(node_id):
             raise NotFoundError(f"no programme or goal {node_id}")
         rows = await uow.totals.node_totals(node_id, view, indicator_code)
-        indicators = (await uow.reference()).indicators  # the catalogue, cached per process
-    by_indicator: dict[str, dict[str, tuple[Measure, int]]] = defaultdict(dict)
-    for r in rows:
-        if r.projects or r.value or r.numerator or r.denominator:
-            by_indicator[r.indicator_code][r.period_key] = (
-                Measure(r.value, r.numerator, r.denominator),
-                r.projects,
-            )
+        reference = await uow.reference()  # the catalogue, cached per process
+        indicators = reference.indicators
+        by_indicator: dict[str, dict[str, tuple[Measure, int]]] = defaultdict(dict)
+        for r in rows:
+            if r.projects or r.value or r.numerator or r.denominator:
+                by_indicator[r.indicator_code][r.period_key] = (
+                    Measure(r.value, r.numerator, r.denominator),
+                    r.projects,
+                )
+        identified = {
+            code: await identified_values(uow, reference, node_id, code, view)
+            for code in by_indicator
+            if counts_once(indicators[code])
+        }
     return [
-        _aggregate(node_id, indicators[code], view, periods, span)
+        _aggregate(node_id, indicators[code], view, periods, span, identified.get(code))
         for code, periods in sorted(by_indicator.items())
     ]
+
+
+def counts_once(indicator: Indicator) -> bool:
+    return indicator.counted_once is not None and indicator.kind is IndicatorKind.FLOW
+
+
+async def identified_values(
+    uow: KpiUnitOfWork, reference: Reference, node_id: uuid.UUID, code: str, view: str
+) -> list[tuple[Period, IdentifiedValue]]:
+    """The node's counted cells of `code` whose version listed identifiers (domain.distinct)."""
+    projects = {
+        p.id
+        for p in reference.projects_by_id.values()
+        if node_id in reference.nodes_of(p.id, p.programme_id)
+    }
+    listed = await uow.projection.identified(code, projects)
+    if not listed:
+        return []
+    found = []
+    for cell, versions in (await uow.projection.cell_versions(listed)).items():
+        for v in chosen_versions(versions, view).values():
+            hashes = listed[cell].get(v.version)
+            if hashes:
+                value = IdentifiedValue(cell[0], v.value or Decimal(0), frozenset(hashes))
+                found.append((Period.parse(cell[2]), value))
+    return found
 
 
 def _aggregate(
@@ -101,9 +134,18 @@ def _aggregate(
     view: str,
     periods: dict[str, tuple[Measure, int]],
     span: Span,
+    identified: list[tuple[Period, IdentifiedValue]] | None = None,
 ) -> AggregatePublic:
     kind = IndicatorKind(indicator.kind)
     found = ranges.total(kind, periods, span)
+    series = [
+        _measure_public(str(p), m, kind, n) for p, m, n in ranges.by_quarter(kind, periods, span)
+    ]
+    once = None
+    if identified is not None and found is not None:
+        once = counted_once(found[0].value, (c for p, c in identified if span.holds(p)))
+        found = (Measure(once.value), found[1])
+        series = [_once(s, identified) for s in series]
     return AggregatePublic(
         node_id=node_id,
         indicator_code=indicator.code,
@@ -112,11 +154,21 @@ def _aggregate(
         kind=kind,
         view="approved" if view == APPROVED else "current",
         total=_measure_public(_label(span), found[0], kind, found[1]) if found else None,
-        series=[
-            _measure_public(str(p), m, kind, n)
-            for p, m, n in ranges.by_quarter(kind, periods, span)
-        ],
+        series=series,
+        counted_once=indicator.counted_once,
+        reported_value=once.reported if once else None,
+        more_than_one_project=once.more_than_one_project if once else None,
     )
+
+
+def _once(
+    quarter: MeasurePublic, identified: list[tuple[Period, IdentifiedValue]]
+) -> MeasurePublic:
+    """A quarter of a series counted once: its own cells' identifiers, each once."""
+    period = Period.parse(quarter.period)
+    inside = (c for p, c in identified if p == period)
+    value = counted_once(quarter.value or Decimal(0), inside).value
+    return quarter.model_copy(update={"value": value})
 
 
 async def eu_totals(
@@ -128,19 +180,45 @@ async def eu_totals(
         rows = await uow.totals.node_all_totals(
             programme_id, view, [c for codes in mapping.values() for c in codes]
         )
-    by_code: dict[str, NodeTotal] = {r.indicator_code: r for r in rows}
-    out = []
-    for eu_code, codes in sorted(mapping.items()):
-        present = [
-            by_code[c] for c in codes if c in by_code and (by_code[c].projects or by_code[c].value)
-        ]
-        if present:
+        reference = await uow.reference()
+        by_code: dict[str, NodeTotal] = {r.indicator_code: r for r in rows}
+        out = []
+        for eu_code, codes in sorted(mapping.items()):
+            present = [
+                by_code[c]
+                for c in codes
+                if c in by_code and (by_code[c].projects or by_code[c].value)
+            ]
+            if not present:
+                continue
+            reported = sum((r.value for r in present), Decimal(0))
+            once = [
+                r.indicator_code
+                for r in present
+                if counts_once(reference.indicators[r.indicator_code])
+            ]
+            total = (
+                counted_once(
+                    reported,
+                    [
+                        c
+                        for code in once
+                        for _, c in await identified_values(
+                            uow, reference, programme_id, code, view
+                        )
+                    ],
+                )
+                if once
+                else None
+            )
             out.append(
                 EuTotalPublic(
                     eu_code=eu_code,
                     indicators=sorted(r.indicator_code for r in present),
-                    value=sum((r.value for r in present), Decimal(0)),
+                    value=total.value if total else reported,
                     projects=sum(r.projects for r in present),
+                    reported_value=total.reported if total else None,
+                    more_than_one_project=total.more_than_one_project if total else None,
                 )
             )
     return out

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from services.kpi.domain.distinct import CountedOnce
 from services.kpi.domain.indicators import Direction, Indicator, IndicatorKind, Level
 from services.kpi.models import Indicator as IndicatorModel
 from services.kpi.repository import IndicatorRow, Key, KpiRule, ProjectFacts, ReferenceRepository
@@ -75,6 +76,7 @@ def indicator_of(row: IndicatorRow | IndicatorModel) -> Indicator:
         eu_code=row.eu_code,
         plausible_target_percent=row.plausible_target_percent,
         plausible_jump_factor=row.plausible_jump_factor,
+        counted_once=CountedOnce(row.counted_once) if row.counted_once else None,
     )
 
 

@@ -2,7 +2,7 @@
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Set
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from operator import itemgetter
@@ -22,6 +22,7 @@ from services.kpi.models import (
     GoalReplica,
     GoalReview,
     IdempotencyRecord,
+    IdentifiedVersion,
     Indicator,
     LockException,
     NodeTotal,
@@ -197,6 +198,7 @@ class ReportRow(NamedTuple):
     reviewed_by: str | None = None
     reviewed_at: datetime | None = None
     flags: Sequence[str] = ()  # domain.plausibility
+    identifiers: Sequence[str] = ()  # keyed hashes (domain.distinct)
 
 
 def _plain_select(model: Any, row_type: type[R]) -> Any:
@@ -217,6 +219,7 @@ class IndicatorRow(NamedTuple):
     eu_code: str | None
     plausible_target_percent: Decimal | None
     plausible_jump_factor: Decimal | None
+    counted_once: str | None
 
 
 class ReferenceRepository:
@@ -647,6 +650,7 @@ class ProjectionRepository:
         self._added_project_totals: list[tuple[Any, ...]] = []  # in TOTAL_COLUMNS order
         self._added_node_totals: list[dict[str, Any]] = []
         self._progress: dict[Key, dict[str, Any]] = {}
+        self._identified: dict[tuple[Any, ...], dict[str, Any]] = {}
 
     def prepare_pending(self, dialect: Dialect) -> list[PreparedWrite | None]:
         """Every queued write, in an order in which none undoes another (the unit of work
@@ -676,9 +680,31 @@ class ProjectionRepository:
                 dialect, table_of(NodeTotal), node_names, node_rows, node_key, add=node_add
             ),
             _upsert_rows(dialect, ProgressState, list(self._progress.values()), _KEY),
+            _upsert_rows(dialect, IdentifiedVersion, list(self._identified.values()), _VERSION_KEY),
         ]
         self._reset()
         return writes
+
+    def put_identified(self, version: VersionRow, hashes: Sequence[str]) -> None:
+        """The hashes a version listed (domain.distinct); only versions that list any."""
+        self._identified[version[:5]] = {
+            **dict(zip(_VERSION_KEY, version[:5], strict=True)),
+            "hashes": list(hashes),
+        }
+
+    async def identified(
+        self, indicator_code: str, project_ids: Set[uuid.UUID]
+    ) -> dict[tuple[uuid.UUID, str, str, str], dict[int, list[str]]]:
+        """Per cell of these projects: the hashes each of its identified versions listed."""
+        table = table_of(IdentifiedVersion)
+        statement = sa_select(*(table.c[k] for k in _VERSION_KEY), table.c.hashes).where(
+            table.c.indicator_code == indicator_code
+        )
+        found: dict[tuple[uuid.UUID, str, str, str], dict[int, list[str]]] = {}
+        for *key, version, hashes in await (await self.session.connection()).execute(statement):
+            if key[0] in project_ids:
+                found.setdefault(tuple(key), {})[version] = list(hashes)
+        return found
 
     def put_versions(self, rows: Iterable[VersionRow]) -> None:
         for row in rows:

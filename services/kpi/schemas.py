@@ -7,6 +7,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from services.kpi.domain.distinct import CountedOnce
 from services.kpi.domain.indicators import Direction, IndicatorKind, Level
 from services.kpi.domain.outcomes import LinkKind, OutcomeKind, OutcomeLevel
 from services.kpi.domain.periods import Frequency
@@ -77,6 +78,11 @@ class IndicatorIn(Input):
     decimals_allowed: bool = False
     negative_allowed: bool = False
     eu_code: Code | None = None
+    counted_once: CountedOnce | None = Field(
+        default=None,
+        description="enterprise or participant: reports list identifiers and totals over "
+        "several projects count each once (EU methodology for RCO01-RCO04)",
+    )
     plausible_target_percent: PositiveNumber | None = Field(
         default=None,
         description="flag a value whose total to date exceeds this % of its target "
@@ -181,6 +187,19 @@ class ReportIn(Input):
     reason: Reason | None = Field(
         default=None, description="why a value changes; required once approved"
     )
+    enterprises: list[Annotated[str, StringConstraints(max_length=40)]] | None = Field(
+        default=None,
+        max_length=10_000,
+        description="the KvK numbers of the enterprises the value counts, for indicators that "
+        "count enterprises once across projects; the value must equal how many are listed. "
+        "Kept only as keyed hashes.",
+    )
+    participants: list[Annotated[str, StringConstraints(max_length=64)]] | None = Field(
+        default=None,
+        max_length=10_000,
+        description="pseudonymous identifiers of the participants the value counts, for "
+        "indicators that count participants once",
+    )
 
 
 class ReportPublic(BaseModel):
@@ -207,6 +226,10 @@ class ReportPublic(BaseModel):
         default_factory=list,
         description="accepted, but implausible: above_target (the value to date is beyond the "
         "target's threshold), jump (many times the previous period's value)",
+    )
+    identifiers: list[str] = Field(
+        default_factory=list,
+        description="keyed hashes of the enterprises or participants listed (never the numbers)",
     )
 
 
@@ -302,6 +325,17 @@ class AggregatePublic(BaseModel):
     view: Literal["current", "approved"]
     total: MeasurePublic | None
     series: list[MeasurePublic]
+    counted_once: CountedOnce | None = Field(
+        default=None,
+        description="enterprise or participant: the total counts each listed one once across "
+        "projects (EU methodology); values reported without identifiers count as reported",
+    )
+    reported_value: Decimal | None = Field(
+        default=None, description="the same total as the projects reported it (added up)"
+    )
+    more_than_one_project: int | None = Field(
+        default=None, description="listed ones supported by more than one project"
+    )
 
 
 class ProgressPublic(BaseModel):
@@ -340,8 +374,12 @@ class ProgressPublic(BaseModel):
 class EuTotalPublic(BaseModel):
     eu_code: str
     indicators: list[str]
-    value: Decimal
+    value: Decimal = Field(description="enterprise indicators: each listed enterprise once")
     projects: int
+    reported_value: Decimal | None = Field(
+        default=None, description="as the projects reported it, where identifiers were listed"
+    )
+    more_than_one_project: int | None = None
 
 
 # --- the results chain ----------------------------------------------------------------------

@@ -87,6 +87,7 @@ class IntakeRules:
     today: date
     lock_after_days: int | None
     thresholds: Thresholds = dataclass_field(default_factory=Thresholds)
+    identifier_secret: bytes = b""
 
 
 @dataclass(frozen=True)
@@ -302,7 +303,13 @@ async def _submit_group(
                 fresh.append(index)
         items = [group[i].item for i in fresh]
         ctx = await intake.load_context(
-            uow, principal, items, rules.today, rules.lock_after_days, rules.thresholds
+            uow,
+            principal,
+            items,
+            rules.today,
+            rules.lock_after_days,
+            rules.thresholds,
+            rules.identifier_secret,
         )
         for index in fresh:
             answers[index] = _one(uow, ctx, principal, group[index])
@@ -439,6 +446,7 @@ async def _submit_batch(
             rules.today,
             rules.lock_after_days,
             rules.thresholds,
+            rules.identifier_secret,
         )
         for index, item in parsed:
             results[index] = _batch_item(uow, ctx, principal, index, item)

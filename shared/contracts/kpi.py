@@ -45,6 +45,8 @@ class ReportSubmitted(ReportCellEvent):
     submitted_by: str
     # accepted but implausible (above_target, jump): the reviewer's eye is drawn to it
     flags: list[str] = Field(default_factory=list)
+    # keyed hashes of the enterprises or participants the value counts (never the numbers)
+    identifiers: list[str] = Field(default_factory=list)
 
 
 class ReportRevised(ReportSubmitted):

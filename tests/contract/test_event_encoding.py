@@ -38,6 +38,7 @@ rows = st.fixed_dictionaries(
         "submitted_by": st.text(min_size=1, max_size=30),
         "revision_reason": texts,
         "flags": st.lists(st.sampled_from(["above_target", "jump"]), unique=True),
+        "identifiers": st.lists(st.text(alphabet="0123456789abcdef", min_size=64, max_size=64)),
     }
 )
 
@@ -77,6 +78,7 @@ def test_a_revision_carries_its_reason() -> None:
         "submitted_by": "ibdo",
         "revision_reason": "counted twice",
         "flags": ["jump"],
+        "identifiers": [],
     }
     event_type, fields = report_event(row, _Indicator(IndicatorKind.FLOW))  # type: ignore[arg-type]
     decoded = events.ReportRevised.model_validate_json(encode_fields(event_type, fields))

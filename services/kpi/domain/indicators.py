@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+from services.kpi.domain.distinct import CountedOnce
 from shared.errors import FieldProblem
 
 
@@ -46,6 +47,7 @@ class Indicator:
     # plausibility thresholds of this indicator, where they differ from the programme's
     plausible_target_percent: Decimal | None = None
     plausible_jump_factor: Decimal | None = None
+    counted_once: CountedOnce | None = None  # counted once across projects (domain.distinct)
 
 
 @dataclass(frozen=True)

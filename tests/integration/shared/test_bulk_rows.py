@@ -58,6 +58,7 @@ report_rows = st.lists(
             "reviewed_by": st.none() | texts,
             "reviewed_at": st.none() | instants,
             "flags": st.lists(st.sampled_from(["above_target", "jump"]), unique=True),
+            "identifiers": st.lists(st.sampled_from(["a" * 64, "b" * 64]), unique=True),
         }
     ),
     min_size=1,
