@@ -122,8 +122,11 @@ async def lag(bootstrap: str, group_prefix: str) -> list[str]:
     the last record the platform's producers were acknowledged on each partition (ADR 0028;
     not the broker's end offsets, which the embedded broker reports early). The figures of
     /v1/freshness and koers_consumer_lag."""
-    topics = [t.name for t in EVENT_TOPICS] + all_dead_letter_topics()
-    groups = {group_prefix + group: topics for spec in SERVICES for group in spec.consumer_groups}
+    groups = {
+        group_prefix + group: list(topics)
+        for spec in SERVICES
+        for group, topics in spec.consumer_groups.items()
+    }
     reader = LagReader(bootstrap, timeout_s=15.0)
     try:
         found = await reader.lags(groups)
@@ -131,15 +134,13 @@ async def lag(bootstrap: str, group_prefix: str) -> list[str]:
         await reader.close()
     lines = []
     for group in groups:
-        # A group reads the topics it committed on; there a partition it never committed
-        # on is behind by all that was produced to it.
-        read = {p.topic for p in found if p.group == group and p.committed is not None}
-        mine = [p for p in found if p.group == group and p.topic in read]
+        # A partition the group never committed on is behind by all produced to it.
+        mine = [p for p in found if p.group == group]
         lines += [
             f"{group:<40} {p.topic}[{p.partition}] committed {_figure(p.committed)} "
             f"produced {_figure(p.produced)} lag {p.lag}"
             for p in mine
-        ] or [f"{group:<40} (no committed offsets)"]
+        ] or [f"{group:<40} (nothing produced or committed)"]
     return lines
 
 

@@ -26,6 +26,7 @@ from services.projects.main import migrate as migrate_projects
 from services.projects.seed import seed_demo as seed_projects
 from services.projects.uow import RegistryUnitOfWork
 from shared.config import ServiceSettings
+from shared.contracts import topics
 from shared.runtime import ServiceRuntime
 
 Seed = Callable[[ServiceRuntime], Awaitable[Any]]
@@ -58,9 +59,12 @@ class ServiceSpec:
     seed: Seed | None = None  # before the services start
     seed_when_running: Seed | None = None  # once they run (it needs events consumed)
     embedded_env: Mapping[str, str] = field(default_factory=dict)  # on one machine only
-    consumer_groups: tuple[str, ...] = ()  # without the deployment's prefix
+    # Its consumer groups (without the deployment's prefix) and the topics each reads.
+    consumer_groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     roles: tuple[str, ...] = ("api", "worker")  # the processes it runs
 
+
+DEAD_LETTER_TOPICS = tuple(topics.dlq(t.name) for t in topics.EVENT_TOPICS)
 
 SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec(
@@ -80,11 +84,11 @@ SERVICES: tuple[ServiceSpec, ...] = (
         default_port=8002,
         migrate=migrate_kpi,
         seed_when_running=_seed_kpis,
-        consumer_groups=(
-            kpi_consumers.REGISTRY_REPLICA,
-            kpi_consumers.AGGREGATES,
-            kpi_consumers.GOAL_INPUTS,
-        ),
+        consumer_groups={
+            kpi_consumers.REGISTRY_REPLICA: (topics.PROJECTS,),
+            kpi_consumers.AGGREGATES: (topics.KPI,),
+            kpi_consumers.GOAL_INPUTS: (topics.FUNDING,),
+        },
     ),
     ServiceSpec(
         name="funding",
@@ -94,7 +98,11 @@ SERVICES: tuple[ServiceSpec, ...] = (
         default_port=8003,
         migrate=migrate_funding,
         seed_when_running=_seed_funding,
-        consumer_groups=(funding_consumers.REGISTRY_REPLICA, funding_consumers.OUTPUTS),
+        consumer_groups={
+            funding_consumers.REGISTRY_REPLICA: (topics.PROJECTS,),
+            funding_consumers.OUTPUTS: (topics.KPI,),
+            funding_consumers.REPORT_VERSIONS: (topics.KPI,),
+        },
     ),
     ServiceSpec(
         name="notifications",
@@ -106,12 +114,12 @@ SERVICES: tuple[ServiceSpec, ...] = (
         # On a developer's machine partner webhooks may be plain http, and the clock rules
         # tick every few seconds so that a change shows at once.
         embedded_env={"ALLOW_HTTP_WEBHOOKS": "true", "TICK_INTERVAL_S": "5"},
-        consumer_groups=(
-            notification_handlers.REGISTRY_REPLICA,
-            notification_handlers.KPI_RULES,
-            notification_handlers.FUNDING_RULES,
-            notification_handlers.DEAD_LETTERS,
-        ),
+        consumer_groups={
+            notification_handlers.REGISTRY_REPLICA: (topics.PROJECTS,),
+            notification_handlers.KPI_RULES: (topics.KPI,),
+            notification_handlers.FUNDING_RULES: (topics.FUNDING,),
+            notification_handlers.DEAD_LETTERS: DEAD_LETTER_TOPICS,
+        },
     ),
     ServiceSpec(
         name="portal",

@@ -9,6 +9,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from prometheus_client import REGISTRY
 
 from services import ops
+from services.notifications.handlers import DEAD_LETTERS
 from shared.contracts.topics import PROJECTS, dlq
 from shared.messaging.kafka import KafkaPublisher, OutgoingMessage, make_producer
 from shared.messaging.progress import PRODUCED_GROUP, LagReader, ProducedMarks, group_lag
@@ -77,7 +78,7 @@ async def test_the_platform_reports_the_lag_kafkas_own_tool_reports(
     await publish_with_marks(bootstrap, [5, 1, 9])
     end = (await end_offsets(bootstrap, TOPIC))[0]
     prefix = f"t{secrets.token_hex(3)}."
-    group = prefix + "kpi.registry-replica"  # a group `ops lag` lists
+    group = prefix + DEAD_LETTERS  # `ops lag` lists it on every dead-letter topic
     await commit(bootstrap, group, end - 4)
 
     tool = consumer_groups(version, bootstrap, group)
