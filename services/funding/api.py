@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
-from services.funding import reports, services
+from services.funding import reports, services, transmissions
 from services.funding.domain.eu_report import latest_cutoff
 from services.funding.domain.funds import FundSource
 from services.funding.schemas import (
@@ -31,6 +31,9 @@ from services.funding.schemas import (
     ProjectMoneyPublic,
     SettlementIn,
     SettlementPublic,
+    TransmissionDiff,
+    TransmissionIn,
+    TransmissionPublic,
 )
 from services.funding.uow import FundingUnitOfWork
 from shared.auth import Role, StaffUser, Viewer, require_roles
@@ -202,3 +205,75 @@ async def eu_report(
         media_type=MEDIA[format],
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+# --- sealed transmissions (ADR 30) -----------------------------------------------------------
+
+TRANSMISSIONS = "/programmes/{programme_id}/eu-reports/{fund}/transmissions"
+
+
+def get_policy(request: Request) -> transmissions.LateDataPolicy:
+    settings = request.app.state.runtime.settings
+    return transmissions.LateDataPolicy(
+        reason_required=settings.late_data_reason_required, notify=settings.late_data_notify
+    )
+
+
+@router.post(TRANSMISSIONS, status_code=status.HTTP_201_CREATED, tags=["transmissions"])
+async def transmit(
+    programme_id: uuid.UUID,
+    fund: FundSource,
+    data: TransmissionIn,
+    uow: Uow,
+    user: Finance,
+    policy: Annotated[transmissions.LateDataPolicy, Depends(get_policy)],
+) -> TransmissionPublic:
+    """Seal the fund's EU report at a cut-off: frozen, numbered, in the audit trail. A cut-off
+    transmitted before is a 409 unless this is a correction (`corrects`, with a reason)."""
+    return await transmissions.transmit(uow, programme_id, fund, data, user, policy)
+
+
+@router.get(TRANSMISSIONS, tags=["transmissions"])
+async def list_transmissions(
+    programme_id: uuid.UUID, fund: FundSource, uow: Uow, _: Viewer
+) -> list[TransmissionPublic]:
+    return await transmissions.list_transmissions(uow, programme_id, fund)
+
+
+@router.get(
+    TRANSMISSIONS + "/{number}",
+    tags=["transmissions"],
+    responses={
+        200: {"content": {"application/json": {}, **{m: {} for m in MEDIA.values()}}},
+    },
+)
+async def transmission_file(
+    programme_id: uuid.UUID,
+    fund: FundSource,
+    number: int,
+    uow: Uow,
+    _: Viewer,
+    format: Literal["json", "csv", "xlsx"] = "json",
+) -> Response:
+    """The transmission as it was sealed, byte for byte (`X-Content-SHA256` is its digest)."""
+    data, row = await transmissions.transmission_file(uow, programme_id, fund, number, format)
+    name = f"eu-transmission-{row.label}-{row.as_of.isoformat()}.{format}"
+    digest = {"json": row.json_sha256, "csv": row.csv_sha256, "xlsx": row.xlsx_sha256}[format]
+    return Response(
+        content=data,
+        media_type=MEDIA.get(format, "application/json"),
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "X-Content-SHA256": digest,
+        },
+    )
+
+
+@router.get(TRANSMISSIONS + "/{number}/diff", tags=["transmissions"])
+async def transmission_diff(
+    programme_id: uuid.UUID, fund: FundSource, number: int, uow: Uow, _: Viewer
+) -> TransmissionDiff:
+    """What changed since: the figures of the cut-off today beside the transmitted ones, and
+    the report versions behind them (late reports, revisions, approvals, returns), with
+    their reasons and actors, and the restatements flagged against this transmission."""
+    return await transmissions.diff(uow, programme_id, fund, number)

@@ -12,6 +12,7 @@ Handler = Callable[[Any, FundingUnitOfWork], Awaitable[None]]
 
 REGISTRY_REPLICA = "funding.registry-replica"
 OUTPUTS = "funding.outputs"
+REPORT_VERSIONS = "funding.report-versions"
 
 
 def registry_handlers() -> dict[str, Handler]:
@@ -30,4 +31,16 @@ def output_handlers() -> dict[str, Handler]:
     return {
         kpi.OutputRealised.type: replica.on_output_realised,
         kpi.OutputsRealised.type: replica.on_outputs_realised,
+    }
+
+
+def report_version_handlers() -> dict[str, Handler]:
+    """The report versions behind the figures, and the restatements (ADR 30): a group of
+    its own, so it reads kpi.events.v1 from its start."""
+    return {
+        kpi.ReportSubmitted.type: replica.on_report_version,
+        kpi.ReportRevised.type: replica.on_report_version,
+        kpi.ReportApproved.type: replica.on_report_reviewed,
+        kpi.ReportReturned.type: replica.on_report_reviewed,
+        kpi.RestatementFlagged.type: replica.on_restatement,
     }

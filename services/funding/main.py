@@ -13,8 +13,10 @@ from services.funding.config import FundingSettings
 from services.funding.consumers import (
     OUTPUTS,
     REGISTRY_REPLICA,
+    REPORT_VERSIONS,
     output_handlers,
     registry_handlers,
+    report_version_handlers,
 )
 from services.funding.rules_data import load_ceilings
 from services.funding.uow import FundingUnitOfWork
@@ -55,7 +57,10 @@ def consumers(
             group + REGISTRY_REPLICA, registry_handlers(), uow, publisher, attempts
         )
         outputs = MessageProcessor(group + OUTPUTS, output_handlers(), uow, publisher, attempts)
-        return [(replica, [topics.PROJECTS]), (outputs, [topics.KPI])]
+        versions = MessageProcessor(
+            group + REPORT_VERSIONS, report_version_handlers(), uow, publisher, attempts
+        )
+        return [(replica, [topics.PROJECTS]), (outputs, [topics.KPI]), (versions, [topics.KPI])]
 
     return build
 

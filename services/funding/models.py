@@ -5,7 +5,7 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, Text, UniqueConstraint
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -255,3 +255,91 @@ class RealisedHistory(FundingBase, table=True):
     pending_reports: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     pending_value: Decimal | None = euro(nullable=True)
     flagged_reports: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+
+
+# --- sealed transmissions (ADR 30) ---------------------------------------------------------
+
+
+class Transmission(FundingBase, table=True):
+    """An EU report as transmitted at a cut-off, frozen: its renderings are stored as they
+    were sent and returned byte for byte; rows are only ever added (triggers refuse UPDATE
+    and DELETE) and the inserting transaction's audit entry holds every column."""
+
+    __tablename__ = "transmissions"
+    __table_args__ = (
+        UniqueConstraint("programme_id", "fund", "number", name="uq_transmission_number"),
+        UniqueConstraint(
+            "programme_id", "fund", "as_of", "correction", name="uq_transmission_cutoff"
+        ),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    programme_id: uuid.UUID = Field(index=True)
+    fund: str = Field(max_length=20)
+    number: int
+    as_of: date
+    correction: int = 0
+    corrects: int | None = None
+    reason: str | None = Field(default=None, max_length=2000)
+    sealed_by: str = Field(max_length=200)
+    sealed_at: datetime
+    document: str = Field(sa_type=Text)  # the JSON record, as returned
+    csv: str = Field(sa_type=Text)
+    xlsx: str = Field(sa_type=Text)  # base64 of the workbook's bytes
+    json_sha256: str = Field(max_length=64)
+    csv_sha256: str = Field(max_length=64)
+    xlsx_sha256: str = Field(max_length=64)
+
+
+class TransmissionRestatement(FundingBase, table=True):
+    """A restatement (a report version for an already transmitted period) that a later
+    transmission carries: each is carried by the first transmission after it."""
+
+    __tablename__ = "transmission_restatements"
+
+    transmission_id: uuid.UUID = Field(primary_key=True)
+    report_id: uuid.UUID = Field(primary_key=True, index=True)
+
+
+class ReportVersionReplica(FundingBase, table=True):
+    """One version of a reported cell as kpi.report.*.v1 announced it: what a transmission
+    freezes as counted, and what a diff names as changed since."""
+
+    __tablename__ = "replica_report_versions"
+
+    report_id: uuid.UUID = Field(primary_key=True)
+    project_id: uuid.UUID = Field(index=True)
+    indicator_code: str = Field(max_length=40)
+    period: str = Field(max_length=7)
+    period_end: date
+    dimension_key: str = Field(default="", max_length=200)
+    version: int
+    value: Decimal | None = euro(nullable=True)
+    state: str = Field(max_length=20)  # submitted | approved | returned
+    submitted_by: str = Field(max_length=200)
+    reason: str | None = Field(default=None, max_length=2000)  # a revision's
+    flags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    reviewed_by: str | None = Field(default=None, max_length=200)
+    review_reason: str | None = Field(default=None, max_length=2000)
+    recorded_at: datetime  # when the funding service heard of the version
+    reviewed_recorded_at: datetime | None = None
+
+
+class RestatementReplica(FundingBase, table=True):
+    """A restatement the KPI service flagged (kpi.restatement.flagged.v1)."""
+
+    __tablename__ = "replica_restatements"
+
+    report_id: uuid.UUID = Field(primary_key=True)
+    project_id: uuid.UUID = Field(index=True)
+    indicator_code: str = Field(max_length=40)
+    period: str = Field(max_length=7)
+    dimension_key: str = Field(default="", max_length=200)
+    version: int
+    kind: str = Field(max_length=20)
+    value: Decimal | None = euro(nullable=True)
+    previous_value: Decimal | None = euro(nullable=True)
+    reason: str | None = Field(default=None, max_length=2000)
+    submitted_by: str = Field(max_length=200)
+    restates: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    recorded_at: datetime

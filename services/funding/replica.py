@@ -4,7 +4,15 @@ Kept from projects.events.v1 and kpi.events.v1 only; every write is an upsert of
 latest state, so a redelivered event changes nothing.
 """
 
-from services.funding.models import GoalReplica, ProgrammeReplica, ProjectReplica, RealisedOutput
+from services.funding.domain.transmissions import period_end
+from services.funding.models import (
+    GoalReplica,
+    ProgrammeReplica,
+    ProjectReplica,
+    RealisedOutput,
+    ReportVersionReplica,
+    RestatementReplica,
+)
 from services.funding.uow import FundingUnitOfWork
 from shared.contracts import kpi
 from shared.contracts import projects as registry
@@ -60,4 +68,65 @@ async def on_output_realised(event: kpi.OutputRealised, uow: FundingUnitOfWork) 
 async def on_outputs_realised(event: kpi.OutputsRealised, uow: FundingUnitOfWork) -> None:
     await uow.outputs.put(
         [RealisedOutput(project_id=event.project_id, **o.model_dump()) for o in event.outputs]
+    )
+
+
+# --- report versions and restatements (ADR 30) ----------------------------------------------
+
+
+async def on_report_version(event: kpi.ReportSubmitted, uow: FundingUnitOfWork) -> None:
+    """A new version of a cell (a first report or a revision); a redelivery changes nothing."""
+    if await uow.transmissions.version(event.report_id) is not None:
+        return
+    uow.transmissions.put_version(
+        ReportVersionReplica(
+            report_id=event.report_id,
+            project_id=event.project_id,
+            indicator_code=event.indicator_code,
+            period=event.period,
+            period_end=period_end(event.period),
+            dimension_key=event.dimension_key,
+            version=event.version,
+            value=event.value,
+            state="submitted",
+            submitted_by=event.submitted_by,
+            reason=event.reason if isinstance(event, kpi.ReportRevised) else None,
+            flags=list(event.flags),
+            recorded_at=uow.now,
+        )
+    )
+
+
+async def on_report_reviewed(
+    event: kpi.ReportApproved | kpi.ReportReturned, uow: FundingUnitOfWork
+) -> None:
+    row = await uow.transmissions.version(event.report_id)
+    if row is None:
+        return  # its submission is older than the replica: nothing to say of it
+    state = "approved" if isinstance(event, kpi.ReportApproved) else "returned"
+    if row.state == state:
+        return
+    row.state, row.reviewed_by = state, event.reviewed_by
+    row.review_reason = event.reason if isinstance(event, kpi.ReportReturned) else None
+    row.reviewed_recorded_at = uow.now
+    uow.transmissions.put_version(row)
+
+
+async def on_restatement(event: kpi.RestatementFlagged, uow: FundingUnitOfWork) -> None:
+    await uow.transmissions.put_restatement(
+        RestatementReplica(
+            report_id=event.report_id,
+            project_id=event.project_id,
+            indicator_code=event.indicator_code,
+            period=event.period,
+            dimension_key=event.dimension_key,
+            version=event.version,
+            kind=event.kind,
+            value=event.value,
+            previous_value=event.previous_value,
+            reason=event.reason,
+            submitted_by=event.submitted_by,
+            restates=list(event.restates),
+            recorded_at=uow.now,
+        )
     )

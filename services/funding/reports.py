@@ -3,7 +3,7 @@
 import csv
 import io
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -13,7 +13,7 @@ from openpyxl import Workbook
 from services.funding.domain.efficiency import COUNTABLE_KINDS
 from services.funding.domain.eu_report import is_cutoff
 from services.funding.domain.funds import EU_FUNDS, FundSource
-from services.funding.models import RealisedHistory
+from services.funding.models import RealisedHistory, RealisedOutput
 from services.funding.schemas import (
     EuIndicatorTotal,
     EuPendingLine,
@@ -41,43 +41,72 @@ async def eu_report(
     if fund not in EU_FUNDS:
         raise InvalidInputError.single(("fund",), "EU reports exist for efro and jtf only")
     async with uow:
-        await require_programme(uow, programme_id)
-        projects = await uow.replica.projects_of(programme_id)
-        plans = await uow.plans.latest(p.id for p in projects)
-        ledgers = await ledgers_of(uow, [p.id for p in projects], until=as_of)
-        lines = []
-        for p in projects:
-            plan = plans.get(p.id)
-            planned = Decimal(plan.contributions.get(fund, ZERO)) if plan else ZERO
-            ledger = ledgers.get((p.id, fund))
-            if not planned and ledger is None:
-                continue
-            lines.append(
-                EuProjectLine(
-                    project_id=p.id,
-                    code=p.code,
-                    name=p.name,
-                    eligible_costs=plan.plan.eligible_costs if plan else ZERO,
-                    eu_planned=planned,
-                    eu_committed=ledger.committed if ledger else ZERO,
-                    eu_paid=ledger.paid if ledger else ZERO,
-                )
+        return await draw_eu_report(uow, programme_id, fund, as_of)
+
+
+async def draw_eu_report(
+    uow: FundingUnitOfWork, programme_id: uuid.UUID, fund: FundSource, as_of: date
+) -> EuReportPublic:
+    """`eu_report` within a unit of work already open (a transmission seals what it draws)."""
+    await require_programme(uow, programme_id)
+    projects = await uow.replica.projects_of(programme_id)
+    plans = await uow.plans.latest(p.id for p in projects)
+    ledgers = await ledgers_of(uow, [p.id for p in projects], until=as_of)
+    lines = []
+    for p in projects:
+        plan = plans.get(p.id)
+        planned = Decimal(plan.contributions.get(fund, ZERO)) if plan else ZERO
+        ledger = ledgers.get((p.id, fund))
+        if not planned and ledger is None:
+            continue
+        lines.append(
+            EuProjectLine(
+                project_id=p.id,
+                code=p.code,
+                name=p.name,
+                eligible_costs=plan.plan.eligible_costs if plan else ZERO,
+                eu_planned=planned,
+                eu_committed=ledger.committed if ledger else ZERO,
+                eu_paid=ledger.paid if ledger else ZERO,
             )
-        indicators, pending = await _indicator_totals(
-            uow, {line.project_id: line.code for line in lines}, as_of
         )
-        return EuReportPublic(
-            programme_id=programme_id,
-            fund=fund,
-            as_of=as_of,
-            is_cutoff=is_cutoff(as_of),
-            projects=lines,
-            eligible_costs=sum((line.eligible_costs for line in lines), ZERO),
-            eu_committed=sum((line.eu_committed for line in lines), ZERO),
-            eu_paid=sum((line.eu_paid for line in lines), ZERO),
-            indicators=indicators,
-            pending=pending,
-        )
+    indicators, pending = await _indicator_totals(
+        uow, {line.project_id: line.code for line in lines}, as_of
+    )
+    return EuReportPublic(
+        programme_id=programme_id,
+        fund=fund,
+        as_of=as_of,
+        is_cutoff=is_cutoff(as_of),
+        projects=lines,
+        eligible_costs=sum((line.eligible_costs for line in lines), ZERO),
+        eu_committed=sum((line.eu_committed for line in lines), ZERO),
+        eu_paid=sum((line.eu_paid for line in lines), ZERO),
+        indicators=indicators,
+        pending=pending,
+    )
+
+
+OutputKey = tuple[uuid.UUID, str]  # project, indicator
+
+
+async def counted_outputs(
+    uow: FundingUnitOfWork, project_ids: Iterable[uuid.UUID], as_of: date
+) -> tuple[dict[OutputKey, RealisedOutput], dict[OutputKey, RealisedHistory]]:
+    """The outputs an EU report counts (EU-coded, of a countable kind) and, for those with
+    a value by then, the value as it stood with the reports up to `as_of`."""
+    ids = set(project_ids)
+    known = {
+        (o.project_id, o.indicator_code): o
+        for o in await uow.outputs.realised(ids)
+        if o.eu_code and o.indicator_kind in COUNTABLE_KINDS
+    }
+    latest: dict[OutputKey, RealisedHistory] = {}
+    for h in await uow.outputs.history(ids, as_of):
+        key = (h.project_id, h.indicator_code)
+        if key in known and (key not in latest or h.as_of > latest[key].as_of):
+            latest[key] = h
+    return known, latest
 
 
 async def _indicator_totals(
@@ -87,16 +116,7 @@ async def _indicator_totals(
     review are not counted: they are listed, with their plausibility flags, beside)."""
     if not codes:
         return [], []
-    known = {
-        (o.project_id, o.indicator_code): o
-        for o in await uow.outputs.realised(codes)
-        if o.eu_code and o.indicator_kind in COUNTABLE_KINDS
-    }
-    latest: dict[tuple[uuid.UUID, str], RealisedHistory] = {}
-    for h in await uow.outputs.history(codes, as_of):
-        key = (h.project_id, h.indicator_code)
-        if key in known and (key not in latest or h.as_of > latest[key].as_of):
-            latest[key] = h
+    known, latest = await counted_outputs(uow, codes, as_of)
     totals: dict[str, EuIndicatorTotal] = {}
     pending: list[EuPendingLine] = []
     for key, h in sorted(latest.items(), key=lambda kv: (codes[kv[0][0]], kv[0][1])):
@@ -179,6 +199,13 @@ def render_csv(report: EuReportPublic) -> str:
 
 def render_xlsx(report: EuReportPublic) -> bytes:
     """Projects, Indicators and Pending review sheets; amounts as numbers, not text."""
+    buffer = io.BytesIO()
+    workbook(report).save(buffer)
+    return buffer.getvalue()
+
+
+def workbook(report: EuReportPublic) -> Workbook:
+    """The report's sheets (a transmission adds its own)."""
     book = Workbook()
     projects = book.active
     assert projects is not None
@@ -194,6 +221,4 @@ def render_xlsx(report: EuReportPublic) -> bytes:
     pending.append(PENDING_COLUMNS)
     for p in report.pending:
         pending.append([xlsx_cell(getattr(p, c)) for c in PENDING_COLUMNS])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return book

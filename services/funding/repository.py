@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import delete, func
+from sqlalchemy.orm import defer
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -28,7 +29,11 @@ from services.funding.models import (
     ProjectReplica,
     RealisedHistory,
     RealisedOutput,
+    ReportVersionReplica,
+    RestatementReplica,
     Settlement,
+    Transmission,
+    TransmissionRestatement,
 )
 from shared.db import table_of, upsert_replace
 
@@ -315,5 +320,83 @@ class OutputRepository:
                 col(RealisedHistory.project_id).in_(set(project_ids)),
                 col(RealisedHistory.as_of) <= until,
             )
+        )
+        return list(result.all())
+
+
+class TransmissionRepository:
+    """Sealed transmissions (only ever added), and the report versions and restatements
+    the KPI service announced (replicas)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, item: Transmission | TransmissionRestatement) -> None:
+        self.session.add(item)
+
+    async def of_fund(self, programme_id: uuid.UUID, fund: str) -> list[Transmission]:
+        """Without their files (deferred): a list, or the numbering of a new one."""
+        result = await self.session.exec(
+            select(Transmission)
+            .where(Transmission.programme_id == programme_id, Transmission.fund == fund)
+            .options(
+                defer(Transmission.document),  # type: ignore[arg-type]
+                defer(Transmission.csv),  # type: ignore[arg-type]
+                defer(Transmission.xlsx),  # type: ignore[arg-type]
+            )
+            .order_by(col(Transmission.number))
+        )
+        return list(result.all())
+
+    async def get(self, programme_id: uuid.UUID, fund: str, number: int) -> Transmission | None:
+        result = await self.session.exec(
+            select(Transmission).where(
+                Transmission.programme_id == programme_id,
+                Transmission.fund == fund,
+                Transmission.number == number,
+            )
+        )
+        return result.first()
+
+    async def carried(self) -> set[uuid.UUID]:
+        """Restatements an earlier transmission already carries."""
+        result = await self.session.exec(select(TransmissionRestatement.report_id))
+        return set(result.all())
+
+    async def versions(
+        self, project_ids: Iterable[uuid.UUID], until: date
+    ) -> list[ReportVersionReplica]:
+        result = await self.session.exec(
+            select(ReportVersionReplica)
+            .where(
+                col(ReportVersionReplica.project_id).in_(set(project_ids)),
+                col(ReportVersionReplica.period_end) <= until,
+            )
+            .order_by(
+                col(ReportVersionReplica.project_id),
+                col(ReportVersionReplica.indicator_code),
+                col(ReportVersionReplica.period),
+                col(ReportVersionReplica.dimension_key),
+                col(ReportVersionReplica.version),
+            )
+        )
+        return list(result.all())
+
+    async def version(self, report_id: uuid.UUID) -> ReportVersionReplica | None:
+        return await self.session.get(ReportVersionReplica, report_id)
+
+    def put_version(self, row: ReportVersionReplica) -> None:
+        self.session.add(row)
+
+    async def put_restatement(self, row: RestatementReplica) -> None:
+        await upsert_replace(
+            self.session, table_of(RestatementReplica), [row.model_dump()], ["report_id"]
+        )
+
+    async def restatements(self, project_ids: Iterable[uuid.UUID]) -> list[RestatementReplica]:
+        result = await self.session.exec(
+            select(RestatementReplica)
+            .where(col(RestatementReplica.project_id).in_(set(project_ids)))
+            .order_by(col(RestatementReplica.recorded_at), col(RestatementReplica.report_id))
         )
         return list(result.all())

@@ -7,6 +7,7 @@ from services.funding.repository import (
     PlanRepository,
     ReplicaRepository,
     RulesRepository,
+    TransmissionRepository,
 )
 from shared.uow import SqlUnitOfWork
 
@@ -18,6 +19,7 @@ class FundingUnitOfWork(SqlUnitOfWork):
     budgets: BudgetRepository
     replica: ReplicaRepository
     outputs: OutputRepository
+    transmissions: TransmissionRepository
 
     def _start(self) -> None:
         self.rules = RulesRepository(self.session)
@@ -26,3 +28,4 @@ class FundingUnitOfWork(SqlUnitOfWork):
         self.budgets = BudgetRepository(self.session)
         self.replica = ReplicaRepository(self.session)
         self.outputs = OutputRepository(self.session)
+        self.transmissions = TransmissionRepository(self.session)

@@ -5,7 +5,7 @@ project's money events stay in order; programme budgets and rules by their own i
 Amounts are euro with cents, as exact decimals.
 """
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import ClassVar
 from uuid import UUID
@@ -124,6 +124,37 @@ class CeilingRuleSet(Event):
     actor: str
 
 
+class TransmissionSealed(Event):
+    """A finance officer transmitted a fund's EU report at a cut-off: the record is frozen
+    (figures, the report versions counted, definitions and rules in force) and sealed into
+    the audit trail. `label` (``efro-3``) names it; a correction has its own number and
+    names the one it `corrects`. The KPI service keeps these to flag late data: a report
+    for a project and indicator listed here, for a period ending on or before `as_of`,
+    restates the transmission (with a reason when `late_data_reason_required`)."""
+
+    topic: ClassVar[str] = topics.FUNDING
+    key_field: ClassVar[str] = "programme_id"
+    type: ClassVar[str] = "funding.transmission.sealed.v1"
+
+    transmission_id: UUID
+    programme_id: UUID
+    fund: str
+    number: int
+    label: str
+    as_of: date
+    correction: int  # 0: the first transmission of this cut-off; 1, 2 ...: its corrections
+    corrects: int | None  # the number of the transmission this one corrects
+    reason: str | None
+    projects: list[UUID]
+    indicators: list[str]  # the indicator codes counted (those with an EU code)
+    restatements: list[UUID]  # report versions restating earlier transmissions it carries
+    late_data_reason_required: bool
+    late_data_notify: bool
+    digests: dict[str, str]  # sha256 of each frozen rendering: json, csv, xlsx
+    actor: str
+    sealed_at: datetime
+
+
 register(
     FinancingPlanSet,
     GrantDecided,
@@ -132,4 +163,5 @@ register(
     GrantSettled,
     BudgetUsage,
     CeilingRuleSet,
+    TransmissionSealed,
 )

@@ -211,6 +211,27 @@ class GoalReviewed(ProgrammeLogicEvent):
     decisions: str
 
 
+class RestatementFlagged(KpiEvent):
+    """A report or revision for a period an EU transmission already covered: accepted with
+    its reason and flagged ``restates:<label>`` (ADR 30). Published with the report's own
+    event, so finance hears of it and the next transmission lists it."""
+
+    type: ClassVar[str] = "kpi.restatement.flagged.v1"
+
+    report_id: UUID
+    period: str
+    dimension_key: str
+    version: int
+    kind: str  # revision | late_report
+    value: Decimal | None
+    previous_value: Decimal | None
+    reason: str | None
+    submitted_by: str
+    organisation_id: UUID | None
+    restates: list[str]  # labels of the transmissions restated, e.g. efro-3
+    notify_finance: bool
+
+
 register(
     OutcomeIndicatorDefined,
     OutcomeMeasured,
@@ -224,4 +245,5 @@ register(
     ProgressStatusChanged,
     OutputRealised,
     OutputsRealised,
+    RestatementFlagged,
 )

@@ -1,0 +1,149 @@
+"""Sealed transmissions: when a fund's EU report may be transmitted, which report versions
+a transmission counted, and what changed since (ADR 30). Pure rules, no I/O."""
+
+import re
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from services.funding.domain.eu_report import is_cutoff
+from shared.errors import ConflictError, InvalidInputError
+
+_PERIOD = re.compile(r"^(?P<year>\d{4})(?:-Q(?P<quarter>[1-4]))?$")
+RESTATES = "restates:"  # the flag the KPI service puts on a restating version
+
+
+def label(fund: str, number: int) -> str:
+    """How a transmission is named in flags and events: ``efro-3``."""
+    return f"{fund}-{number}"
+
+
+def period_end(period: str) -> date:
+    """The last day of a reporting period (``2026-Q3`` or ``2026``)."""
+    match = _PERIOD.match(period)
+    if not match:
+        raise ValueError(f"{period!r} is not a period")
+    year, quarter = int(match.group("year")), match.group("quarter")
+    if quarter is None or quarter == "4":
+        return date(year, 12, 31)
+    return date(year, 3 * int(quarter) + 1, 1) - timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Sealed:
+    """An earlier transmission of the same programme and fund, as the rules need it."""
+
+    number: int
+    as_of: date
+    correction: int
+
+
+@dataclass(frozen=True)
+class Numbering:
+    number: int
+    correction: int
+    corrects: int | None
+
+
+def numbering(
+    existing: Iterable[Sealed], as_of: date, reason: str | None, corrects: int | None
+) -> Numbering:
+    """The number of a new transmission at `as_of`, or why it may not be made.
+
+    A date other than 31 January or 31 July needs a reason; a cut-off transmitted once can
+    only be transmitted again as a correction naming the latest transmission of it (409
+    otherwise), with a reason."""
+    earlier = list(existing)
+    if not is_cutoff(as_of) and not (reason or "").strip():
+        raise InvalidInputError.single(
+            ("body", "reason"), f"{as_of} is not a cut-off (31 January, 31 July): say why"
+        )
+    same = sorted((s for s in earlier if s.as_of == as_of), key=lambda s: s.correction)
+    number = max((s.number for s in earlier), default=0) + 1
+    if not same:
+        if corrects is not None:
+            raise ConflictError(
+                f"cut-off {as_of} was not transmitted yet: nothing to correct",
+                corrects=corrects,
+            )
+        return Numbering(number, 0, None)
+    latest = same[-1]
+    if corrects is None:
+        raise ConflictError(
+            f"cut-off {as_of} was transmitted as number {latest.number}: transmit a "
+            f"correction that refers to it (corrects: {latest.number})",
+            transmitted=latest.number,
+        )
+    if corrects != latest.number:
+        raise ConflictError(
+            f"the latest transmission of cut-off {as_of} is number {latest.number}: "
+            "a correction refers to it",
+            transmitted=latest.number,
+        )
+    if not (reason or "").strip():
+        raise InvalidInputError.single(("body", "reason"), "say why the cut-off is corrected")
+    return Numbering(number, latest.correction + 1, corrects)
+
+
+# --- report versions ------------------------------------------------------------------------
+
+Cell = tuple[uuid.UUID, str, str, str]  # project, indicator, period, dimension key
+
+
+def counted(versions: Iterable[Any]) -> dict[Cell, Any]:
+    """Per cell, the version the approved figures count: its latest approved one."""
+    out: dict[Cell, Any] = {}
+    for v in versions:
+        if v.state != "approved":
+            continue
+        cell = (v.project_id, v.indicator_code, v.period, v.dimension_key)
+        if cell not in out or v.version > out[cell].version:
+            out[cell] = v
+    return out
+
+
+def restated_labels(flags: Iterable[str]) -> list[str]:
+    return [f[len(RESTATES) :] for f in flags if f.startswith(RESTATES)]
+
+
+def change_kind(new_version: bool, version: int, state: str, had_approved: bool) -> str:
+    """How a version seen after a transmission changed its figures."""
+    if not new_version:
+        return {"approved": "approval", "returned": "return"}.get(state, "resubmission")
+    if version == 1:
+        return "late_report"
+    return "revision_after_approval" if had_approved else "revision"
+
+
+def figure_changes(
+    scope: str,
+    code: str,
+    sealed: Mapping[str, Any] | None,
+    today: Mapping[str, Any] | None,
+    fields: Iterable[str],
+) -> list[dict[str, Any]]:
+    """The fields of one line whose value differs between the transmission and today (a
+    line present on one side only differs in every field)."""
+    out = []
+    for name in fields:
+        before = _number(sealed.get(name)) if sealed else None
+        after = _number(today.get(name)) if today else None
+        if before != after:
+            out.append(
+                {"scope": scope, "code": code, "field": name, "transmitted": before, "today": after}
+            )
+    return out
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return Decimal(value)
+        except ArithmeticError:
+            return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return Decimal(str(value))
+    return value
