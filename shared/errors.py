@@ -21,7 +21,11 @@ class ForbiddenError(DomainError):
 
 
 class ConflictError(DomainError):
-    """The request is well-formed but clashes with the current state: 409."""
+    """The request is well-formed but clashes with the current state: 409. With
+    `retry_after` (seconds) the state is expected to change by itself: the same request
+    may succeed then (the answer carries Retry-After)."""
+
+    retry_after: int | None = None
 
     def __init__(self, message: str, **detail: object) -> None:
         super().__init__(message)

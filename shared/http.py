@@ -75,7 +75,9 @@ def _forbidden(_: Request, exc: Exception) -> JSONResponse:
 def _conflict(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ConflictError)
     return JSONResponse(
-        status_code=409, content=jsonable_encoder({"detail": str(exc), **exc.detail})
+        status_code=409,
+        content=jsonable_encoder({"detail": str(exc), **exc.detail}),
+        headers={"Retry-After": str(exc.retry_after)} if exc.retry_after else None,
     )
 
 

@@ -16,12 +16,17 @@ from fastapi import (
     Response,
     status,
 )
+from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from services.kpi import chain, queries, services
 from services.kpi.access import Principal, hash_key, looks_like_api_key
 from services.kpi.config import KpiSettings
-from services.kpi.domain.errors import InvalidKpiInputError
+from services.kpi.domain.errors import (
+    InvalidKpiInputError,
+    RegistryNotYetAppliedError,
+    UnknownProjectError,
+)
 from services.kpi.schemas import (
     AggregatePublic,
     ApiKeyIn,
@@ -95,7 +100,22 @@ def get_rules(request: Request) -> services.IntakeRules:
         lock_after_days=settings.lock_after_days,
         thresholds=settings.thresholds,
         identifier_secret=settings.identifier_secret,
+        registry_settling=request.app.state.registry_settling,
     )
+
+
+async def unknown_project(request: Request, exc: Exception) -> JSONResponse:
+    """A project not known here: 404, unless registry changes are still being applied here
+    (it may have been registered a moment ago): then 409 with Retry-After."""
+    assert isinstance(exc, UnknownProjectError)
+    if await request.app.state.registry_settling():
+        late = RegistryNotYetAppliedError(exc.project)
+        return JSONResponse(
+            status_code=409,
+            content={"detail": str(late), **late.detail},
+            headers={"Retry-After": str(late.retry_after)},
+        )
+    return JSONResponse(status_code=404, content={"detail": str(exc)})
 
 
 class PartnerLimits:

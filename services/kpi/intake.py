@@ -7,6 +7,7 @@ a batch of a thousand costs a handful of round trips.
 """
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -16,7 +17,12 @@ from typing import Any, Literal
 from services.kpi.access import Principal
 from services.kpi.domain import distinct
 from services.kpi.domain.distinct import CountedOnce
-from services.kpi.domain.errors import InvalidKpiInputError, NotYourProjectError, PeriodLockedError
+from services.kpi.domain.errors import (
+    InvalidKpiInputError,
+    NotYourProjectError,
+    PeriodLockedError,
+    RegistryNotYetAppliedError,
+)
 from services.kpi.domain.indicators import (
     Indicator,
     IndicatorKind,
@@ -73,6 +79,8 @@ class IntakeContext:
     now: datetime  # when the request's reports are submitted
     thresholds: Thresholds = field(default_factory=Thresholds)
     identifier_secret: bytes = b""  # keys the hashes of listed identifiers (domain.distinct)
+    # an unknown project may be one the registry replica has yet to apply (409, not 422)
+    registry_settling: bool = False
     realised: dict[tuple[uuid.UUID, str], Decimal | None] = field(default_factory=dict)
 
 
@@ -84,6 +92,7 @@ async def load_context(
     lock_after_days: int | None,
     thresholds: Thresholds | None = None,
     identifier_secret: bytes = b"",
+    registry_settling: Callable[[], Awaitable[bool]] | None = None,
 ) -> IntakeContext:
     await uow.lock(PERIOD_LOCKS, shared=True)  # no period is locked while its reports go in
     reference = await uow.reference()
@@ -111,6 +120,11 @@ async def load_context(
         thresholds=thresholds or Thresholds(),
         identifier_secret=identifier_secret,
         realised=await uow.projection.realised({c[:2] for c in cells}),
+        registry_settling=bool(
+            registry_settling
+            and len(projects) < len({i.project for i in items})
+            and await registry_settling()
+        ),
     )
 
 
@@ -128,6 +142,8 @@ def check_item(
     project = ctx.reference.project(item.project)
     indicator = ctx.reference.indicators.get(item.indicator)
     problems = []
+    if project is None and ctx.registry_settling:
+        raise RegistryNotYetAppliedError(item.project)
     if project is None:
         problems.append(FieldProblem(("body", "project"), f"unknown project {item.project!r}"))
     if indicator is None:

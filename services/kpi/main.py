@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from services.kpi.api import PartnerLimits, router
+from services.kpi.api import PartnerLimits, router, unknown_project
 from services.kpi.catalogue import load_catalogue
 from services.kpi.config import KpiSettings
 from services.kpi.consumers import (
@@ -20,6 +20,7 @@ from services.kpi.consumers import (
     projection_handlers,
     registry_handlers,
 )
+from services.kpi.domain.errors import UnknownProjectError
 from services.kpi.domain.progress import Tolerances
 from services.kpi.projection import Options
 from services.kpi.reference import ReferenceCache
@@ -64,8 +65,26 @@ def create_app(settings: KpiSettings, today: Callable[[], date] = date.today) ->
     app.state.report_groups = ReportGroups(uow)
     app.state.partner_keys = PartnerKeys(reading)
     app.state.freshness = probe
+    app.state.registry_settling = RegistrySettling(probe)
+    app.add_exception_handler(UnknownProjectError, unknown_project)
     app.state.partner_limits = PartnerLimits(settings)
     return app
+
+
+class RegistrySettling:
+    """Whether registry changes are still being applied here: the registry replica has yet
+    to apply everything produced to projects.events.v1 (the produced marks of ADR 28). A
+    project not known then may be one registered a moment ago. When the broker cannot say,
+    no: the project is reported unknown (404), as it is here."""
+
+    def __init__(self, probe: FreshnessProbe) -> None:
+        self._probe = probe
+
+    async def __call__(self) -> bool:
+        report = await self._probe()
+        if report.lags is None:
+            return False
+        return any(p.lag for p in report.lags if p.topic == topics.PROJECTS)
 
 
 def freshness_probe(runtime: ServiceRuntime, settings: KpiSettings) -> FreshnessProbe:

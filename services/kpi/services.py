@@ -28,7 +28,9 @@ from services.kpi.domain.errors import (
     IdempotencyKeyReusedError,
     InvalidKpiInputError,
     NotYourProjectError,
+    RegistryNotYetAppliedError,
     ReviewStateError,
+    UnknownProjectError,
     UnknownRecordError,
 )
 from services.kpi.domain.indicators import ReportedValue, value_problems
@@ -88,6 +90,8 @@ class IntakeRules:
     lock_after_days: int | None
     thresholds: Thresholds = dataclass_field(default_factory=Thresholds)
     identifier_secret: bytes = b""
+    # whether registry changes are still being applied here (unknown projects: 409, retry)
+    registry_settling: Callable[[], Awaitable[bool]] | None = None
 
 
 @dataclass(frozen=True)
@@ -310,6 +314,7 @@ async def _submit_group(
             rules.lock_after_days,
             rules.thresholds,
             rules.identifier_secret,
+            rules.registry_settling,
         )
         for index in fresh:
             answers[index] = _one(uow, ctx, principal, group[index])
@@ -447,6 +452,7 @@ async def _submit_batch(
             rules.lock_after_days,
             rules.thresholds,
             rules.identifier_secret,
+            rules.registry_settling,
         )
         for index, item in parsed:
             results[index] = _batch_item(uow, ctx, principal, index, item)
@@ -482,6 +488,9 @@ def _batch_item(
         return _result(index, 422, errors=errors)
     except ForbiddenError as exc:
         return _result(index, 403, errors=[{"loc": ["body", "project"], "msg": str(exc)}])
+    except RegistryNotYetAppliedError as exc:
+        error = {"loc": ["body", "project"], "msg": str(exc), "retry_after": exc.retry_after}
+        return _result(index, 409, errors=[error])
     except ConflictError as exc:
         return _result(index, 409, errors=[{"loc": ["body", "period"], "msg": str(exc)}])
     if outcome != "unchanged":
@@ -642,7 +651,7 @@ async def check_readable(
     """The project (by id or code, as partner systems know it) if the caller may read it."""
     found = (await uow.reference()).project(str(project))
     if found is None:
-        raise UnknownRecordError("project", project)
+        raise UnknownProjectError(project)
     if principal.reads_any_project:
         return found.id
     if principal.organisation_id is None or not await uow.replica.is_member(
@@ -705,7 +714,7 @@ async def set_project_kpi(
     async with uow:
         project = await uow.replica.project(project_id)
         if project is None:
-            raise UnknownRecordError("project", project_id)
+            raise UnknownProjectError(project_id)
         row = await uow.catalogue.get(indicator_code)
         if row is None:
             raise UnknownRecordError("indicator", indicator_code)

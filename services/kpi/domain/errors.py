@@ -12,6 +12,15 @@ class UnknownRecordError(KpiError, NotFoundError):
         super().__init__(f"{what} {ident} not found")
 
 
+class UnknownProjectError(UnknownRecordError):
+    """A project this service does not know: 404, or 409 with Retry-After while registry
+    changes are still being applied here (the HTTP edge asks; services.kpi.main)."""
+
+    def __init__(self, project: object) -> None:
+        super().__init__("project", project)
+        self.project = project
+
+
 class InvalidKpiInputError(KpiError, InvalidInputError):
     pass
 
@@ -42,3 +51,17 @@ class IdempotencyKeyReusedError(KpiError, ConflictError):
 class DuplicateError(KpiError, ConflictError):
     def __init__(self, what: str, field: str, value: object) -> None:
         super().__init__(f"a {what} with {field} {value!r} already exists", field=field)
+
+
+class RegistryNotYetAppliedError(KpiError, ConflictError):
+    """A project this service cannot see yet while registry changes are still being applied
+    here (a project registered a moment ago): retry shortly, it is not unknown."""
+
+    retry_after = 2
+
+    def __init__(self, project: object) -> None:
+        super().__init__(
+            f"project {project} is not known here yet: registry changes are still being "
+            "applied; retry shortly",
+            project=str(project),
+        )
