@@ -117,7 +117,10 @@ async def test_an_enterprise_supported_by_two_projects_counts_once_above_them(
             "/v1/aggregates/eu", params={"programme": programme["id"]}, headers=staff
         )
         [rco01] = [t for t in eu.json() if t["eu_code"] == "RCO01"]
-        assert (Decimal(rco01["value"]), Decimal(rco01["reported_value"])) == (4, 5)
+        assert (Decimal(rco01["value"]), Decimal(rco01["reported_value"])) == (
+            Decimal(4),
+            Decimal(5),
+        )
         for p, value in zip(projects, ("3", "2"), strict=True):
             [progress] = (
                 await kpi.client.get(f"/v1/projects/{p['id']}/progress", headers=staff)

@@ -129,7 +129,9 @@ async def test_cost_per_output_from_registry_kpi_and_funding_events(
             ]
 
         async def funding_sees_1705_awaiting_review() -> bool:
-            return await outputs() == [(0, 4, 1705)]  # not yet counted: none approved
+            return await outputs() == [
+                (Decimal(0), 4, Decimal(1705))
+            ]  # not yet counted: none approved
 
         await eventually(funding_sees_1705_awaiting_review, timeout_s=30)
         progress = f"/v1/projects/{project['id']}/progress"
@@ -147,7 +149,7 @@ async def test_cost_per_output_from_registry_kpi_and_funding_events(
             assert approved.status_code == 200, approved.text
 
         async def funding_counts_1705() -> bool:
-            return await outputs() == [(1705, 0, 0)]
+            return await outputs() == [(Decimal(1705), 0, Decimal(0))]
 
         await eventually(funding_counts_1705, timeout_s=30)
         [reached] = (await kpi.client.get(progress, headers=staff)).json()

@@ -501,7 +501,11 @@ async def test_eu_report_and_cost_per_output_count_approved_values_and_show_what
     url = f"/v1/programmes/{funding.registry.programme}/eu-reports/efro"
     report = (await funding.client.get(url, params={"as_of": "2024-01-31"}, headers=auth())).json()
     [total] = report["indicators"]
-    assert (total["eu_code"], Decimal(total["value"]), total["projects"]) == ("RCR01", 10, 1)
+    assert (total["eu_code"], Decimal(total["value"]), total["projects"]) == (
+        "RCR01",
+        Decimal(10),
+        1,
+    )
     assert (total["pending_reports"], Decimal(total["pending_value"])) == (1, Decimal("16.4"))
     [waiting] = report["pending"]
     assert (waiting["code"], waiting["indicator_code"], waiting["flagged_reports"]) == (
@@ -558,7 +562,11 @@ async def test_an_output_nothing_of_which_is_approved_counts_nowhere_yet(
     url = f"/v1/programmes/{funding.registry.programme}/eu-reports/efro"
     report = (await funding.client.get(url, params={"as_of": "2024-01-31"}, headers=auth())).json()
     [total] = report["indicators"]
-    assert (Decimal(total["value"]), total["projects"], total["pending_reports"]) == (0, 0, 2)
+    assert (Decimal(total["value"]), total["projects"], total["pending_reports"]) == (
+        Decimal(0),
+        0,
+        2,
+    )
     rows = (
         await funding.client.get(
             f"/v1/programmes/{funding.registry.programme}/efficiency", headers=auth()
