@@ -19,10 +19,16 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# axe-core for the portal's browser tests (ADR 29), from package-lock.json; nothing is built.
+AXE := node_modules/axe-core/axe.min.js
+$(AXE): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(AXE)
+
 run: $(STAMP)
 	$(BIN)/python -m services run
 
-test: lint typecheck
+test: lint typecheck $(AXE)
 	$(BIN)/pytest -q
 
 # The platform on Apache Kafka (from Maven Central, cached under ~/.cache/koersmonitor/kafka)
@@ -42,7 +48,7 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -q -m "not integration"
 
-integration: $(STAMP)
+integration: $(STAMP) $(AXE)
 	$(BIN)/pytest -q -m "integration and not apache_kafka"
 
 fmt: $(STAMP)

@@ -1,0 +1,335 @@
+# ruff: noqa: F811  (pytest fixtures imported from the other portal module, named as arguments)
+"""The whole portal as a programme manager meets it (issue 22), in Debian's chromium under
+the portal's real CSP with JavaScript on, on the platform as `make run` starts it:
+
+- every page of the menu and every link on it one level deep: no 5xx, no raw JSON, no
+  script refused by the CSP, no codes where names belong; axe-core (the npm package,
+  evaluated in the page) finds no serious or critical violation; a screenshot of each;
+- every form, once with valid and once with invalid input, and what each one did.
+"""
+
+import csv
+import io
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, expect
+
+from tests.e2e.test_portal_browser import (  # noqa: F401 (fixtures used by name)
+    Platform,
+    browser,
+    platform,
+    shot,
+    signed_in,
+)
+
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+RAW = re.compile(r'^\s*[\[{]|"detail"\s*:|"loc"\s*:|Traceback|Internal Server Error')
+CODE = re.compile(
+    r"\b[A-Z]{2,}_[A-Z0-9_]{2,}\b|\b[a-z]+_[a-z_]+\b"
+)  # ENTREPRENEURS_REACHED, on_track
+CONSOLE: dict[int, list[str]] = {}  # per page: the browser's errors
+NOT_A_PAGE = ("/static/", "/exports/", "/upload/template", "/favicon.ico")
+
+pytestmark = pytest.mark.skipif(
+    not AXE.exists(), reason="axe-core is not installed: run `npm ci` (make test does)"
+)
+
+
+@pytest.fixture
+def page(browser: Browser, platform: Platform) -> Iterator[Page]:
+    signed = signed_in(browser, platform, "admin", platform.admin_password)
+    refused: list[str] = []
+
+    def console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            refused.append(f"{signed.url}: {message.text}")
+
+    signed.on("console", console)
+    CONSOLE[id(signed)] = refused
+    yield signed
+    signed.close()
+    assert not [r for r in refused if "Content Security Policy" in r or "Refused" in r], refused
+
+
+def choose(select: Locator, start: str) -> None:
+    """Choose the option whose text starts with (or, for a programme, holds) `start`."""
+    texts = select.locator("option").all_inner_texts()
+    select.select_option(label=next(t for t in texts if t.startswith(start) or start in t))
+
+
+def looks_right(page: Page, where: str) -> None:
+    """What a user would see wrong on any page: raw JSON, a 5xx text, a code for a name."""
+    text = page.locator("body").inner_text()
+    assert not RAW.search(text), (where, text[:300])
+    main = page.locator("main").inner_text()
+    codes = set(CODE.findall(main)) - {"staff_seed"}
+    assert not codes, (where, sorted(codes)[:10])
+
+
+def accessible(page: Page, where: str) -> None:
+    log = CONSOLE.get(id(page), [])
+    before = len(log)
+    page.evaluate(AXE.read_text(encoding="utf-8") + "\n;0")
+    found = page.evaluate(
+        "async () => (await axe.run(document)).violations"
+        ".filter(v => v.impact === 'serious' || v.impact === 'critical')"
+        ".map(v => ({id: v.id, nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))"
+    )
+    del log[before:]  # axe sets inline styles to measure contrast: the CSP refuses those
+    assert found == [], (where, json.dumps(found))
+
+
+def shape(path: str) -> str:
+    """/projects/<id> and /goals/<id>: one check of axe per kind of page is enough."""
+    return re.sub(r"[0-9a-f]{8}-[0-9a-f-]{27}", "<id>", path.split("#")[0].split("?")[0])
+
+
+def test_every_menu_page_and_every_link_one_level_deep(page: Page, platform: Platform) -> None:
+    menu = [
+        urlparse(a.get_attribute("href") or "/").path for a in page.locator("header nav a").all()
+    ]
+    assert {
+        "/",
+        "/review",
+        "/completeness",
+        "/upload",
+        "/exports",
+        "/notifications",
+        "/admin",
+    } <= set(menu)
+    linked: dict[str, str] = {}
+    checked: set[str] = set()
+    for path in menu:
+        response = page.goto(platform.portal + path)
+        assert response is not None and response.status == 200, path
+        looks_right(page, path)
+        accessible(page, path)
+        checked.add(shape(path))
+        shot(page, "menu" + (path.replace("/", "-") if path != "/" else "-overview"))
+        for a in page.locator("main a[href]").all():
+            href = (a.get_attribute("href") or "").split("#")[0]
+            if href.startswith("/") and not href.startswith(NOT_A_PAGE) and href not in menu:
+                linked.setdefault(href, path)
+    assert len(linked) > 10, linked
+    for href, source in sorted(linked.items()):
+        response = page.goto(platform.portal + href)
+        assert response is not None and response.status < 500, (source, href)
+        assert response.status in (200, 404) or href.startswith("/review"), (href, response.status)
+        looks_right(page, href)
+        if shape(href) not in checked:
+            checked.add(shape(href))
+            accessible(page, href)
+            shot(page, "linked" + re.sub(r"[^a-z0-9]+", "-", shape(href)))
+    for wrong in ("/goals/not-a-uuid", "/projects/00000000-0000-0000-0000-000000000000", "/nope"):
+        response = page.goto(platform.portal + wrong)
+        assert response is not None and response.status == 404, wrong
+        expect(page.get_by_role("heading", name="Niet gevonden")).to_be_visible()
+        expect(page.get_by_role("button", name="Uitloggen")).to_be_visible()  # the menu stays
+        accessible(page, wrong)
+    icon = page.request.get(platform.portal + "/favicon.ico")  # as the browser fetches it
+    assert icon.status == 200 and icon.headers["content-type"] == "image/x-icon"
+
+
+def test_the_overview_in_any_programme_period_line_and_fund(page: Page, platform: Platform) -> None:
+    choose(page.locator("select[name=programme]"), "2020")
+    page.wait_for_url(re.compile(r"programme="))  # chosen without a button: the script
+    expect(page.locator("h2").first).to_be_visible()
+    assert "2020" in page.locator("select[name=programme] option:checked").inner_text()
+    page.goto(platform.portal + "/")
+    filters = page.get_by_role("form", name="Filters")
+    filters.get_by_label("Vanaf periode").select_option("2019-Q1")
+    filters.get_by_label("Tot en met periode").select_option("2019-Q4")
+    filters.get_by_label("Fonds").select_option(label="EFRO")
+    filters.get_by_label("Alleen goedgekeurde waarden").check()
+    filters.get_by_role("button", name="Filteren").click()
+    assert "from=2019-Q1" in page.url and "fund=efro" in page.url and "approved=1" in page.url
+    for money in page.locator("section.line table").first.locator("tbody th").all():
+        assert money.inner_text() == "EFRO"  # only the chosen fund
+    with page.expect_download() as download:
+        page.get_by_role("link", name="CSV voor Nederlandse Excel (puntkomma)").click()
+    body = Path(download.value.path()).read_bytes()
+    assert body.startswith("\ufeff".encode()) and b";" in body
+    assert "2019-q1-2019-q4" in download.value.suggested_filename
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig")), delimiter=";"))
+    assert any(r[:2] == ["Alleen goedgekeurde waarden", "ja"] for r in rows)
+    looks_right(page, "/ filtered")
+
+    bad = page.goto(platform.portal + "/?from=2019-Q9")
+    assert bad is not None and bad.status == 422
+    expect(page.get_by_role("alert")).to_contain_text("heeft niet de juiste vorm")
+    looks_right(page, "/?from=2019-Q9")
+
+
+def test_review_decides_with_context_and_comes_back_to_the_same_place(
+    page: Page, platform: Platform
+) -> None:
+    page.goto(platform.portal + "/review")
+    filters = page.get_by_role("form", name="Filters")
+    choose(filters.locator("select[name=project]"), "HHR")
+    filters.get_by_role("button", name="Filteren").click()
+    rows = page.locator("table.review tbody tr[data-report]")
+    assert rows.count() >= 3 and all("HHR" in r.inner_text() for r in rows.all())
+    where = page.url
+
+    page.get_by_role("button", name="Selectie goedkeuren").click()  # nothing selected
+    expect(page.get_by_role("alert")).to_have_text("Selecteer eerst een of meer rapportages.")
+    page.goto(where)
+    rows.nth(0).get_by_role("checkbox").check()
+    page.get_by_role("button", name="Selectie terugsturen").click()  # no reason
+    expect(page.get_by_role("alert")).to_have_text("Geef een reden om terug te sturen.")
+
+    page.goto(where)
+    first, second = rows.nth(0), rows.nth(1)
+    ids = [first.get_attribute("data-report"), second.get_attribute("data-report")]
+    first.get_by_role("checkbox").check()
+    second.get_by_role("checkbox").check()
+    page.get_by_label("Reden bij terugsturen", exact=True).fill("Graag de deelnemerslijst erbij")
+    page.get_by_role("button", name="Selectie terugsturen").click()
+    expect(page.get_by_role("status")).to_have_text("Opgeslagen: 2 beslist.")
+    assert "project=" in page.url  # the same filters
+    for report_id in ids:
+        expect(page.locator(f'tr[data-report="{report_id}"]')).to_have_count(0)
+    row = rows.nth(0)
+    row.get_by_role("button", name="Goedkeuren").click()
+    expect(page.get_by_role("status")).to_have_text("Opgeslagen: 1 beslist.")
+    shot(page, "review-decided")
+
+
+def test_locking_a_period_and_granting_an_exception(page: Page, platform: Platform) -> None:
+    page.goto(platform.portal + "/review")
+    lock = page.locator("form[action='/review/locks']")
+    choose(lock.locator("select[name=programme_id]"), "2016")
+    lock.get_by_label("Periode").fill("2016-Q1")
+    lock.get_by_role("button", name="Periode vergrendelen").click()
+    expect(page.get_by_role("status")).to_have_text("Periode vergrendeld.")
+
+    exception = page.locator("form[action='/review/lock-exceptions']")
+    choose(exception.locator("select[name=project_id]"), "IBDO")
+    exception.get_by_label("Periode").fill("2016-Q1")
+    exception.get_by_label("Reden").fill("Late factuur van de accountant")
+    exception.get_by_role("button", name="Uitzondering verlenen").click()
+    expect(page.get_by_role("status")).to_have_text("Uitzondering verleend.")
+
+    lock = page.locator("form[action='/review/locks']")
+    lock.get_by_label("Periode").evaluate("e => e.removeAttribute('pattern')")  # past the browser
+    lock.get_by_label("Periode").fill("2016-Q7")
+    lock.get_by_role("button", name="Periode vergrendelen").click()
+    expect(page.get_by_role("alert")).to_contain_text("periode")
+    looks_right(page, "lock 2016-Q7")
+
+
+def test_completeness_sends_reminders(page: Page, platform: Platform) -> None:
+    page.goto(platform.portal + "/completeness")
+    page.get_by_role("button", name="Herinnering sturen").click()
+    expect(page.get_by_role("alert")).to_have_text(
+        "Selecteer eerst een of meer ontbrekende rapportages."
+    )
+    missing = page.locator("table.missing tbody tr")
+    assert missing.count() >= 1
+    missing.nth(0).get_by_role("checkbox").check()
+    page.get_by_role("button", name="Herinnering sturen").click()
+    expect(page.get_by_role("status")).to_have_text(
+        "Herinneringen verstuurd: 1; vandaag al eerder herinnerd: 0."
+    )
+    shot(page, "completeness-reminded")
+
+
+def test_upload_template_and_a_rejected_file(
+    page: Page, platform: Platform, tmp_path: Path
+) -> None:
+    page.goto(platform.portal + "/upload")
+    choose(page.locator("select[name=project]"), "IBDO")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Sjabloon downloaden").click()
+    template = Path(download.value.path()).read_text(encoding="utf-8")
+    assert "IBDO,ENTREPRENEURS_REACHED," in template
+    page.goto(platform.portal + "/upload")
+    page.set_input_files('input[type="file"]', str(_file(tmp_path, template)))
+    page.get_by_role("button", name="Versturen").click()
+    expect(page.locator(".rejected")).to_have_text("0")  # every sample row is accepted
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("project;indicator;period;value\nIBDO;ENTREPRENEURS_REACHED;2019-Q9;1.705\n")
+    page.set_input_files('input[type="file"]', str(bad))
+    page.get_by_role("button", name="Versturen").click()
+    expect(page.locator(".failure")).to_contain_text("Het bestand is afgewezen.")
+    expect(page.locator("table.problems")).to_contain_text("periode")
+    looks_right(page, "upload rejected")
+
+
+def _file(folder: Path, template: str) -> Path:
+    path = folder / "template.csv"
+    path.write_text(template, encoding="utf-8")
+    return path
+
+
+def test_exports_for_brussels_and_for_excel(page: Page, platform: Platform) -> None:
+    page.goto(platform.portal + "/exports")
+    form = page.locator("form[action='/exports/eu']").first
+    form.get_by_label("Peildatum").select_option(index=0)
+    cutoff = form.get_by_label("Peildatum").input_value()
+    form.get_by_label("Formaat").select_option("csv-nl")
+    with page.expect_download() as download:
+        form.get_by_role("button", name="Downloaden").click()
+    name = download.value.suggested_filename
+    assert name.startswith("eu-rapportage-efro-") and f"peildatum-{cutoff}" in name, name
+    text = Path(download.value.path()).read_bytes().decode("utf-8-sig")
+    assert "Economische Koers" in text and "Totaal" in text
+    form = page.locator("form[action='/exports/overview']").first
+    with page.expect_download() as download:
+        form.get_by_role("button", name="Downloaden").click()
+    assert download.value.suggested_filename.endswith(".xlsx")
+    bad = page.goto(platform.portal + "/exports/eu?programme=not-an-id")
+    assert bad is not None and bad.status in (404, 422)
+    looks_right(page, "/exports/eu bad")
+
+
+def test_notifications_and_own_subscriptions(page: Page, platform: Platform) -> None:
+    page.goto(platform.portal + "/notifications")
+    box = page.get_by_role("checkbox", name="Rapportage te laat: in de portal")
+    box.set_checked(not box.is_checked())
+    wanted = box.is_checked()
+    page.get_by_role("button", name="Opslaan").click()
+    expect(page.get_by_role("status")).to_have_text("Opgeslagen.")
+    assert (
+        page.get_by_role("checkbox", name="Rapportage te laat: in de portal").is_checked() == wanted
+    )
+    box = page.get_by_role("checkbox", name="Budget bijna vastgelegd: in de portal")
+    box.evaluate("e => { e.value = 'no_such_rule:in_app'; e.checked = true; }")
+    page.get_by_role("button", name="Opslaan").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+    looks_right(page, "subscriptions refused")
+
+
+def test_administration_refuses_in_words(page: Page, platform: Platform) -> None:
+    page.goto(platform.portal + "/admin")
+    form = page.locator("form[action='/admin/organisations']")
+    form.get_by_label("Naam").fill("Gemeente Assen test")
+    form.get_by_label("Soort").select_option(label="gemeente")
+    form.get_by_role("button", name="Organisatie toevoegen").click()
+    expect(page.get_by_role("status")).to_have_text("Opgeslagen.")
+    expect(page.locator("main li", has_text="Gemeente Assen test")).to_be_visible()
+    form = page.locator("form[action='/admin/organisations']")
+    form.get_by_label("Naam").fill("gemeente assen TEST")
+    form.get_by_role("button", name="Organisatie toevoegen").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+    looks_right(page, "organisation twice")
+
+    form = page.locator("form[action='/admin/users']")
+    form.get_by_label("Gebruikersnaam").fill("kort")
+    form.get_by_label("Wachtwoord").evaluate("e => e.removeAttribute('minlength')")
+    form.get_by_label("Wachtwoord").fill("kort")
+    form.get_by_label("programmamanager").check()
+    form.get_by_role("button", name="Gebruiker toevoegen").click()
+    expect(page.get_by_role("alert")).to_have_text("wachtwoord: minstens 12 tekens")
+
+    page.goto(platform.portal + "/admin?done=1")
+    page.get_by_role("button", name="English").click()
+    expect(page.get_by_role("heading", name="Administration")).to_be_visible()  # same page
+    page.get_by_role("button", name="Nederlands").click()
+    expect(page.get_by_role("heading", name="Beheer")).to_be_visible()
