@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# axe-core for the portal's browser tests (ADR 29), from package-lock.json; nothing is built.
+# axe-core for the portal's browser tests (ADR 31), from package-lock.json; nothing is built.
 AXE := node_modules/axe-core/axe.min.js
 $(AXE): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error

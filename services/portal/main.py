@@ -30,7 +30,7 @@ from shared.runtime import ServiceRuntime
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 STATIC = Path(__file__).parent / "static"
-# Scripts only from the portal itself, never inline (ADR 29): every page works without them.
+# Scripts only from the portal itself, never inline (ADR 31): every page works without them.
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

@@ -129,7 +129,7 @@ async def test_the_portal_sends_strangers_to_the_sign_in_page(tmp_path: Any) -> 
                 assert response.headers["location"] == "/login"
         login = await client.get("/login")
         policy = login.headers["content-security-policy"]
-        # scripts only from the portal itself (ADR 29): never inline, never another site
+        # scripts only from the portal itself (ADR 31): never inline, never another site
         assert "script-src 'self';" in policy and "unsafe-inline" not in policy
         assert login.headers["x-frame-options"] == "DENY"
     await app.state.runtime.close()
