@@ -4,7 +4,7 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
-from services.kpi import chain, replica
+from services.kpi import chain, replica, restatements
 from services.kpi.projection import Options, apply_kpi_events
 from services.kpi.uow import KpiUnitOfWork
 from shared.contracts import funding
@@ -19,8 +19,12 @@ GOAL_INPUTS = "kpi.goal-inputs"
 
 
 def funding_handlers() -> dict[str, Handler]:
-    """Money per goal node and fund, for the results chain's input side."""
-    return {funding.BudgetUsage.type: chain.on_goal_money}
+    """Money per goal node and fund, for the results chain's input side; the transmitted
+    EU cut-offs, for late data (ADR 30)."""
+    return {
+        funding.BudgetUsage.type: chain.on_goal_money,
+        funding.TransmissionSealed.type: restatements.on_transmission_sealed,
+    }
 
 
 def registry_handlers(options: Options) -> dict[str, Handler]:

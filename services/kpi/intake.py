@@ -14,8 +14,10 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any, Literal
 
+from services.kpi import restatements
 from services.kpi.access import Principal
 from services.kpi.domain import distinct
+from services.kpi.domain import restatements as late_data
 from services.kpi.domain.distinct import CountedOnce
 from services.kpi.domain.errors import (
     InvalidKpiInputError,
@@ -82,6 +84,9 @@ class IntakeContext:
     # an unknown project may be one the registry replica has yet to apply (409, not 422)
     registry_settling: bool = False
     realised: dict[tuple[uuid.UUID, str], Decimal | None] = field(default_factory=dict)
+    # EU transmissions a report may restate, and the restatements to announce (ADR 30)
+    transmitted: list[late_data.Transmitted] = field(default_factory=list)
+    restating: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)
 
 
 async def load_context(
@@ -120,6 +125,9 @@ async def load_context(
         thresholds=thresholds or Thresholds(),
         identifier_secret=identifier_secret,
         realised=await uow.projection.realised({c[:2] for c in cells}),
+        transmitted=await restatements.transmitted(
+            uow, {p.programme_id for p in projects.values()}
+        ),
         registry_settling=bool(
             registry_settling
             and len(projects) < len({i.project for i in items})
@@ -294,6 +302,10 @@ def _new_version(
         raise InvalidKpiInputError.single(
             ("body", "reason"), "this period was approved: say why the value changes"
         )
+    restating = late_data.restated(
+        ctx.transmitted, project.id, item.indicator, _parse_period(period).end
+    )
+    late_data.check_reason(restating, item.reason)
     report = ReportRow(
         new_uuid(),
         project.id,
@@ -310,10 +322,14 @@ def _new_version(
         principal.organisation_id,
         principal.actor,
         ctx.now,
-        item.reason if latest else None,
-        flags=_flags(ctx, cell, latest, item, kpi, indicator),
+        item.reason if latest or restating else None,
+        flags=[*_flags(ctx, cell, latest, item, kpi, indicator), *late_data.flags(restating)],
         identifiers=hashes,
     )
+    if restating:
+        ctx.restating[report.id] = restatements.event_fields(
+            report, restating, _counted_value(latest)
+        )
     ctx.latest[cell] = report
     return report, "revised" if latest else "submitted"
 
@@ -390,9 +406,17 @@ def accepted_fields(report: ReportLike, outcome: Outcome) -> dict[str, Any]:
     return fields
 
 
-def write(uow: KpiUnitOfWork, report: ReportRow, indicator: Indicator) -> dict[str, Any]:
-    """Queue the new version and its event; return the row, which is also the answer."""
+def write(
+    uow: KpiUnitOfWork,
+    report: ReportRow,
+    indicator: Indicator,
+    ctx: IntakeContext | None = None,
+) -> dict[str, Any]:
+    """Queue the new version and its event (and, when it restates an EU transmission, the
+    restatement's); return the row, which is also the answer."""
     row = report._asdict()
     uow.reports.add_new(row)
     uow.publish_fields(*report_event(row, indicator))
+    if ctx is not None and (restated := ctx.restating.pop(report.id, None)):
+        uow.publish_fields(events.RestatementFlagged, restated)
     return row

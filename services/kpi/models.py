@@ -415,3 +415,23 @@ class GoalInput(KpiBase, table=True):
     allocated: Decimal = amount(nullable=False)  # type: ignore[assignment]
     committed: Decimal = amount(nullable=False)  # type: ignore[assignment]
     paid: Decimal = amount(nullable=False)  # type: ignore[assignment]
+
+
+class TransmittedCutoff(KpiBase, table=True):
+    """An EU transmission as the funding service announced it (funding.transmission.sealed.v1):
+    reports for its projects and indicators, for periods ending by its cut-off, restate it
+    (domain.restatements)."""
+
+    __tablename__ = "replica_transmissions"
+
+    id: uuid.UUID = Field(primary_key=True)
+    programme_id: uuid.UUID = Field(index=True)
+    fund: str = Field(max_length=20)
+    number: int
+    label: str = Field(max_length=40)
+    as_of: date
+    correction: int = 0
+    projects: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    indicators: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    reason_required: bool = True
+    notify: bool = True

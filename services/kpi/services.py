@@ -341,7 +341,7 @@ def _one(
         uow.next_request()
         token = otel_context.attach(waiting.trace)  # the event continues its request's trace
         try:
-            intake.write(uow, report, indicator)
+            intake.write(uow, report, indicator, ctx)
         finally:
             otel_context.detach(token)
     result = intake.accepted(report, outcome)
@@ -495,7 +495,7 @@ def _batch_item(
         return _result(index, 409, errors=[{"loc": ["body", "period"], "msg": str(exc)}])
     if outcome != "unchanged":
         assert isinstance(report, ReportRow)
-        answer = {**intake.write(uow, report, indicator), "outcome": outcome}
+        answer = {**intake.write(uow, report, indicator, ctx), "outcome": outcome}
     else:
         answer = intake.accepted_fields(report, outcome)
     return _result(index, 200 if outcome == "unchanged" else 201, report=answer)
