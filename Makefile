@@ -55,10 +55,19 @@ fmt: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# bench.kpi on the embedded shape (SQLite, Tansu) and on the production shape (PostgreSQL,
+# one Apache Kafka broker of compose's version: Java 17+ and Maven, as test-kafka), then
+# both side by side. Smaller: make bench BENCH_KPI_SIZES="--projects 50 --indicators 5 ..."
+BENCH_KPI_SIZES ?=
+BENCH_OUT := .data/bench
 bench: $(STAMP)
 	$(BIN)/python -m bench.outbox_relay --database sqlite
 	$(BIN)/python -m bench.outbox_relay --database postgresql
-	$(BIN)/python -m bench.kpi
+	mkdir -p $(BENCH_OUT) && rm -f $(BENCH_OUT)/kpi-*.json
+	$(BIN)/python -m bench.kpi $(BENCH_KPI_SIZES) --save $(BENCH_OUT)/kpi-embedded.json
+	$(BIN)/python -m bench.kpi $(BENCH_KPI_SIZES) --database postgresql --broker kafka \
+		--save $(BENCH_OUT)/kpi-production.json
+	$(BIN)/python -m bench.report $(BENCH_OUT)/kpi-embedded.json $(BENCH_OUT)/kpi-production.json
 
 # Before a release: every service fuzzed with 50 examples per operation and 200 sequences of
 # 10 calls, as an admin and as a partner key; CI runs the same tests smaller. The figures are

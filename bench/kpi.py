@@ -1,6 +1,7 @@
 """KPI intake and aggregation benchmarks, each against a baseline measured in the same run.
 
     .venv/bin/python -m bench.kpi [--projects 1000] [--indicators 20] [--quarters 16]
+        [--database sqlite|postgresql] [--broker embedded|kafka] [--save FIGURES.json]
 
 (a) single-report POST: throughput and p50/p99 latency, against a bare FastAPI endpoint
     validating the same body (both one uvicorn worker, same client, same concurrency);
@@ -12,7 +13,11 @@
 (d) GET /v1/aggregates latency with projects x indicators x quarters loaded, against
     the bare endpoint's GET;
 (e) rebuild speed of the projection from kpi.events.v1, against raw consumption.
-Everything runs on loopback: the embedded broker, SQLite (the embedded default).
+Everything runs on loopback, on the embedded shape (SQLite and the Tansu broker) by
+default or on the production shape (`--database postgresql --broker kafka`: PostgreSQL and
+one Apache Kafka broker of the version compose pins, the producer set as deployed); see
+bench/shape.py. `--save` keeps the figures for `python -m bench.report`, which prints runs
+side by side (`make bench` does both shapes).
 """
 
 import argparse
@@ -35,6 +40,8 @@ import httpx
 from aiokafka import AIOKafkaConsumer
 from sqlalchemy import insert
 
+from bench.report import Report
+from bench.shape import BROKERS, DATABASES, Shape, open_shape
 from services.kpi.access import hash_key
 from services.kpi.catalogue import load_catalogue
 from services.kpi.main import MIGRATIONS
@@ -48,32 +55,32 @@ from services.kpi.models import (
     ProjectMemberReplica,
     ProjectReplica,
 )
-from shared.broker import EmbeddedBroker, free_port, port_open
+from shared.broker import free_port, port_open
 from shared.contracts import kpi as events
 from shared.contracts.envelope import CloudEvent
-from shared.contracts.topics import ALL_TOPICS, KPI
+from shared.contracts.topics import ALL_TOPICS, KPI, TopicSpec
 from shared.db import create_engine
-from shared.messaging.kafka import KafkaPublisher, OutgoingMessage, create_topics, make_producer
+from shared.messaging.kafka import (
+    KafkaPublisher,
+    OutgoingMessage,
+    ProducerOptions,
+    create_topics,
+    make_producer,
+)
 from shared.migrations import upgrade
 
 SECRET = "bench-" + secrets.token_hex(16)
 NOW = datetime.now(UTC)
 POLL_S = 0.05  # how often (c) reads the programme total
+RAW, RTT = "bench.raw", "bench.rtt"
+# The baselines' topics, created as Tansu creates an unknown topic (4 partitions): Apache
+# Kafka here creates none by itself.
+BENCH_TOPICS = (TopicSpec(RAW, 4), TopicSpec(RTT, 4))
 
 
 def pct(samples: list[float], q: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-def line(
-    name: str, value: float, unit: str, baseline: float, higher_is_better: bool = True
-) -> None:
-    ratio = value / baseline if baseline else float("nan")
-    better = "" if higher_is_better else " (lower is better)"
-    print(
-        f"{name:<16}{value:>11,.1f} {unit:<9} baseline{baseline:>11,.1f} ratio {ratio:5.2f}{better}"
-    )
 
 
 class World:
@@ -257,40 +264,38 @@ async def get_latencies(
     return samples
 
 
-async def raw_produce(bootstrap: str, count: int, size: int) -> float:
+async def raw_produce(bootstrap: str, options: ProducerOptions, count: int, size: int) -> float:
     """aiokafka itself (our producer settings, its own partitioner), 1,000 in flight."""
-    producer = make_producer(bootstrap)
+    producer = make_producer(bootstrap, options)
     await producer.start()
     payload = b"x" * size
     keys = [str(i % 64).encode() for i in range(count)]
     started = time.perf_counter()
     for start in range(0, count, 1000):
-        sent = [
-            await producer.send("bench.raw", payload, key=key) for key in keys[start : start + 1000]
-        ]
+        sent = [await producer.send(RAW, payload, key=key) for key in keys[start : start + 1000]]
         await asyncio.gather(*sent)
     rate = count / (time.perf_counter() - started)
     await producer.stop()
     return rate
 
 
-async def broker_round_trip(bootstrap: str, n: int = 200) -> list[float]:
+async def broker_round_trip(bootstrap: str, options: ProducerOptions, n: int = 200) -> list[float]:
     """Produce one message, wait until a consumer sees it: the broker's own hop latency."""
     consumer = AIOKafkaConsumer(
-        "bench.rtt",
+        RTT,
         bootstrap_servers=bootstrap,
         group_id=f"rtt-{uuid.uuid4().hex[:6]}",
         auto_offset_reset="earliest",
         fetch_max_wait_ms=100,
         enable_auto_commit=False,
     )
-    producer = make_producer(bootstrap)
+    producer = make_producer(bootstrap, options)
     await asyncio.gather(consumer.start(), producer.start())
     await consumer.getmany(timeout_ms=3000)
     samples = []
     for i in range(n):
         started = time.perf_counter()
-        await producer.send_and_wait("bench.rtt", str(i).encode())
+        await producer.send_and_wait(RTT, str(i).encode())
         while not await consumer.getmany(timeout_ms=50):
             pass
         samples.append((time.perf_counter() - started) * 1000)
@@ -317,18 +322,26 @@ async def raw_consume(bootstrap: str, topic: str, count: int) -> float:
     return rate
 
 
-async def main(projects: int, indicators: int, n_quarters: int, single: int) -> None:
-    tmp = Path(tempfile.mkdtemp(prefix="koers-bench-"))
-    broker = EmbeddedBroker(free_port()).start()
+async def main(
+    shape: Shape,
+    tmp: Path,
+    report: Report,
+    projects: int,
+    indicators: int,
+    n_quarters: int,
+    single: int,
+) -> None:
+    bootstrap = shape.bootstrap_servers
     children: list[subprocess.Popen[bytes]] = []
     try:
-        await create_topics(broker.bootstrap_servers, ALL_TOPICS)
+        await create_topics(bootstrap, (*ALL_TOPICS, *BENCH_TOPICS))
         intake_world = World(projects=250, indicators=4)
-        intake_url = f"sqlite+aiosqlite:///{tmp / 'intake.db'}"
+        intake_url = await shape.database("intake")
         await intake_world.write(intake_url)
         env = {
+            **shape.service_env("KPI_"),
             "KPI_DATABASE_URL": intake_url,
-            "KPI_KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers,
+            "KPI_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
             "KPI_JWT_SECRET": SECRET,
             "KPI_LOG_LEVEL": "WARNING",
             "KPI_CONSUMER_GROUP_PREFIX": "bench.",
@@ -375,14 +388,18 @@ async def main(projects: int, indicators: int, n_quarters: int, single: int) -> 
         ]
         bare_rate, bare_lat = await load(f"http://127.0.0.1:{bare_port}", bodies, {}, 16)
         kpi_rate, kpi_lat = await load(f"http://127.0.0.1:{kpi_port}", bodies, partner, 16)
-        print(f"\n(a) single POST /v1/reports, {single} requests, 16 in flight, SQLite")
-        line("throughput", kpi_rate, "req/s", bare_rate)
-        line("latency p50", pct(kpi_lat, 0.50), "ms", pct(bare_lat, 0.50), higher_is_better=False)
-        line("latency p99", pct(kpi_lat, 0.99), "ms", pct(bare_lat, 0.99), higher_is_better=False)
+        report.section(f"(a) single POST /v1/reports, {single} requests, 16 in flight")
+        report.figure("throughput", kpi_rate, "req/s", bare_rate)
+        report.figure(
+            "latency p50", pct(kpi_lat, 0.5), "ms", pct(bare_lat, 0.5), lower_is_better=True
+        )
+        report.figure(
+            "latency p99", pct(kpi_lat, 0.99), "ms", pct(bare_lat, 0.99), lower_is_better=True
+        )
 
         # (b) batch intake: first the API alone (the worker stopped, events wait in the
         # outbox), then with the worker relaying and aggregating beside it, as deployed
-        raw_rate = await raw_produce(broker.bootstrap_servers, 20_000, 400)
+        raw_rate = await raw_produce(bootstrap, shape.producer_options, 20_000, 400)
         base = f"http://127.0.0.1:{kpi_port}"
         periods = quarters(16)
         alone_rate = await _post_batches(base, partner, intake_world, periods[11:16])
@@ -407,27 +424,25 @@ async def main(projects: int, indicators: int, n_quarters: int, single: int) -> 
             base, partner, intake_world, periods[1:11], accepted_at, counted
         )
         await asyncio.wait_for(watcher, 120)
-        print("\n(b) batch intake, batches of 1,000 back to back")
-        line("API alone", alone_rate, "reports/s", raw_rate)
-        line("with worker", batch_rate, "reports/s", raw_rate)
-        rtt = await broker_round_trip(broker.bootstrap_servers)
-        print(f"\n(c) accepted batch -> counted in the programme total, {len(lags)} batches")
-        line("lag p50", pct(lags, 0.5), "ms", pct(rtt, 0.5), higher_is_better=False)
-        line("lag p99", pct(lags, 0.99), "ms", pct(rtt, 0.99), higher_is_better=False)
+        report.section("(b) batch intake, batches of 1,000 back to back")
+        report.figure("API alone", alone_rate, "reports/s", raw_rate)
+        report.figure("with worker", batch_rate, "reports/s", raw_rate)
+        rtt = await broker_round_trip(bootstrap, shape.producer_options)
+        report.section(f"(c) accepted batch -> counted in the programme total, {len(lags)} batches")
+        report.figure("lag p50", pct(lags, 0.5), "ms", pct(rtt, 0.5), lower_is_better=True)
+        report.figure("lag p99", pct(lags, 0.99), "ms", pct(rtt, 0.99), lower_is_better=True)
 
         # (e) rebuild speed, and (d) reads on the rebuilt projection
         world = World(projects, indicators)
-        big_url = f"sqlite+aiosqlite:///{tmp / 'big-source.db'}"
-        await world.write(big_url)
-        count = await _produce_reports(broker.bootstrap_servers, world, quarters(n_quarters))
-        consume_rate = await raw_consume(broker.bootstrap_servers, KPI, count)
-        rebuilt_url = f"sqlite+aiosqlite:///{tmp / 'rebuilt.db'}"
-        await world.write(
-            rebuilt_url
-        )  # the replica the rebuild would have read from projects.events.v1
-        events, rate = rebuild_command(broker.bootstrap_servers, rebuilt_url, env)
-        print(f"\n(e) rebuild from kpi.events.v1 (the ops command), {events:,} events")
-        line("rebuild", rate, "events/s", consume_rate)
+        options = shape.producer_options
+        count = await _produce_reports(bootstrap, options, world, quarters(n_quarters))
+        consume_rate = await raw_consume(bootstrap, KPI, count)
+        rebuilt_url = await shape.database("rebuilt")
+        # the replica the rebuild would have read from projects.events.v1
+        await world.write(rebuilt_url)
+        events, rate = rebuild_command(bootstrap, rebuilt_url, env)
+        report.section(f"(e) rebuild from kpi.events.v1 (the ops command), {events:,} events")
+        report.figure("rebuild", rate, "events/s", consume_rate)
 
         read_port = free_port()
         children.append(
@@ -445,18 +460,21 @@ async def main(projects: int, indicators: int, n_quarters: int, single: int) -> 
         bare_get = await get_latencies(
             f"http://127.0.0.1:{bare_port}", "/v1/aggregates", {}, {}, 200
         )
-        print(
-            f"\n(d) GET /v1/aggregates for the programme, "
+        report.section(
+            f"(d) GET /v1/aggregates for the programme, "
             f"{projects} projects x {indicators} KPIs x {n_quarters} quarters"
         )
-        line("latency p50", pct(kpi_get, 0.5), "ms", pct(bare_get, 0.5), higher_is_better=False)
-        line("latency p95", pct(kpi_get, 0.95), "ms", pct(bare_get, 0.95), higher_is_better=False)
-        print(f"\nmean single-POST latency {statistics.mean(kpi_lat):.1f} ms; data in {tmp}")
+        report.figure(
+            "latency p50", pct(kpi_get, 0.5), "ms", pct(bare_get, 0.5), lower_is_better=True
+        )
+        report.figure(
+            "latency p95", pct(kpi_get, 0.95), "ms", pct(bare_get, 0.95), lower_is_better=True
+        )
+        print(f"\nmean single-POST latency {statistics.mean(kpi_lat):.1f} ms; files in {tmp}")
     finally:
         for child in children:
             child.terminate()
             child.wait(10)
-        broker.stop()
 
 
 def _staff_token() -> str:
@@ -554,8 +572,10 @@ async def _watch(
             await asyncio.sleep(POLL_S)
 
 
-async def _produce_reports(bootstrap: str, world: World, periods: list[str]) -> int:
-    producer = make_producer(bootstrap)
+async def _produce_reports(
+    bootstrap: str, options: ProducerOptions, world: World, periods: list[str]
+) -> int:
+    producer = make_producer(bootstrap, options)
     await producer.start()
     publisher = KafkaPublisher(producer)
     count, batch = 0, []
@@ -600,5 +620,20 @@ if __name__ == "__main__":
     parser.add_argument("--indicators", type=int, default=20)
     parser.add_argument("--quarters", type=int, default=16)
     parser.add_argument("--single", type=int, default=3000, help="requests for (a)")
+    parser.add_argument("--database", choices=DATABASES, default="sqlite")
+    parser.add_argument("--broker", choices=BROKERS, default="embedded")
+    parser.add_argument("--save", type=Path, help="write the figures here (JSON, bench.report)")
     a = parser.parse_args()
-    asyncio.run(main(a.projects, a.indicators, a.quarters, a.single))
+    folder = Path(tempfile.mkdtemp(prefix="koers-bench-"))
+    with open_shape(a.database, a.broker, folder) as started:
+        sizes = {
+            "projects": a.projects,
+            "indicators": a.indicators,
+            "quarters": a.quarters,
+            "single": a.single,
+        }
+        figures = Report(started.label, sizes)
+        print(f"bench.kpi on {started.label}")
+        asyncio.run(main(started, folder, figures, a.projects, a.indicators, a.quarters, a.single))
+    if a.save:
+        figures.save(a.save)
