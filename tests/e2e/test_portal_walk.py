@@ -195,6 +195,18 @@ def test_review_decides_with_context_and_comes_back_to_the_same_place(
     for report_id in ids:
         expect(page.locator(f'tr[data-report="{report_id}"]')).to_have_count(0)
     row = rows.nth(0)
+    report_id = row.get_attribute("data-report")
+    row.locator("summary").click()  # the versions and the conversation with the partner
+    row.get_by_role("button", name="Reactie toevoegen").click()  # nothing written
+    expect(page.get_by_role("alert")).to_have_text("Schrijf eerst een reactie.")
+    row = page.locator(f'tr[data-report="{report_id}"]')
+    row.locator("summary").click()
+    row.get_by_label("Uw reactie aan de partner").fill("Klopt 26,4 FTE? Dat is meer dan verwacht.")
+    row.get_by_role("button", name="Reactie toevoegen").click()
+    expect(page.get_by_role("status")).to_have_text("Reactie geplaatst.")
+    row = page.locator(f'tr[data-report="{report_id}"]')
+    row.locator("summary").click()
+    expect(row.locator("ol.thread li.staff")).to_contain_text("Klopt 26,4 FTE?")
     row.get_by_role("button", name="Goedkeuren").click()
     expect(page.get_by_role("status")).to_have_text("Opgeslagen: 1 beslist.")
     shot(page, "review-decided")
