@@ -146,8 +146,31 @@ async def on_progress(event: kpi.ProgressStatusChanged, uow: NotificationsUnitOf
         await services.raise_notification(uow, occurrence)
 
 
+async def on_restatement(event: kpi.RestatementFlagged, uow: NotificationsUnitOfWork) -> None:
+    """Finance hears of late data for a transmitted period (when the policy says so)."""
+    if not event.notify_finance:
+        return
+    await _raise(
+        uow,
+        rules.restatement_flagged(
+            event.report_id,
+            event.project_id,
+            await _code(uow, event.project_id),
+            event.indicator_code,
+            event.period,
+            event.version,
+            event.value,
+            event.previous_value,
+            event.reason,
+            event.submitted_by,
+            list(event.restates),
+        ),
+    )
+
+
 def kpi_handlers() -> dict[str, Handler]:
     return {
+        kpi.RestatementFlagged.type: on_restatement,
         kpi.TargetSet.type: on_target_set,
         kpi.ReportSubmitted.type: on_report,
         kpi.ReportRevised.type: on_report,
@@ -191,8 +214,26 @@ async def on_budget(event: funding.BudgetUsage, uow: NotificationsUnitOfWork) ->
         await services.raise_notification(uow, occurrence)
 
 
+async def on_transmission(event: funding.TransmissionSealed, uow: NotificationsUnitOfWork) -> None:
+    await _raise(
+        uow,
+        rules.transmission_sealed(
+            event.transmission_id,
+            event.label,
+            event.as_of,
+            event.correction,
+            event.actor,
+            len(event.restatements),
+        ),
+    )
+
+
 def funding_handlers() -> dict[str, Handler]:
-    return {funding.PaymentMade.type: on_payment, funding.BudgetUsage.type: on_budget}
+    return {
+        funding.PaymentMade.type: on_payment,
+        funding.BudgetUsage.type: on_budget,
+        funding.TransmissionSealed.type: on_transmission,
+    }
 
 
 # --- every *.dlq topic ----------------------------------------------------------------------

@@ -48,6 +48,8 @@ PAYMENT_MADE = "payment_made"
 BUDGET_NEARLY_COMMITTED = "budget_nearly_committed"
 EU_CUTOFF_APPROACHING = "eu_cutoff_approaching"
 DEAD_LETTER = "dead_letter"
+RESTATEMENT_FLAGGED = "restatement_flagged"
+TRANSMISSION_SEALED = "transmission_sealed"
 
 RULES: dict[str, RuleSpec] = {
     r.name: r
@@ -105,6 +107,17 @@ RULES: dict[str, RuleSpec] = {
             "projects have unapproved reports for periods before it.",
             (Audience.PROGRAMME_MANAGERS,),
             {"days_before": 30},
+        ),
+        RuleSpec(
+            RESTATEMENT_FLAGGED,
+            "A report or revision arrived for a period already transmitted to the EU: it "
+            "restates that transmission (ADR 30), with the partner's reason.",
+            (Audience.FINANCE_OFFICERS,),
+        ),
+        RuleSpec(
+            TRANSMISSION_SEALED,
+            "A fund's EU report was transmitted at a cut-off (or corrected) and sealed.",
+            (Audience.FINANCE_OFFICERS, Audience.PROGRAMME_MANAGERS),
         ),
         RuleSpec(
             DEAD_LETTER,
@@ -389,4 +402,68 @@ def dead_letter(topic: str, partition: int, offset: int, error: str, event_type:
         ),
         None,
         {"topic": topic, "partition": partition, "offset": offset, "error": error},
+    )
+
+
+def restatement_flagged(
+    report_id: uuid.UUID,
+    project_id: uuid.UUID,
+    project_code: str,
+    indicator: str,
+    period: str,
+    version: int,
+    value: Decimal | None,
+    previous: Decimal | None,
+    reason: str | None,
+    actor: str,
+    restates: list[str],
+) -> Occurrence:
+    """Once per restating version: what it restates, from which value to which, and why."""
+    what = f"{project_code} {indicator} {period}"
+    sent = ", ".join(restates)
+    was = "-" if previous is None else str(previous)
+    now = "-" if value is None else str(value)
+    why = reason or "-"
+    return Occurrence(
+        RESTATEMENT_FLAGGED,
+        str(report_id),
+        _text(f"EU transmission {sent} restated: {what}", f"EU-verzending {sent} herzien: {what}"),
+        _text(
+            f"Version {version}: {was} -> {now}, by {actor}; reason: {why}",
+            f"Versie {version}: {was} -> {now}, door {actor}; reden: {why}",
+        ),
+        project_id,
+        {
+            "indicator": indicator,
+            "period": period,
+            "version": version,
+            "restates": restates,
+            "report_id": str(report_id),
+        },
+    )
+
+
+def transmission_sealed(
+    transmission_id: uuid.UUID,
+    label: str,
+    as_of: date,
+    correction: int,
+    actor: str,
+    restatements: int,
+) -> Occurrence:
+    kind_en = f"correction {correction}" if correction else "transmission"
+    kind_nl = f"correctie {correction}" if correction else "verzending"
+    return Occurrence(
+        TRANSMISSION_SEALED,
+        str(transmission_id),
+        _text(
+            f"EU report transmitted: {label} as of {as_of}",
+            f"EU-rapportage verzonden: {label} per {as_of}",
+        ),
+        _text(
+            f"Sealed by {actor} ({kind_en}); carries {restatements} restatement(s).",
+            f"Verzegeld door {actor} ({kind_nl}); bevat {restatements} herziening(en).",
+        ),
+        None,
+        {"label": label, "as_of": str(as_of), "correction": correction},
     )
