@@ -1,0 +1,149 @@
+"""The portal's view models as a programme manager would check them: the review queue's
+context and paging, completeness, Dutch numbers in uploads, exports Excel opens, and
+refusals in words."""
+
+import csv
+import io
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from openpyxl import load_workbook
+
+from services.portal.domain import completeness, exports, problems, review, views
+from services.portal.domain.catalogue import Names
+from services.portal.domain.charts import Series, line_chart
+
+D = Decimal
+
+PROJECT = "11111111-1111-1111-1111-111111111111"
+NAMES = Names.of(
+    "nl",
+    indicators=[{"code": "REACHED", "name_en": "Reached", "name_nl": "Bereikt", "unit": "p"}],
+    projects=[{"id": PROJECT, "code": "IBDO", "name": "Ik Ben", "goal_ids": []}],
+)
+
+
+def report(period: str, version: int, value: int, state: str = "submitted", **extra: Any) -> Any:
+    return {
+        "id": f"r-{period}-{version}",
+        "project_id": PROJECT,
+        "indicator_code": "REACHED",
+        "period": period,
+        "dimension_key": "",
+        "version": version,
+        "value": value,
+        "state": state,
+        "submitted_by": "partner",
+        "submitted_at": "2026-01-05T10:00:00Z",
+        **extra,
+    }
+
+
+def test_a_review_row_shows_target_total_previous_period_and_previous_version() -> None:
+    history = [
+        report("2019-Q3", 1, 100, "approved"),
+        report("2019-Q4", 1, 150, "returned"),
+        report("2019-Q4", 2, 180, flags=["jump"]),
+    ]
+    kpis = {PROJECT: [{"indicator_code": "REACHED", "target_value": 500, "period_targets": {}}]}
+    progress = {
+        PROJECT: [
+            {
+                "indicator_code": "REACHED",
+                "kind": "flow",
+                "series": [
+                    {"period": "2019-Q3", "value": 100},
+                    {"period": "2019-Q4", "value": 180},
+                ],
+            }
+        ]
+    }
+    [row] = review.review_rows([history[-1]], {PROJECT: history}, kpis, progress, NAMES)
+    assert row.indicator == "Bereikt" and row.project_code == "IBDO"
+    assert (row.value, row.target, row.running_total) == (D(180), D(500), D(280))
+    assert (row.previous_period, row.previous_version, row.change) == (D(100), D(150), D(30))
+    assert row.flags == ["jump"] and [v.version for v in row.thread] == [1, 2]
+
+
+def test_the_queue_filters_sorts_and_stays_on_the_last_page_after_deciding() -> None:
+    queue = [report(f"20{y}-Q{q}", 1, q) for y in (17, 18, 19) for q in (1, 2, 3, 4)]
+    rows = review.review_rows(queue, {}, {}, {}, NAMES)
+    page = review.select(rows, review.Filters(period="2019-Q2"), NAMES)
+    assert [r.period for r in page.rows] == ["2019-Q2"]
+    last = review.select(rows, review.Filters(sort="period", page=9), NAMES, size=5)
+    assert (last.page, last.pages, [r.period for r in last.rows]) == (3, 3, ["2019-Q3", "2019-Q4"])
+    assert review.Filters(project="a b", page=2).query() == "project=a%20b&page=2"
+
+
+def test_completeness_lists_ended_quarters_without_a_report_due_or_overdue() -> None:
+    project = {
+        "id": PROJECT,
+        "code": "IBDO",
+        "name": "Ik Ben",
+        "status": "running",
+        "start_date": "2019-01-01",
+        "end_date": "2019-12-31",
+    }
+    kpis = {PROJECT: [{"indicator_code": "REACHED", "frequency": "quarterly"}]}
+    reported = {(PROJECT, "REACHED", "2019-Q1")}
+    found = completeness.missing_reports([project], kpis, reported, NAMES, date(2019, 10, 15), 30)
+    assert [(m.period, m.state, m.due_on) for m in found] == [
+        ("2019-Q2", "overdue", date(2019, 7, 30)),
+        ("2019-Q3", "due", date(2019, 10, 30)),
+    ]
+    assert list(completeness.by_quarter(found)) == ["2019-Q3", "2019-Q2"]
+
+
+def test_uploads_read_numbers_the_way_the_language_writes_them() -> None:
+    content = "project;indicator;period;value;gender\nIBDO;REACHED;2019-Q4;1.705;female\n"
+    dutch = views.parse_upload(content.encode(), "r.csv", "nl")
+    assert dutch.items[0]["value"] == "1705" and dutch.items[0]["disaggregation"] == {
+        "gender": "female"
+    }
+    english = views.parse_upload(content.replace("1.705", "1,705.5").encode(), "r.csv", "en")
+    assert english.items[0]["value"] == "1705.5"
+    assert views.parse_upload(b"project,indicator,period,value\nA,B,2019,12,5", "r.csv", "en")
+
+
+def test_exports_open_in_dutch_excel_and_keep_numbers_as_numbers() -> None:
+    table = exports.Table(
+        "Resultaten",
+        [("Programma", "Koers")],
+        [
+            exports.Column("Naam"),
+            exports.Column("Waarde", "number"),
+            exports.Column("%", "percent"),
+        ],
+        [["=cmd", D("1705.5"), D("113.7")]],
+    )
+    dutch = exports.csv_bytes([table], dutch=True)
+    assert dutch.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(dutch.decode("utf-8-sig")), delimiter=";"))
+    assert rows[-1] == ["'=cmd", "1705,5", "113,7"]  # never a formula; a decimal comma
+    sheet = load_workbook(io.BytesIO(exports.xlsx_bytes([table]))).active
+    assert sheet is not None
+    value, percent = sheet.cell(row=5, column=2), sheet.cell(row=5, column=3)
+    assert value.value == 1705.5 and percent.value == 1.137 and percent.number_format == "0.0%"
+    name = exports.file_name(
+        "EU-rapportage", "efro", "Koers 2016-2019", made=date(2026, 12, 5), extension="csv"
+    )
+    assert name == "eu-rapportage-efro-koers-2016-2019-2026-12-05.csv"
+
+
+def test_a_refusal_reads_as_a_sentence_in_dutch() -> None:
+    detail = [
+        {"loc": ["body", "value"], "msg": "Input should be a valid decimal"},
+        {"loc": ["body", "period"], "msg": "'2019-Q9' is not a period; use 2024-Q1"},
+    ]
+    assert problems.readable(detail, "nl") == (
+        "waarde: is geen getal; periode: '2019-Q9' is geen periode; schrijf 2024-Q1 voor een "
+        "kwartaal of 2024 voor een jaar"
+    )
+
+
+def test_a_single_value_is_drawn_as_a_point_with_its_figure_in_the_table() -> None:
+    chart = line_chart(
+        "Bereikt", ["2019-Q4"], [Series("Ingediend", [("2019-Q4", D(5))], "realised")]
+    )
+    assert "<circle" in chart.svg and chart.rows == [("2019-Q4", [D(5)])]
