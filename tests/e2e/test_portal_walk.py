@@ -345,3 +345,23 @@ def test_administration_refuses_in_words(page: Page, platform: Platform) -> None
     expect(page.get_by_role("heading", name="Administration")).to_be_visible()  # same page
     page.get_by_role("button", name="Nederlands").click()
     expect(page.get_by_role("heading", name="Beheer")).to_be_visible()
+
+
+def test_the_english_pages_name_every_code_too(page: Page, platform: Platform) -> None:
+    page.get_by_role("button", name="English").click()
+    try:
+        expect(page.get_by_role("heading", name="Programme overview")).to_be_visible()
+        goal = page.locator("section.line h2 a").first.get_attribute("href")
+        paths = ["/", "/review", "/completeness", "/upload", "/exports", "/notifications"]
+        for path in [*paths, "/admin", str(goal)]:
+            response = page.goto(platform.portal + path)
+            assert response is not None and response.status == 200, path
+            looks_right(page, "en " + path)
+        project = page.locator("main a[href^='/projects/']").first.get_attribute("href")
+        page.goto(platform.portal + str(project))
+        looks_right(page, "en " + str(project))
+        expect(page.get_by_role("heading", name="Indicators per period")).to_be_visible()
+        shot(page, "project-en")
+    finally:
+        page.goto(platform.portal + "/")
+        page.get_by_role("button", name="Nederlands").click()
