@@ -38,9 +38,11 @@ test-kafka: $(STAMP)
 	$(BIN)/python -m tests.apache_kafka assemble
 	$(BIN)/pytest -q -s -m apache_kafka  # -s: each fault scenario prints its figures
 
+# lint-imports: the layering contracts in pyproject.toml ([tool.importlinter]).
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache --no-logo
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

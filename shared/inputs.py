@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar, Union
 from pydantic import BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
-MIN_YEAR = 1900
-MAX_YEAR = 2199
+# Where they were first declared; the bounds live in a pure module the domain can import.
+from shared.years import MAX_YEAR as MAX_YEAR
+from shared.years import MIN_YEAR as MIN_YEAR
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 

@@ -6,8 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, status
 
 from services.projects import services
-from services.projects.domain import OrganisationKind, ProjectStatus
-from services.projects.repository import ProjectFilter
+from services.projects.domain import OrganisationKind, ProjectFilter, ProjectStatus
 from services.projects.schemas import (
     GoalNodeCreate,
     GoalNodePublic,

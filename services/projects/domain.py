@@ -1,6 +1,7 @@
 """The registry's rules, free of any framework: lifecycle, goal tree, membership."""
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from uuid import UUID
@@ -88,6 +89,17 @@ def check_transition(current: ProjectStatus, target: ProjectStatus) -> None:
 def check_editable(status: ProjectStatus) -> None:
     if status in FINAL_STATUSES:
         raise ClosedForChangesError(status)
+
+
+@dataclass(frozen=True)
+class ProjectFilter:
+    """Which projects a listing asks for (each field left None matches any)."""
+
+    status: str | None = None
+    goal_id: UUID | None = None
+    organisation_id: UUID | None = None
+    programme_id: UUID | None = None
+    code: str | None = None
 
 
 class GoalKind(StrEnum):

@@ -3,7 +3,6 @@
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import TypeVar
 
 from sqlalchemy import func
@@ -11,6 +10,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
+from services.projects.domain import ProjectFilter as ProjectFilter
 from services.projects.models import (
     GoalNode,
     Organisation,
@@ -121,15 +121,6 @@ class ProgrammeRepository:
             )
         )
         return int(result.one()) + 1
-
-
-@dataclass(frozen=True)
-class ProjectFilter:
-    status: str | None = None
-    goal_id: uuid.UUID | None = None
-    organisation_id: uuid.UUID | None = None
-    programme_id: uuid.UUID | None = None
-    code: str | None = None
 
 
 class ProjectRepository:

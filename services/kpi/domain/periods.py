@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-from shared.inputs import MAX_YEAR, MIN_YEAR
+from shared.years import MAX_YEAR, MIN_YEAR
 
 # A period's years are those every date at the edge may have (year 0 has no calendar dates,
 # and a period's start, end and next quarter must all be dates).
