@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
-from services.funding import reports, services, transmissions
+from services.funding import reports, services, transmission_diff, transmissions
 from services.funding.domain.eu_report import latest_cutoff
 from services.funding.domain.funds import FundSource
 from services.funding.schemas import (
@@ -270,10 +270,10 @@ async def transmission_file(
 
 
 @router.get(TRANSMISSIONS + "/{number}/diff", tags=["transmissions"])
-async def transmission_diff(
+async def diff_transmission(
     programme_id: uuid.UUID, fund: FundSource, number: int, uow: Uow, _: Viewer
 ) -> TransmissionDiff:
     """What changed since: the figures of the cut-off today beside the transmitted ones, and
     the report versions behind them (late reports, revisions, approvals, returns), with
     their reasons and actors, and the restatements flagged against this transmission."""
-    return await transmissions.diff(uow, programme_id, fund, number)
+    return await transmission_diff.diff(uow, programme_id, fund, number)

@@ -1,5 +1,5 @@
-"""Sealed transmissions of a fund's EU report (ADR 30): transmit, list, open, and the diff
-of a transmission against today's figures.
+"""Sealed transmissions of a fund's EU report (ADR 30): transmit, list and open (the diff
+against today's figures is in transmission_diff).
 
 A transmission is drawn and frozen in one transaction under the lock of its programme and
 fund: the figures, the report versions behind them, the definitions and co-financing rules
@@ -26,7 +26,6 @@ from services.funding.domain.funds import (
 from services.funding.models import (
     RealisedHistory,
     RealisedOutput,
-    ReportVersionReplica,
     RestatementReplica,
     Transmission,
     TransmissionRestatement,
@@ -34,15 +33,11 @@ from services.funding.models import (
 from services.funding.schemas import (
     CountedOutput,
     DefinitionLine,
-    EuReportPublic,
-    FigureChange,
     RestatementLine,
     RulesInForce,
-    TransmissionDiff,
     TransmissionIn,
     TransmissionPublic,
     TransmissionRecord,
-    VersionChange,
     VersionLine,
 )
 from services.funding.services import UnknownError, require_programme
@@ -141,7 +136,7 @@ async def transmit(
                 "sealed_at": sealed_at.isoformat(),
             },
             report=report,
-            outputs=_outputs(codes, known, latest),
+            outputs=outputs_of(codes, known, latest),
             report_versions=versions,
             definitions=[
                 DefinitionLine(
@@ -154,7 +149,7 @@ async def transmit(
             ],
             cofinancing=await _rules_in_force(uow, programme_id, fund, data.as_of),
             late_data_policy={"reason_required": policy.reason_required, "notify": policy.notify},
-            restatements=[_restatement_line(r, codes) for r in carried],
+            restatements=[restatement_line(r, codes) for r in carried],
         )
         files = {
             "json": transmission_files.render_json(record),
@@ -211,7 +206,7 @@ async def transmit(
         return result
 
 
-def _outputs(
+def outputs_of(
     codes: Mapping[uuid.UUID, str],
     known: Mapping[OutputKey, RealisedOutput],
     latest: Mapping[OutputKey, RealisedHistory],
@@ -277,7 +272,7 @@ async def _carried(
     ]
 
 
-def _restatement_line(r: RestatementReplica, codes: Mapping[uuid.UUID, str]) -> RestatementLine:
+def restatement_line(r: RestatementReplica, codes: Mapping[uuid.UUID, str]) -> RestatementLine:
     return RestatementLine(
         report_id=r.report_id,
         project_id=r.project_id,
@@ -354,7 +349,7 @@ async def list_transmissions(
         return [public(t) for t in await uow.transmissions.of_fund(programme_id, fund)]
 
 
-async def _sealed(
+async def sealed_row(
     uow: FundingUnitOfWork, programme_id: uuid.UUID, fund: FundSource, number: int
 ) -> Transmission:
     _fund(fund)
@@ -373,7 +368,7 @@ async def transmission_file(
 ) -> tuple[bytes, TransmissionPublic]:
     """The file as it was sealed, byte for byte (its digest checked against the seal)."""
     async with uow:
-        row = await _sealed(uow, programme_id, fund, number)
+        row = await sealed_row(uow, programme_id, fund, number)
     if format == "json":
         data, digest = row.document.encode(), row.json_sha256
     elif format == "csv":
@@ -383,123 +378,3 @@ async def transmission_file(
     if transmission_files.sha256(data) != digest:
         raise SealBrokenError(f"transmission {row.number} ({format}) does not match its seal")
     return data, public(row)
-
-
-# --- diff -----------------------------------------------------------------------------------
-
-PROJECT_FIELDS = ("eligible_costs", "eu_planned", "eu_committed", "eu_paid")
-INDICATOR_FIELDS = ("value", "projects", "pending_reports", "pending_value")
-OUTPUT_FIELDS = ("approved", "pending_reports", "pending_value")
-
-
-async def diff(
-    uow: FundingUnitOfWork, programme_id: uuid.UUID, fund: FundSource, number: int
-) -> TransmissionDiff:
-    """What changed since a transmission: figures of the same cut-off drawn today beside
-    the transmitted ones, and the report versions behind the change (new versions, with
-    their reasons and authors; reviews, with their reviewers)."""
-    async with uow:
-        row = await _sealed(uow, programme_id, fund, number)
-        sealed = TransmissionRecord.model_validate_json(row.document)
-        today = await reports.draw_eu_report(uow, programme_id, fund, row.as_of)
-        codes = {line.project_id: line.code for line in sealed.report.projects}
-        codes.update({line.project_id: line.code for line in today.projects})
-        known, latest = await reports.counted_outputs(uow, codes, row.as_of)
-        outputs = _outputs(codes, known, latest)
-        indicators = {o.indicator_code for o in sealed.outputs} | {k[1] for k in known}
-        versions = [
-            v
-            for v in await uow.transmissions.versions(codes, row.as_of)
-            if v.indicator_code in indicators
-        ]
-        restatements = await uow.transmissions.restatements(codes)
-    label = rules.label(row.fund, row.number)
-    return TransmissionDiff(
-        transmission=public(row),
-        figures=_figures(sealed, today, outputs),
-        versions=_version_changes(sealed, versions, codes),
-        restatements=[_restatement_line(r, codes) for r in restatements if label in r.restates],
-    )
-
-
-def _figures(
-    sealed: TransmissionRecord, today: EuReportPublic, outputs: list[CountedOutput]
-) -> list[FigureChange]:
-    changes: list[dict[str, Any]] = []
-
-    def compare(scope: str, before: dict[str, Any], after: dict[str, Any], fields: Any) -> None:
-        for code in sorted(set(before) | set(after)):
-            changes.extend(
-                rules.figure_changes(scope, code, before.get(code), after.get(code), fields)
-            )
-
-    compare(
-        "project",
-        {p.code: p.model_dump() for p in sealed.report.projects},
-        {p.code: p.model_dump() for p in today.projects},
-        PROJECT_FIELDS,
-    )
-    compare(
-        "indicator",
-        {i.eu_code: i.model_dump() for i in sealed.report.indicators},
-        {i.eu_code: i.model_dump() for i in today.indicators},
-        INDICATOR_FIELDS,
-    )
-    compare(
-        "output",
-        {f"{o.code} {o.indicator_code}": o.model_dump() for o in sealed.outputs},
-        {f"{o.code} {o.indicator_code}": o.model_dump() for o in outputs},
-        OUTPUT_FIELDS,
-    )
-    return [FigureChange(**c) for c in changes]
-
-
-def _version_changes(
-    sealed: TransmissionRecord,
-    versions: list[ReportVersionReplica],
-    codes: Mapping[uuid.UUID, str],
-) -> list[VersionChange]:
-    states = {v.report_id: v.state for v in sealed.report_versions}
-    counted = {
-        (v.project_id, v.indicator_code, v.period, v.dimension_key): v.value
-        for v in sealed.report_versions
-        if v.counted
-    }
-    out: list[VersionChange] = []
-    for v in versions:
-        cell = (v.project_id, v.indicator_code, v.period, v.dimension_key)
-        new = v.report_id not in states
-        common = {
-            "report_id": v.report_id,
-            "project_id": v.project_id,
-            "code": codes.get(v.project_id, str(v.project_id)),
-            "indicator_code": v.indicator_code,
-            "period": v.period,
-            "dimension_key": v.dimension_key,
-            "version": v.version,
-            "state": v.state,
-            "value": v.value,
-            "counted_value_transmitted": counted.get(cell),
-            "restates": rules.restated_labels(v.flags),
-        }
-        if new:
-            out.append(
-                VersionChange(
-                    kind=rules.change_kind(True, v.version, "submitted", cell in counted),
-                    reason=v.reason,
-                    actor=v.submitted_by,
-                    recorded_at=v.recorded_at,
-                    **common,
-                )
-            )
-        if v.state != "submitted" and (new or states[v.report_id] != v.state):
-            out.append(
-                VersionChange(
-                    kind=rules.change_kind(False, v.version, v.state, cell in counted),
-                    reason=v.review_reason,
-                    actor=v.reviewed_by or "",
-                    recorded_at=v.reviewed_recorded_at or v.recorded_at,
-                    **common,
-                )
-            )
-    return out
