@@ -32,14 +32,15 @@ def trajectory(periods: Sequence[str], target: Decimal) -> list[tuple[str, Decim
 def cumulative(
     series: Mapping[str, Decimal], periods: Sequence[str], kind: str
 ) -> list[tuple[str, Decimal | None]]:
-    """Realised to date per quarter: flows add up, stocks and ratios show their value; after
-    the last reported quarter nothing is drawn (not known is not zero)."""
+    """Realised to date per quarter: flows add up, stocks and ratios show their value; before
+    the first reported quarter and after the last nothing is drawn (not known is not zero: a
+    project that reports its whole result once is not drawn as years at zero)."""
     reported = [p for p in periods if p in series]
-    last = reported[-1] if reported else None
+    first, last = (reported[0], reported[-1]) if reported else (None, None)
     total = Decimal(0)
     out: list[tuple[str, Decimal | None]] = []
     for p in periods:
-        if last is None or p > last:
+        if last is None or first is None or p > last or p < first:
             out.append((p, None))
             continue
         if kind == "flow":

@@ -147,3 +147,8 @@ def test_a_single_value_is_drawn_as_a_point_with_its_figure_in_the_table() -> No
         "Bereikt", ["2019-Q4"], [Series("Ingediend", [("2019-Q4", D(5))], "realised")]
     )
     assert "<circle" in chart.svg and chart.rows == [("2019-Q4", [D(5)])]
+
+
+def test_a_total_reported_once_is_not_drawn_as_quarters_at_zero_before_it() -> None:
+    drawn = views.cumulative({"2019-Q4": D(9)}, ["2019-Q2", "2019-Q3", "2019-Q4"], "flow")
+    assert drawn == [("2019-Q2", None), ("2019-Q3", None), ("2019-Q4", D(9))]
