@@ -37,6 +37,8 @@ from services.kpi.schemas import (
     CommentIn,
     CommentPublic,
     ContributionPublic,
+    DefinitionIn,
+    DefinitionPublic,
     EuTotalPublic,
     Freshness,
     GoalReviewIn,
@@ -293,6 +295,24 @@ async def list_indicators(uow: Uow, _: Caller) -> list[IndicatorPublic]:
 @router.post("/indicators", status_code=status.HTTP_201_CREATED, tags=["catalogue"])
 async def define_indicator(data: IndicatorIn, uow: Uow, _: Manager) -> IndicatorPublic:
     return await services.define_indicator(uow, data)
+
+
+@router.get("/indicators/{code}/definitions", tags=["catalogue"])
+async def indicator_definitions(code: str, uow: Uow, _: Caller) -> list[DefinitionPublic]:
+    """What the indicator meant for which periods: its definitions, oldest first."""
+    return await services.indicator_definitions(uow, code)
+
+
+@router.post(
+    "/indicators/{code}/definitions", status_code=status.HTTP_201_CREATED, tags=["catalogue"]
+)
+async def redefine_indicator(
+    code: str, data: DefinitionIn, uow: Uow, user: Manager
+) -> DefinitionPublic:
+    """A new definition from a quarter's first day: name, unit, EU code, methodology. A new
+    unit on data already reported needs a conversion factor or a break in series; totals
+    across a break are given per definition instead."""
+    return await services.redefine_indicator(uow, code, data, user)
 
 
 @router.put("/indicators/{code}/plausibility", tags=["catalogue"])

@@ -219,7 +219,8 @@ PROGRAMME_INDICATORS: tuple[Indicator, ...] = (
 
 
 async def load_catalogue(database_url: str) -> int:
-    """Upsert the shipped indicators; staff-defined ones are left alone."""
+    """Upsert the shipped indicators; staff-defined ones, and shipped ones staff have
+    given a new definition since (domain.definitions), are left alone."""
 
     rows = [
         {**_row(indicator), "source": source} for indicator, source in eu_common_indicators()
@@ -230,6 +231,8 @@ async def load_catalogue(database_url: str) -> int:
     engine = create_engine(database_url)
     try:
         async with KpiUnitOfWork(session_factory(engine), source="kpi") as uow:
+            redefined = await uow.catalogue.redefined()
+            rows = [r for r in rows if r["code"] not in redefined]
             await uow.catalogue.put(rows)
             await uow.commit()
     finally:

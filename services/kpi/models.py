@@ -42,6 +42,31 @@ class Indicator(KpiBase, table=True):
     plausible_jump_factor: Decimal | None = amount()
     # enterprise | participant: counted once across projects (domain.distinct)
     counted_once: str | None = Field(default=None, max_length=20)
+    methodology: str | None = Field(default=None, max_length=4000)
+    # the latest of its definitions (IndicatorDefinition; 1 until one is recorded)
+    definition_version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+
+
+class IndicatorDefinition(KpiBase, table=True):
+    """A version of an indicator's definition, in force from a quarter's first day
+    (domain.definitions). The first recorded change keeps the one before as version 1."""
+
+    __tablename__ = "indicator_definitions"
+
+    code: str = Field(primary_key=True, max_length=40)
+    version: int = Field(primary_key=True)
+    effective_from: date
+    name_en: str = Field(max_length=300)
+    name_nl: str | None = Field(default=None, max_length=300)
+    unit: str = Field(max_length=80)
+    kind: str = Field(max_length=20)
+    eu_code: str | None = Field(default=None, max_length=20)
+    methodology: str | None = Field(default=None, max_length=4000)
+    change: str = Field(max_length=20)  # first | edit | conversion | break
+    conversion_factor: Decimal | None = amount()
+    reason: str | None = Field(default=None, max_length=2000)
+    defined_by: str = Field(max_length=200)
+    defined_at: datetime = Field(default_factory=utcnow)
 
 
 class ProjectKpi(KpiBase, table=True):

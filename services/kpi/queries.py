@@ -10,7 +10,7 @@ from datetime import date
 from decimal import Decimal
 
 from services.kpi.access import Principal
-from services.kpi.domain import ranges
+from services.kpi.domain import definitions, ranges
 from services.kpi.domain.distinct import IdentifiedValue, counted_once
 from services.kpi.domain.errors import InvalidKpiInputError
 from services.kpi.domain.indicators import Indicator, IndicatorKind
@@ -24,13 +24,14 @@ from services.kpi.reference import Reference, indicator_of
 from services.kpi.repository import KpiRule, ProjectFacts
 from services.kpi.schemas import (
     AggregatePublic,
+    DefinitionTotalPublic,
     EuTotalPublic,
     KpiDuePublic,
     MeasurePublic,
     ProgressPublic,
     ProjectDirectoryPublic,
 )
-from services.kpi.services import check_readable
+from services.kpi.services import check_readable, definition_of
 from services.kpi.uow import KpiUnitOfWork
 from shared.errors import NotFoundError
 
@@ -96,8 +97,21 @@ async def aggregates(
             for code in by_indicator
             if counts_once(indicators[code])
         }
+        redefined = {
+            code: [definition_of(d) for d in await uow.catalogue.definitions(code)]
+            for code in by_indicator
+            if indicators[code].definition_version > 1
+        }
     return [
-        _aggregate(node_id, indicators[code], view, periods, span, identified.get(code))
+        _aggregate(
+            node_id,
+            indicators[code],
+            view,
+            periods,
+            span,
+            identified.get(code),
+            redefined.get(code),
+        )
         for code, periods in sorted(by_indicator.items())
     ]
 
@@ -135,8 +149,13 @@ def _aggregate(
     periods: dict[str, tuple[Measure, int]],
     span: Span,
     identified: list[tuple[Period, IdentifiedValue]] | None = None,
+    redefined: list[definitions.Definition] | None = None,
 ) -> AggregatePublic:
     kind = IndicatorKind(indicator.kind)
+    if redefined and kind is IndicatorKind.FLOW:
+        periods = definitions.converted(periods, redefined)  # in the current unit
+    if redefined and definitions.breaks_within(redefined, span):
+        return _per_definition(node_id, indicator, view, periods, span, redefined)
     found = ranges.total(kind, periods, span)
     series = [
         _measure_public(str(p), m, kind, n) for p, m, n in ranges.by_quarter(kind, periods, span)
@@ -158,6 +177,47 @@ def _aggregate(
         counted_once=indicator.counted_once,
         reported_value=once.reported if once else None,
         more_than_one_project=once.more_than_one_project if once else None,
+    )
+
+
+def _per_definition(
+    node_id: uuid.UUID,
+    indicator: Indicator,
+    view: str,
+    periods: dict[str, tuple[Measure, int]],
+    span: Span,
+    redefined: list[definitions.Definition],
+) -> AggregatePublic:
+    """A range across a break in series: no total, one per definition (each in its unit)."""
+    kind = IndicatorKind(indicator.kind)
+    parts = []
+    for definition, part in definitions.segments(redefined, span):
+        found = ranges.total(kind, periods, part)
+        parts.append(
+            DefinitionTotalPublic(
+                version=definition.version,
+                unit=definition.unit,
+                first=str(part.first) if part.first else None,
+                last=str(part.last) if part.last else None,
+                total=_measure_public(_label(part), found[0], kind, found[1]) if found else None,
+            )
+        )
+    cut = definitions.breaks_within(redefined, span)[0]
+    return AggregatePublic(
+        node_id=node_id,
+        indicator_code=indicator.code,
+        indicator_name=indicator.name_en,
+        unit=indicator.unit,
+        kind=kind,
+        view="approved" if view == APPROVED else "current",
+        total=None,
+        series=[
+            _measure_public(str(p), m, kind, n)
+            for p, m, n in ranges.by_quarter(kind, periods, span)
+        ],
+        per_definition=parts,
+        note=f"{indicator.code}'s definition has a break in series on {cut.effective_from}: "
+        "no total across it; one per definition (ask for a range on one side for a total)",
     )
 
 

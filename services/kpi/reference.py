@@ -77,6 +77,7 @@ def indicator_of(row: IndicatorRow | IndicatorModel) -> Indicator:
         plausible_target_percent=row.plausible_target_percent,
         plausible_jump_factor=row.plausible_jump_factor,
         counted_once=CountedOnce(row.counted_once) if row.counted_once else None,
+        definition_version=row.definition_version,
     )
 
 

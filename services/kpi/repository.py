@@ -24,6 +24,7 @@ from services.kpi.models import (
     IdempotencyRecord,
     IdentifiedVersion,
     Indicator,
+    IndicatorDefinition,
     LockException,
     NodeTotal,
     OrganisationReplica,
@@ -220,6 +221,7 @@ class IndicatorRow(NamedTuple):
     plausible_target_percent: Decimal | None
     plausible_jump_factor: Decimal | None
     counted_once: str | None
+    definition_version: int
 
 
 class ReferenceRepository:
@@ -335,6 +337,23 @@ class CatalogueRepository:
         )
         return {i.code: i for i in result.all()}
 
+    async def definitions(self, code: str) -> list[IndicatorDefinition]:
+        """The indicator's definitions, oldest first (none until a change is recorded)."""
+        result = await self.session.exec(
+            select(IndicatorDefinition)
+            .where(IndicatorDefinition.code == code)
+            .order_by(col(IndicatorDefinition.version))
+        )
+        return list(result.all())
+
+    async def redefined(self) -> set[str]:
+        """Indicators with a definition recorded since the catalogue shipped them."""
+        result = await self.session.exec(select(IndicatorDefinition.code).distinct())
+        return set(result.all())
+
+    def add_definition(self, definition: IndicatorDefinition) -> None:
+        self.session.add(definition)
+
     async def all(self) -> list[Indicator]:
         return list(
             (await self.session.exec(select(Indicator).order_by(col(Indicator.code)))).all()
@@ -392,6 +411,11 @@ class ReportRepository:
 
     def add(self, report: Report) -> None:
         self.session.add(report)
+
+    async def any_for_indicator(self, code: str) -> bool:
+        table = table_of(Report)
+        statement = sa_select(table.c.id).where(table.c.indicator_code == code).limit(1)
+        return (await (await self.session.connection()).execute(statement)).first() is not None
 
     async def reported_periods(
         self, project_ids: Iterable[uuid.UUID]

@@ -106,6 +106,48 @@ class IndicatorPublic(IndicatorIn):
     model_config = ConfigDict(extra="ignore")
 
     source: str | None = None
+    methodology: str | None = None
+    definition_version: int = Field(
+        default=1, description="the latest of its definitions (GET …/definitions)"
+    )
+
+
+class DefinitionIn(Input):
+    """A new definition of an indicator, in force from a quarter's first day. Fields left
+    out stay as they are. A new unit on data already reported needs a conversion factor
+    (old values times it, in the new unit) or a break in series."""
+
+    effective_from: IsoDate
+    name_en: Name | None = None
+    name_nl: Name | None = None
+    unit: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)] | None
+    ) = None
+    kind: IndicatorKind | None = None
+    eu_code: Code | None = None
+    methodology: Annotated[str, StringConstraints(max_length=4000)] | None = None
+    conversion_factor: (
+        Annotated[Decimal, Field(gt=0, max_digits=19, decimal_places=6, allow_inf_nan=False)] | None
+    ) = None
+    break_in_series: bool = False
+    reason: Reason
+
+
+class DefinitionPublic(BaseModel):
+    code: str
+    version: int
+    effective_from: date
+    name_en: str
+    name_nl: str | None
+    unit: str
+    kind: IndicatorKind
+    eu_code: str | None
+    methodology: str | None
+    change: Literal["first", "edit", "conversion", "break"]
+    conversion_factor: Decimal | None
+    reason: str | None
+    defined_by: str
+    defined_at: datetime
 
 
 class ProjectKpiIn(Input):
@@ -336,6 +378,19 @@ class AggregatePublic(BaseModel):
     more_than_one_project: int | None = Field(
         default=None, description="listed ones supported by more than one project"
     )
+    per_definition: list["DefinitionTotalPublic"] = Field(
+        default_factory=list,
+        description="when the range runs across a break in series: no total, one per definition",
+    )
+    note: str | None = None
+
+
+class DefinitionTotalPublic(BaseModel):
+    version: int
+    unit: str
+    first: str | None = Field(description="the range's part under this definition")
+    last: str | None
+    total: MeasurePublic | None
 
 
 class ProgressPublic(BaseModel):

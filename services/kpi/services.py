@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from services.kpi import intake
 from services.kpi.access import Principal, hash_key, new_api_key
+from services.kpi.domain import definitions
 from services.kpi.domain.errors import (
     DuplicateError,
     IdempotencyKeyReusedError,
@@ -33,13 +34,14 @@ from services.kpi.domain.errors import (
     UnknownProjectError,
     UnknownRecordError,
 )
-from services.kpi.domain.indicators import ReportedValue, value_problems
+from services.kpi.domain.indicators import IndicatorKind, ReportedValue, value_problems
 from services.kpi.domain.periods import Frequency, Period, PeriodError
 from services.kpi.domain.plausibility import Thresholds
 from services.kpi.models import (
     ApiKey,
     IdempotencyRecord,
     Indicator,
+    IndicatorDefinition,
     LockException,
     PeriodLock,
     ProjectKpi,
@@ -54,6 +56,8 @@ from services.kpi.schemas import (
     ApiKeyPublic,
     CommentIn,
     CommentPublic,
+    DefinitionIn,
+    DefinitionPublic,
     Freshness,
     IndicatorIn,
     IndicatorPublic,
@@ -82,6 +86,8 @@ from shared.errors import (
 from shared.freshness import FreshnessReport
 from shared.metrics import REPORTS
 from shared.rounds import Rounds
+
+FIRST_DAY = date(1900, 1, 1)  # the first a definition can be in force from (periods: 1900-)
 
 
 @dataclass(frozen=True)
@@ -696,6 +702,96 @@ async def set_indicator_thresholds(
         uow.session.add(row)
         await _commit(uow)
         return IndicatorPublic.model_validate(row, from_attributes=True)
+
+
+def definition_of(row: IndicatorDefinition) -> definitions.Definition:
+    return definitions.Definition(
+        row.version,
+        row.effective_from,
+        row.unit,
+        IndicatorKind(row.kind),
+        row.change,
+        row.conversion_factor,
+    )
+
+
+def _first_definition(row: Indicator) -> IndicatorDefinition:
+    """The definition an indicator had before its first recorded change: version 1, in
+    force for every period before the next."""
+    return IndicatorDefinition(
+        code=row.code,
+        version=1,
+        effective_from=FIRST_DAY,
+        name_en=row.name_en,
+        name_nl=row.name_nl,
+        unit=row.unit,
+        kind=row.kind,
+        eu_code=row.eu_code,
+        methodology=row.methodology,
+        change=definitions.FIRST,
+        defined_by="catalogue",
+    )
+
+
+async def indicator_definitions(uow: KpiUnitOfWork, code: str) -> list[DefinitionPublic]:
+    """The indicator's definitions, oldest first (one, version 1, until a change)."""
+    async with uow:
+        row = await uow.catalogue.get(code)
+        if row is None:
+            raise UnknownRecordError("indicator", code)
+        found = await uow.catalogue.definitions(code) or [_first_definition(row)]
+        return [DefinitionPublic.model_validate(d, from_attributes=True) for d in found]
+
+
+async def redefine_indicator(
+    uow: KpiUnitOfWork, code: str, data: DefinitionIn, user: StaffUser
+) -> DefinitionPublic:
+    """Record a new definition (domain.definitions): the catalogue keeps the latest, the
+    periods before it count under the earlier ones."""
+    async with uow:
+        row = await uow.catalogue.get(code)
+        if row is None:
+            raise UnknownRecordError("indicator", code)
+        history = await uow.catalogue.definitions(code)
+        if not history:
+            history = [_first_definition(row)]
+            uow.catalogue.add_definition(history[0])
+        current = definition_of(history[-1])
+        change = definitions.Change(
+            data.effective_from,
+            data.unit or row.unit,
+            data.kind or IndicatorKind(row.kind),
+            data.conversion_factor,
+            data.break_in_series,
+        )
+        has_data = await uow.reports.any_for_indicator(code)
+        if problems := definitions.change_problems(current, change, has_data):
+            raise InvalidKpiInputError(problems)
+        fields: dict[str, Any] = {
+            "name_en": data.name_en or row.name_en,
+            "name_nl": data.name_nl or row.name_nl,
+            "unit": change.unit,
+            "kind": change.kind.value,
+            "eu_code": data.eu_code or row.eu_code,
+            "methodology": data.methodology or row.methodology,
+        }
+        new = IndicatorDefinition(
+            code=code,
+            version=current.version + 1,
+            effective_from=data.effective_from,
+            change=definitions.kind_of_change(current, change),
+            conversion_factor=data.conversion_factor,
+            reason=data.reason,
+            defined_by=user.username,
+            **fields,
+        )
+        uow.catalogue.add_definition(new)
+        for name, value in fields.items():
+            setattr(row, name, value)
+        row.definition_version = new.version
+        uow.session.add(row)
+        await _commit(uow)
+        return DefinitionPublic.model_validate(new, from_attributes=True)
 
 
 def _kpi_public(kpi: ProjectKpi) -> ProjectKpiPublic:

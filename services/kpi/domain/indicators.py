@@ -48,6 +48,7 @@ class Indicator:
     plausible_target_percent: Decimal | None = None
     plausible_jump_factor: Decimal | None = None
     counted_once: CountedOnce | None = None  # counted once across projects (domain.distinct)
+    definition_version: int = 1  # above 1: see its definitions (domain.definitions)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,152 @@
+"""Versioned indicator definitions: a unit changed on data already reported is converted
+(old values times the factor, in the new unit) or declared a break in series, across which
+no total is given — one per definition instead. The catalogue keeps the history. Registry
+and KPI service as deployed, on the real broker, on SQLite and PostgreSQL."""
+
+import secrets
+from typing import Any
+
+import httpx
+
+from shared.auth import Role
+from tests.conftest import AuthHeaders, Kafka, registry_settings
+from tests.integration.kpi.harness import kpi_settings, running_kpi
+from tests.integration.projects import builders
+from tests.integration.projects.harness import running_registry
+from tests.kafka_helpers import eventually
+
+
+async def _total(kpi: httpx.AsyncClient, staff: dict[str, str], code: str, **params: str) -> Any:
+    found = await kpi.get("/v1/aggregates", params={**params, "indicator": code}, headers=staff)
+    assert found.status_code == 200, found.text
+    return found.json()[0] if found.json() else None
+
+
+async def test_a_unit_converted_or_broken_counts_under_the_definition_of_its_period(
+    kafka: Kafka, registry_db: str, kpi_db: str, auth: AuthHeaders
+) -> None:
+    staff, manager = auth(Role.ADMIN), auth(Role.PROGRAMME_MANAGER)
+    bootstrap = kafka.bootstrap_servers
+    group = f"t-{secrets.token_hex(3)}."
+    async with (
+        running_registry(registry_settings(registry_db, bootstrap)) as registry,
+        running_kpi(kpi_settings(kpi_db, bootstrap, consumer_group_prefix=group)) as kpi,
+    ):
+        lead = await builders.organisation(registry.client, staff)
+        programme, _, goal = await builders.programme_with_goals(registry.client, staff)
+        project = await builders.project(
+            registry.client, staff, programme["id"], lead["id"], goal_ids=[goal["id"]]
+        )
+        road, hours = (
+            f"ROAD_{secrets.token_hex(2).upper()}",
+            f"HOURS_{secrets.token_hex(2).upper()}",
+        )
+        for code, unit in ((road, "km"), (hours, "hours")):
+            defined = await kpi.client.post(
+                "/v1/indicators",
+                json={
+                    "code": code,
+                    "name_en": code,
+                    "unit": unit,
+                    "level": "output",
+                    "kind": "flow",
+                },
+                headers=manager,
+            )
+            assert defined.status_code == 201, defined.text
+
+        kpis = f"/v1/projects/{project['id']}/kpis"
+
+        async def known() -> bool:
+            return (await kpi.client.get(kpis, headers=staff)).status_code == 200
+
+        await eventually(known, timeout_s=40)
+        for code in (road, hours):
+            declared = await kpi.client.put(f"{kpis}/{code}", json={}, headers=staff)
+            assert declared.status_code == 200, declared.text
+
+        async def report(code: str, period: str, value: int) -> None:
+            body = {"project": project["code"], "indicator": code, "period": period, "value": value}
+            sent = await kpi.client.post("/v1/reports", json=body, headers=manager)
+            assert sent.status_code == 201, sent.text
+
+        await report(road, "2021-Q1", 2)
+        await report(road, "2021-Q2", 3)
+        await report(hours, "2021-Q1", 10)
+        definitions = f"/v1/indicators/{road}/definitions"
+        change = {"effective_from": "2021-07-01", "unit": "m", "reason": "metres from Q3 on"}
+        unconverted = await kpi.client.post(definitions, json=change, headers=manager)
+        assert unconverted.status_code == 422
+        assert unconverted.json()["detail"][0]["loc"] == ["body", "conversion_factor"]
+        mid_quarter = await kpi.client.post(
+            definitions,
+            json={**change, "effective_from": "2021-08-15", "conversion_factor": "1000"},
+            headers=manager,
+        )
+        assert mid_quarter.status_code == 422
+        kind = await kpi.client.post(definitions, json={**change, "kind": "stock"}, headers=manager)
+        assert kind.status_code == 422 and "kind" in kind.text
+        converted = await kpi.client.post(
+            definitions, json={**change, "conversion_factor": "1000"}, headers=manager
+        )
+        assert converted.status_code == 201, converted.text
+        assert (converted.json()["version"], converted.json()["change"]) == (2, "conversion")
+        broken = await kpi.client.post(
+            f"/v1/indicators/{hours}/definitions",
+            json={
+                "effective_from": "2021-04-01",
+                "unit": "days",
+                "break_in_series": True,
+                "reason": "counted in days from Q2",
+            },
+            headers=manager,
+        )
+        assert broken.status_code == 201, broken.text
+        await report(road, "2021-Q3", 500)
+        await report(hours, "2021-Q2", 2)
+
+        async def applied() -> bool:
+            total = await _total(kpi.client, staff, road, programme=programme["id"])
+            return bool(total and total["total"]["value"] == "5500")
+
+        await eventually(applied, timeout_s=30)
+        first_half = await _total(
+            kpi.client,
+            staff,
+            road,
+            programme=programme["id"],
+            **{"from": "2021-Q1", "to": "2021-Q2"},
+        )
+        assert (first_half["total"]["value"], first_half["unit"]) == ("5000", "m")
+        year = await _total(kpi.client, staff, road, programme=programme["id"], **{"from": "2021"})
+        assert year["total"]["value"] == "5500"
+
+        async def both_hours() -> bool:
+            across = await _total(kpi.client, staff, hours, programme=programme["id"])
+            return bool(
+                across
+                and len(across["per_definition"]) == 2
+                and across["per_definition"][1]["total"]
+            )
+
+        await eventually(both_hours, timeout_s=30)
+        across = await _total(kpi.client, staff, hours, programme=programme["id"])
+        assert across["total"] is None and "break in series" in across["note"]
+        assert [
+            (p["version"], p["unit"], p["last"], p["total"]["value"])
+            for p in across["per_definition"]
+        ] == [(1, "hours", "2021-Q1", "10"), (2, "days", None, "2")]
+        after = await _total(
+            kpi.client, staff, hours, programme=programme["id"], **{"from": "2021-Q2"}
+        )
+        assert after["total"]["value"] == "2"
+
+        history = (await kpi.client.get(definitions, headers=staff)).json()
+        assert [(d["version"], d["unit"], d["change"]) for d in history] == [
+            (1, "km", "first"),
+            (2, "m", "conversion"),
+        ]
+        catalogue = {
+            i["code"]: i for i in (await kpi.client.get("/v1/indicators", headers=staff)).json()
+        }
+        assert (catalogue[road]["unit"], catalogue[road]["definition_version"]) == ("m", 2)
