@@ -4,7 +4,6 @@ import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import httpx
 from fastapi import FastAPI
@@ -12,24 +11,14 @@ from fastapi import FastAPI
 from services.notifications import scheduler
 from services.notifications.api import router
 from services.notifications.config import NotificationsSettings
+from services.notifications.consumers import SUBSCRIPTIONS
 from services.notifications.delivery import Deliverer
-from services.notifications.handlers import (
-    DEAD_LETTERS,
-    FUNDING_RULES,
-    KPI_RULES,
-    REGISTRY_REPLICA,
-    funding_handlers,
-    kpi_handlers,
-    on_dead_letter,
-    registry_handlers,
-)
 from services.notifications.services import ensure_rule_settings
 from services.notifications.uow import NotificationsUnitOfWork
-from shared.contracts import topics
 from shared.db import create_engine, session_factory
 from shared.http import create_service_app
-from shared.messaging.consumer import DeadLetterProcessor, MessageProcessor
 from shared.messaging.kafka import KafkaPublisher
+from shared.messaging.subscriptions import Processors, processors
 from shared.migrations import upgrade
 from shared.runtime import ServiceRuntime
 from shared.worker import every
@@ -53,23 +42,12 @@ def create_app(settings: NotificationsSettings) -> FastAPI:
 
 def consumers(
     runtime: ServiceRuntime, settings: NotificationsSettings
-) -> Callable[[KafkaPublisher], list[tuple[MessageProcessor[Any], list[str]]]]:
+) -> Callable[[KafkaPublisher], Processors]:
     def uow() -> NotificationsUnitOfWork:
         return NotificationsUnitOfWork(runtime.sessions, source=settings.service_name)
 
-    def build(publisher: KafkaPublisher) -> list[tuple[MessageProcessor[Any], list[str]]]:
-        group, attempts = settings.consumer_group_prefix, settings.consumer_max_attempts
-
-        def processor(name: str, handlers: Any) -> MessageProcessor[Any]:
-            return MessageProcessor(group + name, handlers, uow, publisher, attempts)
-
-        dead_letters = DeadLetterProcessor(group + DEAD_LETTERS, on_dead_letter, uow, publisher)
-        return [
-            (processor(REGISTRY_REPLICA, registry_handlers()), [topics.PROJECTS]),
-            (processor(KPI_RULES, kpi_handlers()), [topics.KPI]),
-            (processor(FUNDING_RULES, funding_handlers()), [topics.FUNDING]),
-            (dead_letters, [topics.dlq(t.name) for t in topics.EVENT_TOPICS]),
-        ]
+    def build(publisher: KafkaPublisher) -> Processors:
+        return processors(SUBSCRIPTIONS, settings, uow, publisher)
 
     return build
 

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from services.notifications.handlers import KPI_RULES, kpi_handlers, registry_handlers
+from services.notifications.consumers import KPI_RULES, kpi_handlers, registry_handlers
 from services.notifications.models import Notification, OccurrenceRow, Subscriber, Subscription
 from services.notifications.uow import NotificationsUnitOfWork
 from shared.auth import Role

@@ -9,7 +9,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from prometheus_client import REGISTRY
 
 from services import ops
-from services.notifications.handlers import DEAD_LETTERS
+from services.notifications.consumers import DEAD_LETTERS
 from shared.contracts.topics import PROJECTS, dlq
 from shared.messaging.kafka import KafkaPublisher, OutgoingMessage, make_producer
 from shared.messaging.progress import PRODUCED_GROUP, LagReader, ProducedMarks, group_lag

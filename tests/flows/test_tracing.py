@@ -164,8 +164,8 @@ async def test_a_notification_is_delivered_in_the_trace_of_the_event_that_raised
 
     import httpx
 
+    from services.notifications.consumers import kpi_handlers, registry_handlers
     from services.notifications.delivery import Deliverer
-    from services.notifications.handlers import kpi_handlers, registry_handlers
     from shared.contracts import kpi
     from shared.messaging.consumer import MessageProcessor
     from shared.telemetry import current_traceparent

@@ -16,12 +16,12 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from services.notifications import scheduler
-from services.notifications.delivery import Deliverer
-from services.notifications.handlers import (
+from services.notifications.consumers import (
     funding_handlers,
     kpi_handlers,
     registry_handlers,
 )
+from services.notifications.delivery import Deliverer
 from shared.auth import Role
 from shared.broker import free_port
 from shared.contracts import funding, kpi

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from services.notifications.handlers import registry_handlers
+from services.notifications.consumers import registry_handlers
 from shared.auth import Role
 from shared.messaging.consumer import MessageProcessor
 from tests.conftest import AuthHeaders

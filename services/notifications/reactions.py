@@ -1,8 +1,9 @@
-"""Which event reaches which reaction: the replicas, and the rules that events drive."""
+"""The notification service's reactions to events: its replicas of projects, reporting KPIs
+and report cells, and the notifications that events raise. `consumers.py` routes each event
+type here; the rules themselves live in `domain.rules`, raising once in `services`.
+"""
 
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import Any
 
 from services.notifications import services
 from services.notifications.domain import rules
@@ -11,13 +12,6 @@ from services.notifications.uow import NotificationsUnitOfWork
 from shared.contracts import funding, kpi
 from shared.contracts import projects as registry
 from shared.messaging.consumer import ReceivedMessage
-
-Handler = Callable[[Any, NotificationsUnitOfWork], Awaitable[None]]
-
-REGISTRY_REPLICA = "notifications.registry-replica"
-KPI_RULES = "notifications.kpi"
-FUNDING_RULES = "notifications.funding"
-DEAD_LETTERS = "notifications.dead-letters"
 
 
 async def _code(uow: NotificationsUnitOfWork, project_id: uuid.UUID) -> str:
@@ -51,17 +45,6 @@ async def on_project(event: registry.ProjectEvent, uow: NotificationsUnitOfWork)
         ["id"],
     )
     await uow.replica.replace_members(event.project_id, (m.organisation_id for m in event.members))
-
-
-def registry_handlers() -> dict[str, Handler]:
-    return {
-        t.type: on_project
-        for t in (
-            registry.ProjectRegistered,
-            registry.ProjectUpdated,
-            registry.ProjectStatusChanged,
-        )
-    }
 
 
 # --- kpi.events.v1 --------------------------------------------------------------------------
@@ -168,18 +151,6 @@ async def on_restatement(event: kpi.RestatementFlagged, uow: NotificationsUnitOf
     )
 
 
-def kpi_handlers() -> dict[str, Handler]:
-    return {
-        kpi.RestatementFlagged.type: on_restatement,
-        kpi.TargetSet.type: on_target_set,
-        kpi.ReportSubmitted.type: on_report,
-        kpi.ReportRevised.type: on_report,
-        kpi.ReportApproved.type: on_report,
-        kpi.ReportReturned.type: on_report,
-        kpi.ProgressStatusChanged.type: on_progress,
-    }
-
-
 # --- funding.events.v1 ----------------------------------------------------------------------
 
 
@@ -226,14 +197,6 @@ async def on_transmission(event: funding.TransmissionSealed, uow: NotificationsU
             len(event.restatements),
         ),
     )
-
-
-def funding_handlers() -> dict[str, Handler]:
-    return {
-        funding.PaymentMade.type: on_payment,
-        funding.BudgetUsage.type: on_budget,
-        funding.TransmissionSealed.type: on_transmission,
-    }
 
 
 # --- every *.dlq topic ----------------------------------------------------------------------
