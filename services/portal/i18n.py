@@ -384,6 +384,14 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "payment_made": ("Betaling gedaan", "Payment made"),
         "budget_nearly_committed": ("Budget bijna vastgelegd", "Budget nearly committed"),
         "eu_cutoff_approaching": ("EU-peildatum nadert", "EU cut-off approaching"),
+        "restatement_flagged": (
+            "Verzonden EU-rapportage herzien door een latere rapportage",
+            "EU transmission restated by a later report",
+        ),
+        "transmission_sealed": (
+            "EU-rapportage verzonden en verzegeld",
+            "EU report transmitted and sealed",
+        ),
         "dead_letter": ("Gebeurtenis niet verwerkt", "Event not processed"),
     },
     "due": {
