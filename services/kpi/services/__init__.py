@@ -1,0 +1,72 @@
+"""The KPI service's use cases: intake, review, the catalogue, keys and locks.
+
+HTTP routes and consumers call these and nothing else; each validates with the domain
+rules, writes with its events in one unit of work and commits once. One module per use
+case; the names below are what the routes use.
+"""
+
+from services.kpi.services.common import check_readable
+from services.kpi.services.indicators import (
+    define_indicator,
+    definition_of,
+    indicator_definitions,
+    list_indicators,
+    project_kpis,
+    redefine_indicator,
+    set_indicator_thresholds,
+    set_project_kpi,
+)
+from services.kpi.services.keys_and_locks import (
+    PartnerKeys,
+    grant_lock_exception,
+    issue_api_key,
+    list_api_keys,
+    lock_period,
+    revoke_api_key,
+)
+from services.kpi.services.review import (
+    add_report_comment,
+    freshness,
+    report_comments,
+    report_history,
+    review_queue,
+    review_report,
+)
+from services.kpi.services.submissions import (
+    Idempotency,
+    IntakeRules,
+    ReportGroups,
+    StoredResponse,
+    submit_batch,
+    submit_report,
+)
+
+__all__ = [
+    "Idempotency",
+    "IntakeRules",
+    "PartnerKeys",
+    "ReportGroups",
+    "StoredResponse",
+    "add_report_comment",
+    "check_readable",
+    "define_indicator",
+    "definition_of",
+    "freshness",
+    "grant_lock_exception",
+    "indicator_definitions",
+    "issue_api_key",
+    "list_api_keys",
+    "list_indicators",
+    "lock_period",
+    "project_kpis",
+    "redefine_indicator",
+    "report_comments",
+    "report_history",
+    "review_queue",
+    "review_report",
+    "revoke_api_key",
+    "set_indicator_thresholds",
+    "set_project_kpi",
+    "submit_batch",
+    "submit_report",
+]
