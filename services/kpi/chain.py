@@ -244,21 +244,24 @@ def parse_statistics(content: bytes, filename: str) -> list[MeasurementIn]:
         raise InvalidInputError.single(("file",), f"missing columns: {', '.join(absent)}")
     items, problems = [], []
     for number, row in enumerate(rows[1:], start=2):
-        if not any(str(c or "").strip() for c in row):
-            continue
-        cells = {
-            name: row[header.index(name)] if header.index(name) < len(row) else None
-            for name in IMPORT_COLUMNS
-        }
-        try:
-            items.append(MeasurementIn.model_validate(_cleaned(cells)))
-        except ValidationError as exc:
-            problems += [
-                FieldProblem(("file", number, str(e["loc"][0])), e["msg"]) for e in exc.errors()
-            ]
+        if any(str(c or "").strip() for c in row):
+            try:
+                items.append(MeasurementIn.model_validate(_cleaned(_cells(header, row))))
+            except ValidationError as exc:
+                problems += [
+                    FieldProblem(("file", number, str(e["loc"][0])), e["msg"]) for e in exc.errors()
+                ]
     if problems:
         raise InvalidInputError(problems)
     return items
+
+
+def _cells(header: list[str], row: list[Any]) -> dict[str, Any]:
+    """A row's import columns by name (a short row: the missing ones empty)."""
+    return {
+        name: row[header.index(name)] if header.index(name) < len(row) else None
+        for name in IMPORT_COLUMNS
+    }
 
 
 def _cleaned(cells: dict[str, Any]) -> dict[str, Any]:

@@ -7,7 +7,7 @@ a batch of a thousand costs a handful of round trips.
 """
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -103,10 +103,6 @@ async def load_context(
     reference = await uow.reference()
     projects = {ref: p for ref in {i.project for i in items} if (p := reference.project(ref))}
     await uow.lock(*(reports_lock(p.id) for p in projects.values()), shared=True)
-    reportable = None
-    if not principal.reports_for_any_project:
-        organisation = principal.organisation_id
-        reportable = {p.id for p in projects.values() if (p.id, organisation) in reference.members}
     cells = [
         (p.id, i.indicator, i.period.strip(), dimension_key(i.disaggregation))
         for i in items
@@ -116,7 +112,7 @@ async def load_context(
     latest, approved = await uow.reports.cell_states([*cells, *map(_previous_cell, cells)])
     return IntakeContext(
         reference=reference,
-        reportable=reportable,
+        reportable=_reportable(principal, projects.values(), reference),
         latest=dict(latest),
         approved=approved,
         today=today,
@@ -128,12 +124,28 @@ async def load_context(
         transmitted=await restatements.transmitted(
             uow, {p.programme_id for p in projects.values()}
         ),
-        registry_settling=bool(
-            registry_settling
-            and len(projects) < len({i.project for i in items})
-            and await registry_settling()
-        ),
+        registry_settling=await _settling(registry_settling, projects, items),
     )
+
+
+def _reportable(
+    principal: Principal, projects: Iterable[ProjectFacts], reference: Reference
+) -> set[uuid.UUID] | None:
+    """The projects the caller may report for (None: any, as programme staff)."""
+    if principal.reports_for_any_project:
+        return None
+    organisation = principal.organisation_id
+    return {p.id for p in projects if (p.id, organisation) in reference.members}
+
+
+async def _settling(
+    registry_settling: Callable[[], Awaitable[bool]] | None,
+    projects: dict[str, ProjectFacts],
+    items: list[ReportIn],
+) -> bool:
+    """Whether an unknown project may yet be applied here (asked only when one is)."""
+    unknown = len(projects) < len({i.project for i in items})
+    return bool(registry_settling and unknown and await registry_settling())
 
 
 def _previous_cell(cell: Cell) -> Cell:
@@ -147,26 +159,7 @@ def check_item(
     ctx: IntakeContext, principal: Principal, item: ReportIn
 ) -> tuple[ReportLike, Outcome, Indicator]:
     """Validate one item against the context; raise the error a caller should see."""
-    project = ctx.reference.project(item.project)
-    indicator = ctx.reference.indicators.get(item.indicator)
-    problems = []
-    if project is None and ctx.registry_settling:
-        raise RegistryNotYetAppliedError(item.project)
-    if project is None:
-        problems.append(FieldProblem(("body", "project"), f"unknown project {item.project!r}"))
-    if indicator is None:
-        problems.append(
-            FieldProblem(("body", "indicator"), f"unknown indicator {item.indicator!r}")
-        )
-    if project is None or indicator is None:
-        raise InvalidKpiInputError(problems)
-    if ctx.reportable is not None and project.id not in ctx.reportable:
-        raise NotYourProjectError(project.code)
-    kpi = ctx.reference.kpis.get((project.id, indicator.code))
-    if kpi is None:
-        raise InvalidKpiInputError.single(
-            ("body", "indicator"), f"project {project.code} does not report {indicator.code}"
-        )
+    project, indicator, kpi = _resolve(ctx, item)
     period, problems = _period(item, kpi, project)
     problems += value_problems(
         indicator,
@@ -192,6 +185,31 @@ def check_item(
         *_new_version(ctx, principal, project, item, str(period), kpi, indicator, hashes),
         indicator,
     )
+
+
+def _resolve(ctx: IntakeContext, item: ReportIn) -> tuple[ProjectFacts, Indicator, KpiRule]:
+    """The item's project, indicator and the project's KPI, or the error to answer."""
+    project = ctx.reference.project(item.project)
+    indicator = ctx.reference.indicators.get(item.indicator)
+    if project is None and ctx.registry_settling:
+        raise RegistryNotYetAppliedError(item.project)
+    problems = []
+    if project is None:
+        problems.append(FieldProblem(("body", "project"), f"unknown project {item.project!r}"))
+    if indicator is None:
+        problems.append(
+            FieldProblem(("body", "indicator"), f"unknown indicator {item.indicator!r}")
+        )
+    if project is None or indicator is None:
+        raise InvalidKpiInputError(problems)
+    if ctx.reportable is not None and project.id not in ctx.reportable:
+        raise NotYourProjectError(project.code)
+    kpi = ctx.reference.kpis.get((project.id, indicator.code))
+    if kpi is None:
+        raise InvalidKpiInputError.single(
+            ("body", "indicator"), f"project {project.code} does not report {indicator.code}"
+        )
+    return project, indicator, kpi
 
 
 def identifier_hashes(

@@ -11,17 +11,18 @@ from decimal import Decimal
 
 from services.kpi.access import Principal
 from services.kpi.domain import definitions, ranges
-from services.kpi.domain.distinct import IdentifiedValue, counted_once
+from services.kpi.domain.distinct import CountedOnceTotal, IdentifiedValue, counted_once
 from services.kpi.domain.errors import InvalidKpiInputError
 from services.kpi.domain.indicators import Indicator, IndicatorKind
 from services.kpi.domain.periods import Frequency, Period, PeriodError, periods_ended
 from services.kpi.domain.plausibility import Thresholds, above_target
 from services.kpi.domain.ranges import Span
 from services.kpi.domain.series import Measure
-from services.kpi.models import NodeTotal
+from services.kpi.models import Indicator as IndicatorModel
+from services.kpi.models import NodeTotal, ProgressState, ProjectKpi
 from services.kpi.projection import APPROVED, CURRENT, chosen_versions
 from services.kpi.reference import Reference, indicator_of
-from services.kpi.repository import KpiRule, ProjectFacts
+from services.kpi.repository import KpiRule, ProjectFacts, VersionRow
 from services.kpi.schemas import (
     AggregatePublic,
     DefinitionTotalPublic,
@@ -234,6 +235,8 @@ def _once(
 async def eu_totals(
     uow: KpiUnitOfWork, programme_id: uuid.UUID, approved_only: bool
 ) -> list[EuTotalPublic]:
+    """Per EU code, the programme's totals of the indicators mapped to it; enterprises
+    (and participants) counted once across projects and indicators (domain.distinct)."""
     view = APPROVED if approved_only else CURRENT
     async with uow:
         mapping = await uow.catalogue.by_eu_code()
@@ -249,39 +252,84 @@ async def eu_totals(
                 for c in codes
                 if c in by_code and (by_code[c].projects or by_code[c].value)
             ]
-            if not present:
-                continue
-            reported = sum((r.value for r in present), Decimal(0))
-            once = [
-                r.indicator_code
-                for r in present
-                if counts_once(reference.indicators[r.indicator_code])
-            ]
-            total = (
-                counted_once(
-                    reported,
-                    [
-                        c
-                        for code in once
-                        for _, c in await identified_values(
-                            uow, reference, programme_id, code, view
-                        )
-                    ],
-                )
-                if once
-                else None
-            )
-            out.append(
-                EuTotalPublic(
-                    eu_code=eu_code,
-                    indicators=sorted(r.indicator_code for r in present),
-                    value=total.value if total else reported,
-                    projects=sum(r.projects for r in present),
-                    reported_value=total.reported if total else None,
-                    more_than_one_project=total.more_than_one_project if total else None,
-                )
-            )
+            if present:
+                once = await _counted_once(uow, reference, programme_id, view, present)
+                out.append(_eu_total(eu_code, present, once))
     return out
+
+
+async def _counted_once(
+    uow: KpiUnitOfWork,
+    reference: Reference,
+    programme_id: uuid.UUID,
+    view: str,
+    present: list[NodeTotal],
+) -> CountedOnceTotal | None:
+    codes = [
+        r.indicator_code for r in present if counts_once(reference.indicators[r.indicator_code])
+    ]
+    if not codes:
+        return None
+    cells = []
+    for code in codes:
+        cells += [c for _, c in await identified_values(uow, reference, programme_id, code, view)]
+    return counted_once(sum((r.value for r in present), Decimal(0)), cells)
+
+
+def _eu_total(
+    eu_code: str, present: list[NodeTotal], once: CountedOnceTotal | None
+) -> EuTotalPublic:
+    return EuTotalPublic(
+        eu_code=eu_code,
+        indicators=sorted(r.indicator_code for r in present),
+        value=once.value if once else sum((r.value for r in present), Decimal(0)),
+        projects=sum(r.projects for r in present),
+        reported_value=once.reported if once else None,
+        more_than_one_project=once.more_than_one_project if once else None,
+    )
+
+
+def _progress_public(
+    kpi: ProjectKpi,
+    indicator: IndicatorModel,
+    state: ProgressState | None,
+    rows: dict[str, tuple[Measure, int]],
+    versions: list[VersionRow],
+    thresholds: Thresholds,
+) -> ProgressPublic:
+    kind = IndicatorKind(indicator.kind)
+    texts = [
+        f"{v.period}: {v.comment}"
+        for (_, _), v in sorted(chosen_versions(versions, CURRENT).items())
+        if kind is IndicatorKind.QUALITATIVE and v.comment
+    ]
+    realised = state.realised if state else None
+    return ProgressPublic(
+        indicator_code=kpi.indicator_code,
+        indicator_name=indicator.name_en,
+        unit=indicator.unit,
+        kind=kind,
+        baseline_value=kpi.baseline_value,
+        baseline_year=kpi.baseline_year,
+        target_value=kpi.target_value,
+        target_date=kpi.target_date,
+        realised=realised,
+        expected=state.expected if state else None,
+        percent_of_target=state.percent_of_target if state else None,
+        status=state.status if state else None,
+        as_of=state.as_of if state else None,
+        approved=state.approved if state else None,
+        pending_reports=state.pending_reports if state else 0,
+        pending_value=state.pending_value if state else None,
+        flagged_reports=state.flagged_reports if state else 0,
+        implausible=above_target(
+            realised, kpi.target_value, thresholds.of(indicator_of(indicator))
+        ),
+        series=[
+            _measure_public(str(p), m, kind, 1) for p, m, _ in ranges.by_quarter(kind, rows, Span())
+        ],
+        texts=texts,
+    )
 
 
 async def project_progress(
@@ -303,49 +351,17 @@ async def project_progress(
             Measure(t.value, t.numerator, t.denominator),
             t.projects,
         )
-    out = []
-    for kpi in kpis:
-        indicator, state = indicators[kpi.indicator_code], progress.get(kpi.indicator_code)
-        kind = IndicatorKind(indicator.kind)
-        texts = [
-            f"{v.period}: {v.comment}"
-            for (_, _), v in sorted(
-                chosen_versions(versions.get((project_id, kpi.indicator_code), []), CURRENT).items()
-            )
-            if kind is IndicatorKind.QUALITATIVE and v.comment
-        ]
-        out.append(
-            ProgressPublic(
-                indicator_code=kpi.indicator_code,
-                indicator_name=indicator.name_en,
-                unit=indicator.unit,
-                kind=kind,
-                baseline_value=kpi.baseline_value,
-                baseline_year=kpi.baseline_year,
-                target_value=kpi.target_value,
-                target_date=kpi.target_date,
-                realised=state.realised if state else None,
-                expected=state.expected if state else None,
-                percent_of_target=state.percent_of_target if state else None,
-                status=state.status if state else None,
-                as_of=state.as_of if state else None,
-                approved=state.approved if state else None,
-                pending_reports=state.pending_reports if state else 0,
-                pending_value=state.pending_value if state else None,
-                flagged_reports=state.flagged_reports if state else 0,
-                implausible=above_target(
-                    state.realised if state else None,
-                    kpi.target_value,
-                    thresholds.of(indicator_of(indicator)),
-                ),
-                series=[
-                    _measure_public(str(p), m, kind, 1)
-                    for p, m, _ in ranges.by_quarter(kind, rows[kpi.indicator_code], Span())
-                ],
-                texts=texts,
-            )
+    return [
+        _progress_public(
+            kpi,
+            indicators[kpi.indicator_code],
+            progress.get(kpi.indicator_code),
+            rows[kpi.indicator_code],
+            versions.get((project_id, kpi.indicator_code), []),
+            thresholds,
         )
-    return out
+        for kpi in kpis
+    ]
 
 
 async def project_directory(

@@ -230,27 +230,13 @@ async def _submit_group(
 ) -> list[Answer | BaseException]:
     async with uow:
         answers: list[Answer | DomainError | None] = [None] * len(group)
-        first_use: dict[str, int] = {}  # an idempotency key used twice within the group
-        fresh: list[int] = []
         stored = await _replays(uow, principal, [w.idem for w in group])
         revoked = await _revoked_keys(uow, [w.principal for w in group])
-        for index, waiting in enumerate(group):
-            idem = waiting.idem
-            if waiting.principal.key_hash in revoked:
-                answers[index] = KeyRevokedError()
-            elif idem is not None and idem.key in stored:
-                answers[index] = _replayed(stored[idem.key], idem)
-            elif idem is not None and idem.key in first_use:
-                continue  # answered below, once the first use has its answer
-            else:
-                if idem is not None:
-                    first_use[idem.key] = index
-                fresh.append(index)
-        items = [group[i].item for i in fresh]
+        fresh, first_use = _sort_out(group, answers, stored, revoked)
         ctx = await intake.load_context(
             uow,
             principal,
-            items,
+            [group[i].item for i in fresh],
             rules.today,
             rules.lock_after_days,
             rules.thresholds,
@@ -261,13 +247,34 @@ async def _submit_group(
             answers[index] = _one(uow, ctx, principal, group[index])
         for index, waiting in enumerate(group):
             if answers[index] is None and waiting.idem is not None:
-                answers[index] = _repeat(
-                    group[first_use[waiting.idem.key]],
-                    answers[first_use[waiting.idem.key]],
-                    waiting,
-                )
+                first = first_use[waiting.idem.key]
+                answers[index] = _repeat(group[first], answers[first], waiting)
         await uow.commit()
         return [a for a in answers if a is not None]
+
+
+def _sort_out(
+    group: list[_Waiting],
+    answers: list[Answer | DomainError | None],
+    stored: dict[str, IdempotencyRecord],
+    revoked: set[str],
+) -> tuple[list[int], dict[str, int]]:
+    """Answer what needs no intake (a revoked key, a replay) in `answers`; return the
+    requests to take in, and where each idempotency key is first used in the group (a
+    second use within it is answered once the first has its answer)."""
+    first_use: dict[str, int] = {}
+    fresh: list[int] = []
+    for index, waiting in enumerate(group):
+        idem = waiting.idem
+        if waiting.principal.key_hash in revoked:
+            answers[index] = KeyRevokedError()
+        elif idem is not None and idem.key in stored:
+            answers[index] = _replayed(stored[idem.key], idem)
+        elif idem is None or idem.key not in first_use:
+            if idem is not None:
+                first_use[idem.key] = index
+            fresh.append(index)
+    return fresh, first_use
 
 
 def _one(
