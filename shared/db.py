@@ -265,7 +265,7 @@ class PreparedWrite(NamedTuple):
     Running it (`run_writes`) is the SQL alone. A unit of work prepares all its queued
     writes before the first: SQLite has one write lock per database, taken at a
     transaction's first write and held to its commit, and the API and the worker both
-    waited on the other's Python work done while holding it (benchmark (b))."""
+    waited on the other's Python work done while holding it (ADR 22)."""
 
     statement: Executable
     sql: str | None  # None: the statement's own path, with `params` as dicts (or none)

@@ -2,11 +2,12 @@
 
 Why not `uuid4`: a random key lands anywhere in a B-tree, so a batch of a thousand
 rows dirties pages all over the primary key's and unique indexes' trees, and the
-commit writes every one of them (about seven times the commit of time-ordered keys,
-measured on SQLite). A version 7 UUID starts with the millisecond it was made, so new
-keys go to the right edge of the index. The remaining 74 bits are random; they need
-to be unique, not secret, so they come from `random` (reseeded in every forked
-process), which is also several times cheaper than `os.urandom` per call.
+commit writes every one of them (several times the commit of time-ordered keys on
+SQLite: bench/README.md, "Figures behind the decisions", ADR 17). A version 7 UUID
+starts with the millisecond it was made, so new keys go to the right edge of the
+index. The remaining 74 bits are random; they need to be unique, not secret, so they
+come from `random` (reseeded in every forked process), which is also several times
+cheaper than `os.urandom` per call.
 """
 
 import random

@@ -50,9 +50,10 @@ def tune_garbage_collector() -> None:
 
     Consumers and batch intake handle thousands of rows at a time; with Python's defaults
     the cycle collector ran every 700 allocations and its full collections walked every
-    live object, which took about a third of the projection's time (benchmark (e): 7,500
-    → 11,500 events/s). What start-up built (modules, app, settings) lives as long as the
-    process: `gc.freeze` takes it out of every later collection. Memory held by cycles is
+    live object, which took a large share of the projection's time (the figures:
+    bench/README.md, "Figures behind the decisions", ADR 16). What start-up built
+    (modules, app, settings) lives as long as the process: `gc.freeze` takes it out of
+    every later collection. Memory held by cycles is
     freed a little later; reference counting frees everything else at once, as before.
     """
     gc.freeze()

@@ -4,8 +4,8 @@ request path.
 In WAL mode a commit appends pages to the write-ahead log; a checkpoint copies them
 back into the database file and syncs it. SQLite runs that checkpoint itself inside
 whichever commit takes the log past `wal_autocheckpoint` pages, so one request in a
-few paid for everyone's writes: a batch of reports or a projection batch waited
-~10-300 ms on the file system (measured on the development machine). Each service
+few paid for everyone's writes: a batch of reports or a projection batch waited on the
+file system (bench/README.md, "Figures behind the decisions", ADR 21). Each service
 process with a SQLite database therefore checkpoints from a thread of its own every
 `interval_s` (`WalCheckpointer`), and the automatic checkpoint stays only as a
 backstop at a size that processes without a checkpointer (CLI commands, tests) reach.

@@ -112,8 +112,8 @@ class KafkaPublisher:
 
     Messages go out as one record batch per partition (aiokafka's `send_batch`), in
     their order within each partition. Sending them one by one cost a future, a callback
-    and an accumulator lookup per message: for the relay of a thousand reports that was
-    a seventh of the worker's time (profiled under benchmark (b)).
+    and an accumulator lookup per message, a share of the worker's time worth saving for
+    the relay (bench/README.md, "Figures behind the decisions", ADR 22).
 
     With `marks`, it then records each partition's produced mark (the offset after the
     last record acknowledged) before returning: what consumer lag is measured against
