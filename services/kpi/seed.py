@@ -9,6 +9,7 @@ Health Hub Roden's "20 new companies within 5 years" (started 2015) is the same 
 The seed waits until the registry's projects have reached this service's replica.
 """
 
+import json
 import uuid
 from collections.abc import Mapping
 from datetime import date
@@ -23,7 +24,13 @@ from services.kpi.catalogue import REFERENCE
 from services.kpi.domain.indicators import Direction
 from services.kpi.domain.outcomes import LinkKind, OutcomeKind
 from services.kpi.models import ProjectReplica
-from services.kpi.schemas import LinkIn, MeasurementIn, OutcomeIndicatorIn, ProjectKpiIn
+from services.kpi.schemas import (
+    LinkIn,
+    MeasurementIn,
+    OutcomeIndicatorIn,
+    ProjectKpiIn,
+    ReviewIn,
+)
 from services.kpi.uow import KpiUnitOfWork
 from shared.auth import Role, StaffUser
 from shared.seeding import wait_for_projects, wait_until
@@ -195,7 +202,14 @@ async def _report_realised(uow: KpiUnitOfWork, projects: Mapping[str, ProjectRep
         if name and not dimensions and (value := realised.get(name)) is not None
     ]
     rules = services.IntakeRules(today=date.today(), lock_after_days=None)
-    await services.submit_batch(uow, Principal.staff_user(SEEDER), items, rules, None)
+    answer = await services.submit_batch(uow, Principal.staff_user(SEEDER), items, rules, None)
+    # the evaluation's figures were reviewed long ago: approved, so they count in the EU
+    # report, cost per output and the results chain (which count approved values only)
+    for result in json.loads(answer.content)["results"]:
+        report = result.get("report")
+        if report and report["state"] == "submitted":
+            decision = ReviewIn(decision="approve")
+            await services.review_report(uow, uuid.UUID(report["id"]), decision, SEEDER)
 
 
 async def _seed_results_chain(uow: KpiUnitOfWork, programme_id: uuid.UUID | None) -> None:

@@ -120,7 +120,9 @@ def test_run_starts_everything_seeds_once_and_stops_cleanly(tmp_path: Path) -> N
         assert outputs["PEOPLE_PLACED"] == "100"
         assert [c["output_indicator"] for c in chain["contributions"]] == ["PEOPLE_PLACED"]
         rules = httpx.get(f"http://127.0.0.1:{ports['notifications']}/v1/rules", headers=headers)
-        assert len(rules.json()) == 10 and all(r["enabled"] for r in rules.json())
+        found = {r["rule"] for r in rules.json()}
+        assert {"report_due", "restatement_flagged", "transmission_sealed"} <= found
+        assert len(found) == 12 and all(r["enabled"] for r in rules.json())
     finally:
         code, out = stop(process)
     assert code == 0, out

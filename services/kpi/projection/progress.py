@@ -11,7 +11,10 @@ from services.kpi.domain.indicators import Direction, Indicator, IndicatorKind
 from services.kpi.domain.progress import Target, progress
 from services.kpi.domain.progress import realised_value as progress_value
 from services.kpi.domain.series import (
+    ALL,
     ZERO,
+    Measure,
+    Series,
 )
 from services.kpi.projection.views import (
     NOTHING_AWAITS,
@@ -94,7 +97,7 @@ def _progress_row(
         as_of = max(d for d in (as_of, old.as_of) if d)
     result = progress(
         kind,
-        found.current.get(key, {}),
+        _current(key, kind, found, old, only_later),
         _target(target_state),
         as_of,
         project.start_date,
@@ -110,6 +113,18 @@ def _progress_row(
         "as_of": result.as_of,
         **_review_fields(kind, key, found, old, only_later),
     }
+
+
+def _current(
+    key: Key, kind: IndicatorKind, found: Recomputed, old: ProgressRow | None, only_later: bool
+) -> Series:
+    """The key's current `all` total. A fast-path key whose batch changed no counted measure
+    (a review of a version that counts nowhere) keeps the one its progress row holds."""
+    if key in found.current or not only_later or old is None or old.realised is None:
+        return found.current.get(key, {})
+    if kind is IndicatorKind.RATIO:  # realised is the share in percent
+        return {ALL: Measure(numerator=old.realised, denominator=Decimal(100))}
+    return {ALL: Measure(old.realised)}
 
 
 def _announce_status(

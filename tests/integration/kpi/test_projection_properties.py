@@ -102,6 +102,14 @@ def _history(
     return deliveries, list({id(e): e for e in deliveries}.values())
 
 
+def _without_empty(
+    totals: dict[tuple[uuid.UUID, str, str, str], tuple[Measure, int]],
+) -> dict[tuple[uuid.UUID, str, str, str], tuple[Measure, int]]:
+    """A node row of nothing (no measure, no projects) reads as no row: a stock that stays
+    the same adds a change of 0 at a period, which the node totals need not hold."""
+    return {k: v for k, v in totals.items() if v[1] or v[0] != Measure()}
+
+
 def _recompute(
     tree: Tree, history: list[events.KpiEvent]
 ) -> dict[tuple[uuid.UUID, str, str, str], tuple[Measure, int]]:
@@ -171,7 +179,7 @@ async def _check(path: Path, actions: list[tuple[Any, ...]], batch_size: int) ->
                     batch.append(e)
             await apply_kpi_events(uow, batch, Options(announce=False))
             await uow.commit()
-    assert await node_totals(sessions) == _recompute(tree, history)
+    assert _without_empty(await node_totals(sessions)) == _without_empty(_recompute(tree, history))
     assert await _progress_rows(sessions) == _review_figures(history)
     await sessions.kw["bind"].dispose()
 
