@@ -38,6 +38,7 @@ from shared.seeding import wait_for_projects, wait_until
 SEEDER = StaffUser(username="seed", roles=frozenset({Role.ADMIN}))
 TARGET_DATE = date(2019, 12, 31)
 REALISED_PERIOD = "2019-Q4"
+DEMO_AWAITING_REVIEW = ("IBDO", "HHR")  # their demo reports wait in the review queue
 
 # The results chain of the demo, from `macro_outcomes` in the YAML. Assumed where the source
 # is silent: the publication date of the figures (the evaluation gives none), that "jobs
@@ -203,11 +204,18 @@ async def _report_realised(uow: KpiUnitOfWork, projects: Mapping[str, ProjectRep
     ]
     rules = services.IntakeRules(today=date.today(), lock_after_days=None)
     answer = await services.submit_batch(uow, Principal.staff_user(SEEDER), items, rules, None)
-    # the evaluation's figures were reviewed long ago: approved, so they count in the EU
-    # report, cost per output and the results chain (which count approved values only)
+    # The evaluation's figures were reviewed long ago: approved, so they count in the EU
+    # report, cost per output and the results chain (which count approved values only) —
+    # except IBDO's and HHR's, left in the review queue so that the demo has work in it and
+    # shows realised and approved figures apart.
+    awaiting_ids = {projects[c].id for c in DEMO_AWAITING_REVIEW if c in projects}
     for result in json.loads(answer.content)["results"]:
         report = result.get("report")
-        if report and report["state"] == "submitted":
+        if (
+            report
+            and report["state"] == "submitted"
+            and uuid.UUID(report["project_id"]) not in awaiting_ids
+        ):
             decision = ReviewIn(decision="approve")
             await services.review_report(uow, uuid.UUID(report["id"]), decision, SEEDER)
 
