@@ -135,7 +135,9 @@ async def test_a_sealed_transmission_survives_a_revision_that_the_diff_and_finan
             totals = [(i["eu_code"], Decimal(i["value"])) for i in figures.json()["indicators"]]
             approved_versions = await _count(
                 funding.runtime.sessions,
-                "SELECT count(*) FROM replica_report_versions WHERE state = 'approved'",
+                # this project's only: the embedded broker holds every test's events
+                "SELECT count(*) FROM replica_report_versions WHERE state = 'approved' "
+                f"AND project_id = '{project['id']}'",
             )
             return totals == [("RCO01", Decimal(12))] and approved_versions == 2
 
