@@ -24,6 +24,8 @@ COMMON = "1234 5678"  # the same enterprise as 12345678, written with a space
 
 async def _rco01(client: httpx.AsyncClient, staff: dict[str, str], **node: str) -> Any:
     found = await client.get("/v1/aggregates", params={**node, "indicator": "RCO01"}, headers=staff)
+    if found.status_code == 404:  # a goal's event may follow the project's (partitions)
+        return None
     assert found.status_code == 200, found.text
     return found.json()[0] if found.json() else None
 
@@ -101,8 +103,15 @@ async def test_an_enterprise_supported_by_two_projects_counts_once_above_them(
         assert second.status_code == 201, second.text
 
         async def four_enterprises() -> bool:
-            total = await _rco01(kpi.client, staff, programme=programme["id"])
-            return bool(total and total["total"]["value"] == "4")
+            for node in (
+                {"programme": programme["id"]},
+                {"goal": line["id"]},
+                {"goal": goal["id"]},
+            ):
+                total = await _rco01(kpi.client, staff, **node)
+                if not (total and total["total"]["value"] == "4"):
+                    return False
+            return True
 
         await eventually(four_enterprises, timeout_s=30)
         for node in ({"programme": programme["id"]}, {"goal": line["id"]}, {"goal": goal["id"]}):

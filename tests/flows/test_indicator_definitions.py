@@ -18,6 +18,8 @@ from tests.kafka_helpers import eventually
 
 async def _total(kpi: httpx.AsyncClient, staff: dict[str, str], code: str, **params: str) -> Any:
     found = await kpi.get("/v1/aggregates", params={**params, "indicator": code}, headers=staff)
+    if found.status_code == 404:  # the programme's event may follow the project's (partitions)
+        return None
     assert found.status_code == 200, found.text
     return found.json()[0] if found.json() else None
 
