@@ -42,15 +42,31 @@ from shared.contracts import funding as events
 from shared.errors import ConflictError, InvalidInputError
 
 
+async def _decided_project(
+    uow: FundingUnitOfWork, project_id: uuid.UUID, reference: str
+) -> ProjectReplica:
+    """The project a decision is for, under its money lock and its reference's lock; a
+    reference is used once across projects (409)."""
+    await uow.lock(money_lock(project_id), reference_lock(reference))
+    project = await known_project(uow, project_id)
+    if await uow.money.reference_taken(reference):
+        raise ConflictError("a decision with this reference exists", reference=reference)
+    return project
+
+
+async def _announce_and_commit(uow: FundingUnitOfWork, project: ProjectReplica) -> None:
+    """The money moved: every goal node's usage is announced with it, in one commit."""
+    await uow.session.flush()
+    await announce_budget_usage(uow, project)
+    await uow.commit()
+
+
 async def decide_grant(
     uow: FundingUnitOfWork, project_id: uuid.UUID, data: GrantDecisionIn, user: StaffUser
 ) -> GrantDecisionPublic:
     """A grant decision commits money of one fund, up to what the plan foresees from it."""
     async with uow:
-        await uow.lock(money_lock(project_id), reference_lock(data.reference))
-        project = await known_project(uow, project_id)
-        if await uow.money.reference_taken(data.reference):
-            raise ConflictError("a decision with this reference exists", reference=data.reference)
+        project = await _decided_project(uow, project_id, data.reference)
         plan = (await uow.plans.latest([project_id])).get(project_id)
         planned = Decimal(plan.contributions.get(data.fund, 0)) if plan else Decimal(0)
         ledger = await ledger_of(uow, project_id, data.fund)
@@ -77,9 +93,7 @@ async def decide_grant(
                 committed_total=ledger.committed + data.amount,
             )
         )
-        await uow.session.flush()
-        await announce_budget_usage(uow, project)
-        await uow.commit()
+        await _announce_and_commit(uow, project)
         return GrantDecisionPublic.model_validate(grant)
 
 
@@ -90,10 +104,7 @@ async def decommit(
     once settled. The way to lower the plan below what is committed: this first, then the
     plan amendment."""
     async with uow:
-        await uow.lock(money_lock(project_id), reference_lock(data.reference))
-        project = await known_project(uow, project_id)
-        if await uow.money.reference_taken(data.reference):
-            raise ConflictError("a decision with this reference exists", reference=data.reference)
+        project = await _decided_project(uow, project_id, data.reference)
         ledger = await ledger_of(uow, project_id, data.fund)
         problems = decommitment_problems(ledger, data.amount)
         if problems:
@@ -116,9 +127,7 @@ async def decommit(
                 committed_total=ledger.committed - data.amount,
             )
         )
-        await uow.session.flush()
-        await announce_budget_usage(uow, project)
-        await uow.commit()
+        await _announce_and_commit(uow, project)
         return DecommitmentPublic.model_validate(row)
 
 
@@ -146,9 +155,7 @@ async def pay(
             ledger,
             user,
         )
-        await uow.session.flush()
-        await announce_budget_usage(uow, project)
-        await uow.commit()
+        await _announce_and_commit(uow, project)
         return PaymentPublic.model_validate(payment)
 
 
@@ -240,9 +247,7 @@ async def settle(
                 reference=data.reference,
             )
         )
-        await uow.session.flush()
-        await announce_budget_usage(uow, project)
-        await uow.commit()
+        await _announce_and_commit(uow, project)
         return SettlementPublic(
             fund=data.fund,
             amount=data.amount,
