@@ -13,7 +13,10 @@ import secrets
 import signal
 import subprocess
 import sys
+import threading
 import time
+import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,9 +81,14 @@ async def republish_all(database_url: str) -> int:
         await engine.dispose()
 
 
-class StopRequested(BaseException):
+class StopRequested(KeyboardInterrupt):
     """A stop signal reached the runner: whatever it was doing (starting the broker,
-    migrating, seeding, waiting) ends where it is, and everything started so far stops."""
+    migrating, seeding, waiting) ends where it is, and everything started so far stops.
+
+    A KeyboardInterrupt, because asyncio lets only that (and SystemExit) out of a callback
+    or task step: any other exception raised by the signal handler while the event loop
+    runs a callback (an aiokafka protocol reading the broker's answer) would be logged and
+    swallowed, and start-up would go on as if nothing had been asked."""
 
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -91,19 +99,25 @@ BROKER_GRACE_S = 2.0
 class _StopOnSignals:
     """The first stop signal raises StopRequested in the main thread, interrupting any
     sleep, wait or event loop; once stopping, further signals are ignored, so that a second
-    Ctrl-C cannot cut the clean-up short."""
+    Ctrl-C cannot cut the clean-up short. Should library code swallow the exception all the
+    same, `check` raises it again at the next step of start-up or of the watch."""
 
     def __init__(self) -> None:
         self.stopping = False
+        self.requested: str | None = None
 
     def install(self) -> None:
         for number in STOP_SIGNALS:
             signal.signal(number, self._received)
 
+    def check(self) -> None:
+        if self.requested and not self.stopping:
+            raise StopRequested(self.requested)
+
     def _received(self, number: int, _: object) -> None:
-        if not self.stopping:
-            self.stopping = True
-            raise StopRequested(signal.Signals(number).name)
+        if not self.stopping and not self.requested:
+            self.requested = signal.Signals(number).name
+            self.check()
 
 
 def taken_ports(options: EmbeddedOptions) -> list[tuple[str, int]]:
@@ -132,8 +146,8 @@ def run(options: EmbeddedOptions) -> int:
         options.broker_port, options.host, log_path=options.data_dir / "broker.log", owned=True
     )
     try:
-        _start(options, broker, children)
-        return _watch(children)
+        _start(options, broker, children, signals.check)
+        return _watch(children, signals.check)
     except StopRequested as stop:
         print(f"{stop}: stopping", flush=True)
         return 0
@@ -142,17 +156,41 @@ def run(options: EmbeddedOptions) -> int:
         _stop(children)
         broker.stop(BROKER_GRACE_S)
         print("stopped", flush=True)
+        _exit_if_threads_linger(0 if signals.requested else 1)
+
+
+def _exit_if_threads_linger(code: int) -> None:
+    """Everything the runner started has stopped, but a library thread may be left: aiosqlite
+    gives each connection a worker thread that is not a daemon, and a connection a stop
+    signal interrupted while it opened is never closed. The interpreter would wait for it
+    for ever at exit, so the runner leaves at once instead (its output flushed)."""
+    lingering = [
+        thread
+        for thread in threading.enumerate()
+        if thread is not threading.main_thread() and not thread.daemon and thread.is_alive()
+    ]
+    if lingering:
+        if sys.exc_info()[0] is not None and sys.exc_info()[0] is not StopRequested:
+            traceback.print_exc()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
 
 
 def _start(
-    options: EmbeddedOptions, broker: EmbeddedBroker, children: list[subprocess.Popen[bytes]]
+    options: EmbeddedOptions,
+    broker: EmbeddedBroker,
+    children: list[subprocess.Popen[bytes]],
+    check: Callable[[], None],
 ) -> None:
     """Broker, topics, each service migrated and seeded then started, the seeds that need
     the services running; `children` holds every process as soon as it exists."""
     started = time.monotonic()
     options.data_dir.mkdir(parents=True, exist_ok=True)
     broker.start()
+    check()
     asyncio.run(create_topics(broker.bootstrap_servers, ALL_TOPICS))
+    check()
     print(f"broker     kafka://{broker.bootstrap_servers} (Tansu, in memory)", flush=True)
     settings_of: dict[str, ServiceSettings] = {}
     for spec in SERVICES:
@@ -161,23 +199,27 @@ def _start(
         settings = spec.settings_class()
         spec.migrate(settings)
         asyncio.run(republish_all(env[f"{spec.env_prefix}DATABASE_URL"]))
+        check()
         if options.seed:
             run_seed(spec.seed, settings)
+            check()
         _start_service(spec, options, env, children)
         settings_of[spec.name] = settings
     for spec in SERVICES:
         _wait_until_listening(
-            options.host, options.ports.get(spec.name, spec.default_port), children
+            options.host, options.ports.get(spec.name, spec.default_port), children, check
         )
     if options.seed:
         for spec in SERVICES:
             run_seed(spec.seed_when_running, settings_of[spec.name])
+            check()
     _print_urls(options, time.monotonic() - started)
 
 
-def _watch(children: list[subprocess.Popen[bytes]]) -> int:
+def _watch(children: list[subprocess.Popen[bytes]], check: Callable[[], None]) -> int:
     """Until a stop signal (StopRequested) or a service process dies (1)."""
     while True:
+        check()
         if any(child.poll() is not None for child in children):
             print("a service process stopped; shutting down", file=sys.stderr)
             return 1
@@ -209,10 +251,15 @@ def _start_service(
 
 
 def _wait_until_listening(
-    host: str, port: int, children: list[subprocess.Popen[bytes]], timeout_s: float = 30
+    host: str,
+    port: int,
+    children: list[subprocess.Popen[bytes]],
+    check: Callable[[], None],
+    timeout_s: float = 30,
 ) -> None:
     deadline = time.monotonic() + timeout_s
     while not port_open(host, port):
+        check()
         if time.monotonic() > deadline or any(c.poll() is not None for c in children):
             raise RuntimeError(
                 f"a service did not start listening on {host}:{port}; see .data/logs"

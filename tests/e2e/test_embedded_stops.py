@@ -140,7 +140,10 @@ def test_a_stop_signal_at_any_moment_stops_everything_within_10_s(
         runner.wait(timeout=STOP_WITHIN_S)
     except subprocess.TimeoutExpired:
         os.killpg(runner.pid, signal.SIGKILL)
-        pytest.fail(f"the runner did not exit within {STOP_WITHIN_S} s of {how}")
+        pytest.fail(
+            f"the runner did not exit within {STOP_WITHIN_S} s of {how}:\n"
+            + _output(runner, data)
+        )
     remaining = STOP_WITHIN_S - (time.monotonic() - signalled)
     _all_gone(children, ports, max(remaining, 0.5))
     out = _output(runner, data)
