@@ -141,8 +141,7 @@ def test_a_stop_signal_at_any_moment_stops_everything_within_10_s(
     except subprocess.TimeoutExpired:
         os.killpg(runner.pid, signal.SIGKILL)
         pytest.fail(
-            f"the runner did not exit within {STOP_WITHIN_S} s of {how}:\n"
-            + _output(runner, data)
+            f"the runner did not exit within {STOP_WITHIN_S} s of {how}:\n" + _output(runner, data)
         )
     remaining = STOP_WITHIN_S - (time.monotonic() - signalled)
     _all_gone(children, ports, max(remaining, 0.5))
