@@ -5,13 +5,15 @@ event reaction changes, including the events it announces and the fact that it
 consumed an event, commits or rolls back together.
 """
 
-from collections.abc import Callable, Mapping, Sequence
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 from opentelemetry import context as otel_context
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -30,6 +32,9 @@ from shared.db import (
 )
 from shared.ids import new_event_id
 from shared.telemetry import traceparent_for_new_event
+
+T = TypeVar("T")
+LOCKED_ATTEMPTS = 8
 
 
 class SqlUnitOfWork:
@@ -101,6 +106,22 @@ class SqlUnitOfWork:
         if self._outbox and self._on_commit is not None:
             self._on_commit()
         self._forget_pending()
+
+    async def retrying(self, transaction: Callable[[], Awaitable[T]]) -> T:
+        """Run `transaction` (which enters this unit of work) again when SQLite refused it
+        with "database is locked".
+
+        SQLite (the embedded default) can refuse a transaction's write lock while another
+        connection writes, without waiting: the request is fine, so it is tried again a
+        little later. Any other error (PostgreSQL never gives this one) is the caller's."""
+        for attempt in range(1, LOCKED_ATTEMPTS + 1):
+            try:
+                return await transaction()
+            except OperationalError as exc:
+                if attempt == LOCKED_ATTEMPTS or "database is locked" not in str(exc):
+                    raise
+            await asyncio.sleep(0.01 * attempt)
+        raise AssertionError("unreachable")
 
     async def lock(self, *names: str, shared: bool = False) -> None:
         """Serialise this transaction with every other that locks one of `names` (exclusive)

@@ -19,7 +19,7 @@ from fastapi import (
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from services.kpi import chain, queries, services
+from services.kpi import answers, chain, queries, services
 from services.kpi.access import Principal, hash_key, looks_like_api_key
 from services.kpi.config import KpiSettings
 from services.kpi.domain.errors import (
@@ -180,12 +180,6 @@ IdempotencyKey = Annotated[
 router = APIRouter(prefix="/v1")
 
 
-def _stored(result: Any) -> Response | None:
-    if isinstance(result, services.StoredResponse):
-        return Response(result.content, result.status_code, media_type="application/json")
-    return None
-
-
 @router.post(
     "/reports",
     status_code=status.HTTP_201_CREATED,
@@ -205,22 +199,32 @@ async def submit_report(
 ) -> Any:
     """Report one value. A new value for a reported cell is a revision (version n+1)."""
     idem = services.Idempotency.of(idempotency_key, item)
-    result = await services.submit_report(groups, caller, item, rules, idem)
-    if stored := _stored(result):
-        return stored
-    assert isinstance(result, ReportAccepted)
-    if result.outcome == "unchanged":
-        response.status_code = status.HTTP_200_OK
-    return result
+    request = services.IntakeRequest(caller, [item], idem, answers.single_answer)
+    return answers.single(await groups.submit(request, rules), response)
 
 
 @router.post("/reports/batch", response_model=BatchResult, tags=["intake"])
 async def submit_batch(
-    body: BatchIn, uow: Uow, caller: Caller, rules: Rules, idempotency_key: IdempotencyKey = None
+    body: BatchIn,
+    uow: Uow,
+    caller: Caller,
+    rules: Rules,
+    idempotency_key: IdempotencyKey = None,
+    dry_run: Annotated[
+        bool,
+        Query(
+            description="Judge every item exactly as for real and answer the same, but keep "
+            "nothing: no report, no event, no Idempotency-Key (a key is neither replayed nor "
+            "kept). The ids in the answer are not stored."
+        ),
+    ] = False,
 ) -> Any:
     """Up to 1,000 reports, each with its own result; valid ones are accepted when others fail."""
     idem = services.Idempotency.of(idempotency_key, body)
-    return _stored(await services.submit_batch(uow, caller, body.reports, rules, idem))
+    items = services.parse_items(body.reports)
+    request = services.IntakeRequest(caller, items, idem, answers.batch_answer)
+    (outcome,) = await services.submit_many(uow, [request], rules, dry_run=dry_run)
+    return answers.batch(outcome)
 
 
 ProjectRef = Annotated[

@@ -9,7 +9,6 @@ Health Hub Roden's "20 new companies within 5 years" (started 2015) is the same 
 The seed waits until the registry's projects have reached this service's replica.
 """
 
-import json
 import uuid
 from collections.abc import Mapping
 from datetime import date
@@ -203,21 +202,21 @@ async def _report_realised(uow: KpiUnitOfWork, projects: Mapping[str, ProjectRep
         if name and not dimensions and (value := realised.get(name)) is not None
     ]
     rules = services.IntakeRules(today=date.today(), lock_after_days=None)
-    answer = await services.submit_batch(uow, Principal.staff_user(SEEDER), items, rules, None)
+    request = services.IntakeRequest(Principal.staff_user(SEEDER), services.parse_items(items))
+    (outcome,) = await services.submit_many(uow, [request], rules)
     # The evaluation's figures were reviewed long ago: approved, so they count in the EU
     # report, cost per output and the results chain (which count approved values only) —
     # except IBDO's and HHR's, left in the review queue so that the demo has work in it and
     # shows realised and approved figures apart.
     awaiting_ids = {projects[c].id for c in DEMO_AWAITING_REVIEW if c in projects}
-    for result in json.loads(answer.content)["results"]:
-        report = result.get("report")
+    for item in outcome.items:
         if (
-            report
-            and report["state"] == "submitted"
-            and uuid.UUID(report["project_id"]) not in awaiting_ids
+            isinstance(item, services.Accepted)
+            and item.fields["state"] == "submitted"
+            and item.fields["project_id"] not in awaiting_ids
         ):
             decision = ReviewIn(decision="approve")
-            await services.review_report(uow, uuid.UUID(report["id"]), decision, SEEDER)
+            await services.review_report(uow, item.fields["id"], decision, SEEDER)
 
 
 async def _seed_results_chain(uow: KpiUnitOfWork, programme_id: uuid.UUID | None) -> None:

@@ -63,9 +63,6 @@ class AccessRepository:
     async def lock_exception(self, project_id: uuid.UUID, period: str) -> LockException | None:
         return await self.session.get(LockException, (project_id, period))
 
-    async def idempotency(self, principal: str, key: str) -> IdempotencyRecord | None:
-        return await self.session.get(IdempotencyRecord, (principal, key))
-
     async def idempotency_many(
         self, principal: str, keys: Iterable[str]
     ) -> dict[str, IdempotencyRecord]:

@@ -6,6 +6,7 @@ case; the names below are what the routes use.
 """
 
 from services.kpi.services.common import check_readable
+from services.kpi.services.idempotency import Idempotency, StoredResponse
 from services.kpi.services.indicators import (
     define_indicator,
     definition_of,
@@ -33,19 +34,25 @@ from services.kpi.services.review import (
     review_report,
 )
 from services.kpi.services.submissions import (
-    Idempotency,
+    Accepted,
+    IntakeRequest,
     IntakeRules,
+    ItemOutcome,
     ReportGroups,
-    StoredResponse,
-    submit_batch,
-    submit_report,
+    RequestOutcome,
+    parse_items,
+    submit_many,
 )
 
 __all__ = [
+    "Accepted",
     "Idempotency",
+    "IntakeRequest",
     "IntakeRules",
+    "ItemOutcome",
     "PartnerKeys",
     "ReportGroups",
+    "RequestOutcome",
     "StoredResponse",
     "add_report_comment",
     "check_readable",
@@ -58,6 +65,7 @@ __all__ = [
     "list_api_keys",
     "list_indicators",
     "lock_period",
+    "parse_items",
     "project_kpis",
     "redefine_indicator",
     "report_comments",
@@ -67,6 +75,5 @@ __all__ = [
     "revoke_api_key",
     "set_indicator_thresholds",
     "set_project_kpi",
-    "submit_batch",
-    "submit_report",
+    "submit_many",
 ]

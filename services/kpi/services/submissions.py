@@ -1,41 +1,42 @@
-"""Intake use cases: single reports (group-committed), batches, idempotency."""
+"""Intake: one path for single reports (group-committed), batches and dry runs.
 
-import asyncio
-import hashlib
-import json
+`submit_many` takes one caller's requests — a batch, or the single reports a group commit
+gathered — and gives each its outcome: per item accepted (or unchanged) or the error it
+breaks, or the request refused whole, or the answer its Idempotency-Key already holds. It
+knows no status codes or JSON: the HTTP edge maps outcomes to them, and hands each request
+the function that renders its answer, which is kept with its key as given.
+"""
+
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import date
-from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
 from opentelemetry import context as otel_context
-from pydantic import BaseModel, TypeAdapter, ValidationError
-from pydantic_core import to_json
-from sqlalchemy.exc import IntegrityError, OperationalError
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy.exc import IntegrityError
 
 from services.kpi import intake
 from services.kpi.access import Principal
-from services.kpi.domain.errors import (
-    IdempotencyKeyReusedError,
-    RegistryNotYetAppliedError,
-)
+from services.kpi.domain.errors import IdempotencyKeyReusedError
 from services.kpi.domain.plausibility import Thresholds
-from services.kpi.models import (
-    IdempotencyRecord,
-)
+from services.kpi.models import IdempotencyRecord
 from services.kpi.repository import ReportRow
-from services.kpi.schemas import (
-    ReportAccepted,
-    ReportIn,
+from services.kpi.schemas import ReportIn
+from services.kpi.services.idempotency import (
+    Idempotency,
+    StoredResponse,
+    remember,
+    replayed,
+    revoked_keys,
 )
-from services.kpi.services.common import key_lock
 from services.kpi.uow import KpiUnitOfWork
 from shared.errors import (
     ConflictError,
     DomainError,
+    FieldProblem,
     ForbiddenError,
     InvalidInputError,
 )
@@ -54,265 +55,223 @@ class IntakeRules:
 
 
 @dataclass(frozen=True)
-class Idempotency:
-    """A partner's Idempotency-Key and its request's hash. One rule for single and batch
-    intake (as payment APIs do it): the key is kept with the answer when the request was
-    accepted, wholly or in part; a request refused whole keeps none, so the corrected one
-    may be sent with the same key; the same key with another body is a 409."""
+class Accepted:
+    """An item taken in — or, in a dry run, one that would be: its new version, or the
+    latest one when the value is unchanged. `fields` are a `ReportAccepted`'s, plain."""
 
-    key: str
-    request_hash: str
+    fields: dict[str, Any]
 
-    @classmethod
-    def of(cls, key: str | None, body: BaseModel) -> "Idempotency | None":
-        """The body is hashed only when a key is given (a batch body is a thousand items)."""
-        if not key:
-            return None
-        canonical = json.dumps(
-            body.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), default=str
-        )
-        return cls(key[:200], hashlib.sha256(canonical.encode()).hexdigest())
+    @property
+    def unchanged(self) -> bool:
+        return bool(self.fields["outcome"] == "unchanged")
+
+
+ItemOutcome = Accepted | DomainError
+# The HTTP edge's answer to a request's item outcomes, kept with its Idempotency-Key.
+Render = Callable[[list[ItemOutcome]], StoredResponse]
 
 
 @dataclass(frozen=True)
-class StoredResponse:
-    """An answer as JSON text: the one given the first time an Idempotency-Key was used, or
-    a batch's answer (encoded once, for the response and the idempotency record alike)."""
+class IntakeRequest:
+    """One request: its items (each well-formed, or why not), its key and how it is answered."""
 
-    status_code: int
-    content: bytes
+    principal: Principal
+    items: list[ReportIn | InvalidInputError]
+    idem: Idempotency | None = None
+    render: Render | None = None  # needed with a key: the answer the key keeps
+    # the request's trace: its events continue it, also when a group commit writes them
+    trace: otel_context.Context = dataclass_field(default_factory=otel_context.get_current)
 
-
-Answer = ReportAccepted | StoredResponse
-
-
-async def _replay(
-    uow: KpiUnitOfWork, principal: Principal, idem: Idempotency | None
-) -> StoredResponse | None:
-    if idem is None:
-        return None
-    record = await uow.access.idempotency(principal.name, idem.key)
-    if record is None:
-        return None
-    answer = _replayed(record, idem)
-    if isinstance(answer, DomainError):
-        raise answer
-    return answer
+    def __post_init__(self) -> None:
+        if self.idem is not None and self.render is None:
+            raise ValueError("a request with an Idempotency-Key needs the answer the key keeps")
 
 
-async def _replays(
-    uow: KpiUnitOfWork, principal: Principal, idems: list[Idempotency | None]
-) -> dict[str, IdempotencyRecord]:
-    """The records of the keys already used (one query for a whole group)."""
-    return await uow.access.idempotency_many(principal.name, [i.key for i in idems if i])
+@dataclass(frozen=True)
+class RequestOutcome:
+    """What became of a request: refused whole (a revoked key, a key reused with another
+    body); or answered already (`answer`: the first answer to its key, with no items); or
+    its items' outcomes, with `answer` the answer kept with its key when one was."""
+
+    items: list[ItemOutcome] = dataclass_field(default_factory=list)
+    refused: DomainError | None = None
+    answer: StoredResponse | None = None
 
 
-def _replayed(record: IdempotencyRecord, idem: Idempotency) -> StoredResponse | DomainError:
-    if record.request_hash != idem.request_hash:
-        return IdempotencyKeyReusedError()
-    return StoredResponse(record.status_code, record.body.encode())
+_ITEMS: TypeAdapter[list[ReportIn]] = TypeAdapter(list[ReportIn])
 
 
-def _remember(
-    uow: KpiUnitOfWork,
-    principal: Principal,
-    idem: Idempotency | None,
-    status: int,
-    content: bytes,
-) -> None:
-    if idem is not None:
-        uow.access.add(
-            IdempotencyRecord(
-                principal=principal.name,
-                key=idem.key,
-                request_hash=idem.request_hash,
-                status_code=status,
-                body=content.decode(),
-            )
-        )
+def parse_items(raw_items: Sequence[dict[str, Any]]) -> list[ReportIn | InvalidInputError]:
+    """Each item well-formed, or why not (its own 422, at its own fields).
 
-
-class KeyRevokedError(ForbiddenError):
-    def __init__(self) -> None:
-        super().__init__("this API key was revoked while the request was under way")
-
-
-async def _revoked_keys(uow: KpiUnitOfWork, principals: list[Principal]) -> set[str]:
-    """The partner keys among `principals` revoked by now, asked under their locks: a key
-    checked when the request arrived may have been revoked before its reports go in."""
-    hashes = sorted({p.key_hash for p in principals if p.key_hash is not None})
-    if not hashes:
-        return set()
-    await uow.lock(*map(key_lock, hashes), shared=True)
-    owners = await uow.access.key_owners(hashes)
-    return {h for h in hashes if h not in owners or owners[h][1] is not None}
+    All items are validated in one call; only when some fail is each validated alone."""
+    try:
+        return list(_ITEMS.validate_python(raw_items))
+    except ValidationError:
+        pass
+    parsed: list[ReportIn | InvalidInputError] = []
+    for raw in raw_items:
+        try:
+            parsed.append(ReportIn.model_validate(raw))
+        except ValidationError as exc:
+            errors = exc.errors(include_url=False, include_context=False, include_input=False)
+            problems = [FieldProblem(("body", *e["loc"]), e["msg"], e["type"]) for e in errors]
+            parsed.append(InvalidInputError(problems))
+    return parsed
 
 
 WRITE_ATTEMPTS = 8
-T = TypeVar("T")
 
 
-async def _retrying_clashes(attempt: Callable[[], Awaitable[T]]) -> T:
-    """Run a write again when a concurrent request took the same version number first.
+async def submit_many(
+    uow: KpiUnitOfWork,
+    requests: Sequence[IntakeRequest],
+    rules: IntakeRules,
+    *,
+    dry_run: bool = False,
+) -> list[RequestOutcome]:
+    """Take in one caller's requests in one transaction; each item is judged alone, as if it
+    came on its own: valid ones are written (with their events), invalid ones change nothing.
 
-    The retry reads the new latest version, so both values are kept, in some order,
-    as versions n and n+1; only when clashes persist does the caller get a 409.
-    """
+    A dry run judges every item exactly so and keeps nothing: no report, no event, no
+    Idempotency-Key (a key is neither replayed nor kept). A clash on a version number (a
+    concurrent request took it first) runs the whole again: the retry reads the new latest
+    version, so both values are kept as versions n and n+1; only when clashes persist is
+    it a 409."""
     for remaining in range(WRITE_ATTEMPTS - 1, -1, -1):
         try:
-            return await attempt()
+            outcomes = await uow.retrying(lambda: _submit_many(uow, requests, rules, dry_run))
         except IntegrityError:
             if not remaining:
                 raise ConflictError("other requests kept changing the same report; retry") from None
-        except OperationalError as exc:
-            # SQLite (the embedded default) refuses a reading transaction's upgrade to a
-            # write while another connection writes ("database is locked"), without waiting:
-            # the request is fine, so try it again shortly. Anything else is an outage.
-            if not remaining or "database is locked" not in str(exc):
-                raise
-            await asyncio.sleep(0.01 * (WRITE_ATTEMPTS - remaining))
+            continue
+        if not dry_run:
+            _count(outcomes)
+        return outcomes
     raise AssertionError("unreachable")
 
 
-async def submit_report(
-    groups: "ReportGroups",
-    principal: Principal,
-    item: ReportIn,
-    rules: IntakeRules,
-    idem: Idempotency | None,
-) -> ReportAccepted | StoredResponse:
-    try:
-        result = await groups.submit(principal, item, rules, idem)
-    except DomainError as exc:
-        REPORTS.labels("rejected", _reason(exc)).inc()
-        raise
-    if isinstance(result, ReportAccepted):
-        REPORTS.labels("unchanged" if result.outcome == "unchanged" else "accepted", "").inc()
-    return result
-
-
-@dataclass
-class _Waiting:
-    principal: Principal
-    rules: IntakeRules
-    item: ReportIn
-    idem: Idempotency | None
-    trace: otel_context.Context
-
-
-class ReportGroups:
-    """Group commit: single reports that one caller sends while a transaction of theirs is
-    being written wait, then go in together, in one transaction (`shared.rounds`).
-
-    Each report is judged alone, exactly as if it came on its own (its own answer, its own
-    error, its own idempotency record, its own event in its own trace); only the reading of
-    the context and the commit are shared. Grouping is per caller, so each transaction has
-    one actor for the audit trail.
-    """
-
-    def __init__(self, uow: Callable[[], KpiUnitOfWork]) -> None:
-        self._uow = uow
-        self._rounds: Rounds[str, _Waiting, Answer] = Rounds(self._write)
-
-    async def submit(
-        self, principal: Principal, item: ReportIn, rules: IntakeRules, idem: Idempotency | None
-    ) -> Answer:
-        waiting = _Waiting(principal, rules, item, idem, otel_context.get_current())
-        return await self._rounds.ask(principal.name, waiting)
-
-    async def _write(self, _: str, group: list[_Waiting]) -> list[Answer | BaseException]:
-        attempt = partial(_submit_group, self._uow(), group[0].principal, group, group[0].rules)
-        return await _retrying_clashes(attempt)
-
-
-async def _submit_group(
-    uow: KpiUnitOfWork, principal: Principal, group: list[_Waiting], rules: IntakeRules
-) -> list[Answer | BaseException]:
+async def _submit_many(
+    uow: KpiUnitOfWork, requests: Sequence[IntakeRequest], rules: IntakeRules, dry_run: bool
+) -> list[RequestOutcome]:
+    caller = requests[0].principal  # one caller: one actor per transaction (audit trail)
     async with uow:
-        answers: list[Answer | DomainError | None] = [None] * len(group)
-        stored = await _replays(uow, principal, [w.idem for w in group])
-        revoked = await _revoked_keys(uow, [w.principal for w in group])
-        fresh, first_use = _sort_out(group, answers, stored, revoked)
+        revoked = await revoked_keys(uow, [r.principal for r in requests])
+        stored = (
+            {}
+            if dry_run
+            else await uow.access.idempotency_many(
+                caller.name, [r.idem.key for r in requests if r.idem]
+            )
+        )
+        outcomes: list[RequestOutcome | None] = [None] * len(requests)
+        fresh, first_use = _sort_out(requests, outcomes, stored, revoked, dry_run)
         ctx = await intake.load_context(
             uow,
-            principal,
-            [group[i].item for i in fresh],
+            caller,
+            [i for n in fresh for i in requests[n].items if isinstance(i, ReportIn)],
             rules.today,
             rules.lock_after_days,
             rules.thresholds,
             rules.identifier_secret,
             rules.registry_settling,
         )
-        for index in fresh:
-            answers[index] = _one(uow, ctx, principal, group[index])
-        for index, waiting in enumerate(group):
-            if answers[index] is None and waiting.idem is not None:
-                first = first_use[waiting.idem.key]
-                answers[index] = _repeat(group[first], answers[first], waiting)
-        await uow.commit()
-        return [a for a in answers if a is not None]
+        for n in fresh:
+            outcomes[n] = _take_in(uow, ctx, requests[n], dry_run)
+        for n, request in enumerate(requests):
+            if outcomes[n] is None and request.idem is not None:
+                first = first_use[request.idem.key]
+                outcomes[n] = _repeat(requests[first], outcomes[first], request)
+        if not dry_run:
+            await uow.commit()
+        return [o for o in outcomes if o is not None]
 
 
 def _sort_out(
-    group: list[_Waiting],
-    answers: list[Answer | DomainError | None],
+    requests: Sequence[IntakeRequest],
+    outcomes: list[RequestOutcome | None],
     stored: dict[str, IdempotencyRecord],
     revoked: set[str],
+    dry_run: bool,
 ) -> tuple[list[int], dict[str, int]]:
-    """Answer what needs no intake (a revoked key, a replay) in `answers`; return the
-    requests to take in, and where each idempotency key is first used in the group (a
-    second use within it is answered once the first has its answer)."""
+    """Answer what needs no intake (a revoked key, a replay) in `outcomes`; return the
+    requests to take in, and where each idempotency key is first used among them (a second
+    use is answered once the first has its outcome)."""
     first_use: dict[str, int] = {}
     fresh: list[int] = []
-    for index, waiting in enumerate(group):
-        idem = waiting.idem
-        if waiting.principal.key_hash in revoked:
-            answers[index] = KeyRevokedError()
+    for n, request in enumerate(requests):
+        idem = None if dry_run else request.idem
+        if request.principal.key_hash in revoked:
+            outcomes[n] = RequestOutcome(refused=KeyRevokedError())
         elif idem is not None and idem.key in stored:
-            answers[index] = _replayed(stored[idem.key], idem)
+            first = replayed(stored[idem.key], idem)
+            outcomes[n] = (
+                RequestOutcome(answer=first)
+                if isinstance(first, StoredResponse)
+                else RequestOutcome(refused=first)
+            )
         elif idem is None or idem.key not in first_use:
             if idem is not None:
-                first_use[idem.key] = index
-            fresh.append(index)
+                first_use[idem.key] = n
+            fresh.append(n)
     return fresh, first_use
 
 
-def _one(
-    uow: KpiUnitOfWork, ctx: intake.IntakeContext, principal: Principal, waiting: _Waiting
-) -> Answer | DomainError:
+def _take_in(
+    uow: KpiUnitOfWork, ctx: intake.IntakeContext, request: IntakeRequest, dry_run: bool
+) -> RequestOutcome:
+    if not dry_run:
+        uow.next_request()  # this request's events continue its own trace
+    token = otel_context.attach(request.trace)
     try:
-        report, outcome, indicator = intake.check_item(ctx, principal, waiting.item)
+        items = [_item(uow, ctx, request.principal, item, dry_run) for item in request.items]
+    finally:
+        otel_context.detach(token)
+    answer = None
+    if (
+        not dry_run
+        and request.idem is not None
+        and request.render is not None
+        and any(isinstance(i, Accepted) for i in items)  # a request refused whole keeps no key
+    ):
+        answer = request.render(items)
+        remember(uow, request.principal, request.idem, answer)
+    return RequestOutcome(items, answer=answer)
+
+
+def _item(
+    uow: KpiUnitOfWork,
+    ctx: intake.IntakeContext,
+    principal: Principal,
+    item: ReportIn | InvalidInputError,
+    dry_run: bool,
+) -> ItemOutcome:
+    if isinstance(item, InvalidInputError):
+        return item
+    try:
+        report, outcome, indicator = intake.check_item(ctx, principal, item)
     except DomainError as exc:
         return exc
-    if outcome != "unchanged":
-        assert isinstance(report, ReportRow)
-        uow.next_request()
-        token = otel_context.attach(waiting.trace)  # the event continues its request's trace
-        try:
-            intake.write(uow, report, indicator, ctx)
-        finally:
-            otel_context.detach(token)
-    result = intake.accepted(report, outcome)
-    status = 200 if outcome == "unchanged" else 201
-    if waiting.idem is not None:
-        _remember(uow, principal, waiting.idem, status, result.model_dump_json().encode())
-    return result
+    if outcome == "unchanged" or dry_run:
+        return Accepted(intake.accepted_fields(report, outcome))
+    assert isinstance(report, ReportRow)
+    return Accepted({**intake.write(uow, report, indicator, ctx), "outcome": outcome})
 
 
 def _repeat(
-    first: _Waiting, answer: Answer | DomainError | None, again: _Waiting
-) -> Answer | DomainError:
-    """A key used twice in one group: the same body gets the first answer, another a 409."""
-    assert first.idem is not None and again.idem is not None and answer is not None
+    first: IntakeRequest, outcome: RequestOutcome | None, again: IntakeRequest
+) -> RequestOutcome:
+    """A key used twice among the requests: the same body gets the first's outcome (so the
+    same answer), another body a 409."""
+    assert first.idem is not None and again.idem is not None and outcome is not None
     if first.idem.request_hash != again.idem.request_hash:
-        return IdempotencyKeyReusedError()
-    if isinstance(answer, ReportAccepted):
-        status = 200 if answer.outcome == "unchanged" else 201
-        return StoredResponse(status, answer.model_dump_json().encode())
-    return answer
+        return RequestOutcome(refused=IdempotencyKeyReusedError())
+    return outcome
 
 
-REJECTIONS = {403: "forbidden", 409: "conflict", 422: "invalid"}
+class KeyRevokedError(ForbiddenError):
+    def __init__(self) -> None:
+        super().__init__("this API key was revoked while the request was under way")
 
 
 def _reason(exc: DomainError) -> str:
@@ -324,126 +283,45 @@ def _reason(exc: DomainError) -> str:
     return "invalid"
 
 
-def _count_batch(results: list[dict[str, Any]]) -> None:
-    """The batch's outcomes in the metrics, counted first: one increment per label set."""
+def _count(outcomes: list[RequestOutcome]) -> None:
+    """The reports judged, in the metrics (one increment per label set): replays and a key's
+    second use are not judged again; a request refused whole counts once."""
     counts: Counter[tuple[str, str]] = Counter()
-    for r in results:
-        if r["status"] < 300:
-            unchanged = r["report"]["outcome"] == "unchanged"
-            counts["unchanged" if unchanged else "accepted", ""] += 1
-        else:
-            counts["rejected", REJECTIONS.get(r["status"], str(r["status"]))] += 1
-    for (outcome, reason), n in counts.items():
-        REPORTS.labels(outcome, reason).inc(n)
+    for outcome in outcomes:
+        if outcome.refused is not None:
+            counts["rejected", _reason(outcome.refused)] += 1
+        for item in outcome.items:
+            if isinstance(item, Accepted):
+                counts["unchanged" if item.unchanged else "accepted", ""] += 1
+            else:
+                counts["rejected", _reason(item)] += 1
+    for (label, reason), n in counts.items():
+        REPORTS.labels(label, reason).inc(n)
 
 
-async def submit_batch(
-    uow: KpiUnitOfWork,
-    principal: Principal,
-    raw_items: list[dict[str, Any]],
-    rules: IntakeRules,
-    idem: Idempotency | None,
-) -> StoredResponse:
-    """Each item is judged alone: valid ones are written together, invalid ones change nothing.
+@dataclass
+class ReportGroups:
+    """Group commit: single reports that one caller sends while a transaction of theirs is
+    being written wait, then go in together through `submit_many` (`shared.rounds`).
 
-    The answer (a `BatchResult`) comes back as JSON text, encoded once for the response and
-    the idempotency record: a thousand results are most of a batch's cost otherwise."""
-    return await _retrying_clashes(lambda: _submit_batch(uow, principal, raw_items, rules, idem))
+    Each report is judged alone, exactly as if it came on its own (its own outcome, its own
+    idempotency record, its own event in its own trace); only the reading of the context
+    and the commit are shared. Grouping is per caller, so each transaction has one actor
+    for the audit trail.
+    """
 
+    uow: Callable[[], KpiUnitOfWork]
+    _rounds: Rounds[str, tuple[IntakeRequest, IntakeRules], RequestOutcome] = dataclass_field(
+        init=False
+    )
 
-_ITEMS: TypeAdapter[list[ReportIn]] = TypeAdapter(list[ReportIn])
+    def __post_init__(self) -> None:
+        self._rounds = Rounds(self._write)
 
+    async def submit(self, request: IntakeRequest, rules: IntakeRules) -> RequestOutcome:
+        return await self._rounds.ask(request.principal.name, (request, rules))
 
-def parse_items(
-    raw_items: list[dict[str, Any]],
-) -> tuple[list[tuple[int, ReportIn]], dict[int, dict[str, Any]]]:
-    """The well-formed items by index, and a 422 result for each malformed one.
-
-    All items are validated in one call; only when some fail is each validated alone, so
-    each failure is reported at its own item."""
-    try:
-        return list(enumerate(_ITEMS.validate_python(raw_items))), {}
-    except ValidationError:
-        pass
-    parsed: list[tuple[int, ReportIn]] = []
-    failed: dict[int, dict[str, Any]] = {}
-    for index, raw in enumerate(raw_items):
-        try:
-            parsed.append((index, ReportIn.model_validate(raw)))
-        except ValidationError as exc:
-            errors = [
-                {"loc": ["body", *e["loc"]], "msg": e["msg"], "type": e["type"]}
-                for e in exc.errors(include_url=False, include_context=False, include_input=False)
-            ]
-            failed[index] = _result(index, 422, errors=errors)
-    return parsed, failed
-
-
-async def _submit_batch(
-    uow: KpiUnitOfWork,
-    principal: Principal,
-    raw_items: list[dict[str, Any]],
-    rules: IntakeRules,
-    idem: Idempotency | None,
-) -> StoredResponse:
-    async with uow:
-        if await _revoked_keys(uow, [principal]):
-            raise KeyRevokedError()
-        if replay := await _replay(uow, principal, idem):
-            return replay
-        parsed, results = parse_items(raw_items)
-        ctx = await intake.load_context(
-            uow,
-            principal,
-            [i for _, i in parsed],
-            rules.today,
-            rules.lock_after_days,
-            rules.thresholds,
-            rules.identifier_secret,
-            rules.registry_settling,
-        )
-        for index, item in parsed:
-            results[index] = _batch_item(uow, ctx, principal, index, item)
-        final = [results[i] for i in sorted(results)]
-        accepted = sum(1 for r in final if r["status"] < 300)
-        content = to_json(
-            {"accepted": accepted, "rejected": len(final) - accepted, "results": final}
-        )
-        if accepted:  # the one rule (Idempotency): a request refused whole keeps no key
-            _remember(uow, principal, idem, 200, content)
-        await uow.commit()
-        _count_batch(final)
-        return StoredResponse(200, content)
-
-
-def _result(
-    index: int,
-    status: int,
-    report: dict[str, Any] | None = None,
-    errors: list[dict[str, Any]] | None = None,
-) -> dict[str, Any]:
-    """A `BatchItemResult` as plain fields."""
-    return {"index": index, "status": status, "report": report, "errors": errors}
-
-
-def _batch_item(
-    uow: KpiUnitOfWork, ctx: intake.IntakeContext, principal: Principal, index: int, item: ReportIn
-) -> dict[str, Any]:
-    try:
-        report, outcome, indicator = intake.check_item(ctx, principal, item)
-    except InvalidInputError as exc:
-        errors = [{"loc": list(p.loc), "msg": p.msg, "type": p.type} for p in exc.problems]
-        return _result(index, 422, errors=errors)
-    except ForbiddenError as exc:
-        return _result(index, 403, errors=[{"loc": ["body", "project"], "msg": str(exc)}])
-    except RegistryNotYetAppliedError as exc:
-        error = {"loc": ["body", "project"], "msg": str(exc), "retry_after": exc.retry_after}
-        return _result(index, 409, errors=[error])
-    except ConflictError as exc:
-        return _result(index, 409, errors=[{"loc": ["body", "period"], "msg": str(exc)}])
-    if outcome != "unchanged":
-        assert isinstance(report, ReportRow)
-        answer = {**intake.write(uow, report, indicator, ctx), "outcome": outcome}
-    else:
-        answer = intake.accepted_fields(report, outcome)
-    return _result(index, 200 if outcome == "unchanged" else 201, report=answer)
+    async def _write(
+        self, _: str, group: list[tuple[IntakeRequest, IntakeRules]]
+    ) -> list[RequestOutcome]:
+        return await submit_many(self.uow(), [r for r, _ in group], group[0][1])
