@@ -106,6 +106,29 @@ class NotificationRepository:
     async def delivery(self, delivery_id: uuid.UUID) -> Delivery | None:
         return await self.session.get(Delivery, delivery_id)
 
+    async def recent(self, rules: Iterable[str], since: datetime, limit: int) -> list[Notification]:
+        """The rules' notifications raised since `since`, newest first."""
+        result = await self.session.exec(
+            select(Notification)
+            .where(col(Notification.rule).in_(set(rules)), col(Notification.created_at) >= since)
+            .order_by(col(Notification.created_at).desc())
+            .limit(limit)
+        )
+        return list(result.all())
+
+    async def delivered(
+        self, subscriber_id: uuid.UUID, channel: str, notification_ids: Iterable[uuid.UUID]
+    ) -> set[uuid.UUID]:
+        """Which of these notifications the subscriber has a delivery of on the channel."""
+        result = await self.session.exec(
+            select(Delivery.notification_id).where(
+                Delivery.subscriber_id == subscriber_id,
+                Delivery.channel == channel,
+                col(Delivery.notification_id).in_(set(notification_ids)),
+            )
+        )
+        return set(result.all())
+
     async def feed(
         self, subscriber_id: uuid.UUID, unread_only: bool, limit: int, offset: int
     ) -> list[Delivery]:

@@ -1,4 +1,5 @@
-"""The notification rules: what each watches, whom it tells, and its thresholds (data).
+"""The notification rules: what each watches, whom it tells, and its thresholds (data); the
+occurrences that events raise (those the clock raises are built in `clock`).
 
 Each rule turns a fact (an event, or the clock) into at most one notification per
 occurrence: the occurrence key names what happened (the project, KPI and period, say),
@@ -7,9 +8,9 @@ or the scheduler ticks.
 """
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -63,10 +64,11 @@ RULES: dict[str, RuleSpec] = {
         ),
         RuleSpec(
             REPORT_OVERDUE,
-            "A quarterly KPI's report is past its due date and has not been submitted (quarters "
-            "that ended more than `look_back_days` ago are not chased).",
+            "Quarterly KPI reports are past their due date (`due_after_days` after the quarter "
+            "ends) and not submitted: every such quarter of the project's reporting period, "
+            "however long ago, in one notification per KPI each time a quarter falls due.",
             (Audience.PARTNERS, Audience.PROGRAMME_MANAGERS),
-            {"due_after_days": 30, "look_back_days": 365},
+            {"due_after_days": 30},
         ),
         RuleSpec(
             PROGRESS_SLIPPED,
@@ -138,129 +140,6 @@ class Occurrence:
     body: dict[str, str]
     project_id: uuid.UUID | None = None
     data: Mapping[str, Any] = field(default_factory=dict)
-
-
-# --- rules driven by the clock -------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ReportingKpi:
-    project_id: uuid.UUID
-    project_code: str
-    indicator_code: str
-    start: date
-    end: date
-
-
-def quarter_end(year: int, quarter: int) -> date:
-    if quarter == 4:
-        return date(year, 12, 31)
-    return date(year, 3 * quarter + 1, 1) - timedelta(days=1)
-
-
-def quarters_between(start: date, end: date) -> list[tuple[int, int]]:
-    """Every quarter from the one holding `start` to the one holding `end`."""
-    out, year, quarter = [], start.year, (start.month - 1) // 3 + 1
-    last = (end.year, (end.month - 1) // 3 + 1)
-    while (year, quarter) <= last:
-        out.append((year, quarter))
-        year, quarter = (year + 1, 1) if quarter == 4 else (year, quarter + 1)
-    return out
-
-
-def due_reminders(
-    kpis: Iterable[ReportingKpi],
-    reported: set[tuple[uuid.UUID, str, str]],
-    today: date,
-    due_params: Mapping[str, Any],
-    overdue_params: Mapping[str, Any],
-) -> list[Occurrence]:
-    """Quarters whose report is due soon or overdue, and not reported (any version)."""
-    found = []
-    due_after = timedelta(days=int(due_params["due_after_days"]))
-    days_before = timedelta(days=int(due_params["days_before"]))
-    overdue_after = timedelta(days=int(overdue_params["due_after_days"]))
-    look_back = timedelta(days=int(overdue_params["look_back_days"]))
-    for kpi in kpis:
-        for year, quarter in quarters_between(kpi.start, min(kpi.end, today)):
-            period = f"{year}-Q{quarter}"
-            ended = quarter_end(year, quarter)
-            if ended >= today or ended < today - look_back:
-                continue  # not over yet, or too long ago to chase
-            if (kpi.project_id, kpi.indicator_code, period) in reported:
-                continue
-            due = quarter_end(year, quarter) + due_after
-            overdue_on = quarter_end(year, quarter) + overdue_after
-            what = f"{kpi.project_code} {kpi.indicator_code} {period}"
-            key = f"{kpi.project_id}:{kpi.indicator_code}:{period}"
-            if today > overdue_on:
-                found.append(
-                    Occurrence(
-                        REPORT_OVERDUE,
-                        key,
-                        {"en": f"Report overdue: {what}", "nl": f"Rapportage te laat: {what}"},
-                        {
-                            "en": f"The report for {what} was due on {overdue_on}.",
-                            "nl": f"De rapportage over {what} moest uiterlijk {overdue_on} "
-                            "binnen zijn.",
-                        },
-                        kpi.project_id,
-                        {"period": period, "indicator": kpi.indicator_code, "due": str(overdue_on)},
-                    )
-                )
-            elif due - days_before <= today <= due:
-                found.append(
-                    Occurrence(
-                        REPORT_DUE,
-                        key,
-                        {"en": f"Report due: {what}", "nl": f"Rapportage verwacht: {what}"},
-                        {
-                            "en": f"Please report {what} by {due}.",
-                            "nl": f"Lever de rapportage over {what} uiterlijk {due} aan.",
-                        },
-                        kpi.project_id,
-                        {"period": period, "indicator": kpi.indicator_code, "due": str(due)},
-                    )
-                )
-    return found
-
-
-CUTOFFS = ((1, 31), (7, 31))
-
-
-def next_cutoff(today: date) -> date:
-    candidates = [date(y, m, d) for y in (today.year, today.year + 1) for m, d in CUTOFFS]
-    return min(c for c in candidates if c >= today)
-
-
-def cutoff_warnings(
-    unapproved: Mapping[uuid.UUID, tuple[str, list[str]]], today: date, params: Mapping[str, Any]
-) -> list[Occurrence]:
-    """Projects with unapproved reports for periods ending before the coming cut-off."""
-    cutoff = next_cutoff(today)
-    if (cutoff - today).days > int(params["days_before"]):
-        return []
-    found = []
-    for project_id, (code, periods) in sorted(unapproved.items(), key=lambda i: i[1][0]):
-        listed = ", ".join(sorted(periods))
-        found.append(
-            Occurrence(
-                EU_CUTOFF_APPROACHING,
-                f"{project_id}:{cutoff}",
-                {
-                    "en": f"EU cut-off {cutoff}: {code} has unapproved reports",
-                    "nl": f"EU-peildatum {cutoff}: {code} heeft niet-goedgekeurde rapportages",
-                },
-                {
-                    "en": f"Approve or return the reports of {code} for {listed} before {cutoff}.",
-                    "nl": f"Keur de rapportages van {code} over {listed} goed of stuur ze "
-                    f"terug vóór {cutoff}.",
-                },
-                project_id,
-                {"cutoff": str(cutoff), "periods": sorted(periods)},
-            )
-        )
-    return found
 
 
 def budget_alert(
