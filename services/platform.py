@@ -27,7 +27,6 @@ from services.projects.main import migrate as migrate_projects
 from services.projects.seed import seed_demo as seed_projects
 from services.projects.uow import RegistryUnitOfWork
 from shared.config import ServiceSettings
-from shared.contracts import topics
 from shared.messaging.subscriptions import groups
 from shared.runtime import ServiceRuntime
 
@@ -86,14 +85,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
         default_port=8002,
         migrate=migrate_kpi,
         seed_when_running=_seed_kpis,
-        # TODO(issue 23 item 5): groups(kpi_consumers.SUBSCRIPTIONS) once services/kpi
-        # declares its subscriptions once (consumers.py, read by its main.py); till then these
-        # repeat the topics its main.py gives each group (tests/unit/test_subscriptions.py).
-        consumer_groups={
-            kpi_consumers.REGISTRY_REPLICA: (topics.PROJECTS,),
-            kpi_consumers.AGGREGATES: (topics.KPI,),
-            kpi_consumers.GOAL_INPUTS: (topics.FUNDING,),
-        },
+        consumer_groups=groups(kpi_consumers.SUBSCRIPTIONS),
     ),
     ServiceSpec(
         name="funding",
@@ -103,12 +95,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
         default_port=8003,
         migrate=migrate_funding,
         seed_when_running=_seed_funding,
-        # TODO(issue 23 item 5): groups(funding_consumers.SUBSCRIPTIONS), as for the KPI service.
-        consumer_groups={
-            funding_consumers.REGISTRY_REPLICA: (topics.PROJECTS,),
-            funding_consumers.OUTPUTS: (topics.KPI,),
-            funding_consumers.REPORT_VERSIONS: (topics.KPI,),
-        },
+        consumer_groups=groups(funding_consumers.SUBSCRIPTIONS),
     ),
     ServiceSpec(
         name="notifications",

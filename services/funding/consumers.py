@@ -1,12 +1,16 @@
-"""Which event reaches which reaction: the registry replica and the realised outputs."""
+"""Which event reaches which reaction, and the consumer groups that read them: the one
+declaration of this service's subscriptions (`SUBSCRIPTIONS`), which the worker (`main.py`)
+builds its processors from and the platform runner (`services/platform.py`) watches."""
 
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from services.funding import replica
+from services.funding.config import FundingSettings
 from services.funding.uow import FundingUnitOfWork
-from shared.contracts import kpi
+from shared.contracts import kpi, topics
 from shared.contracts import projects as registry
+from shared.messaging.subscriptions import Subscription
 
 Handler = Callable[[Any, FundingUnitOfWork], Awaitable[None]]
 
@@ -44,3 +48,10 @@ def report_version_handlers() -> dict[str, Handler]:
         kpi.ReportReturned.type: replica.on_report_reviewed,
         kpi.RestatementFlagged.type: replica.on_restatement,
     }
+
+
+SUBSCRIPTIONS: tuple[Subscription[FundingSettings, FundingUnitOfWork], ...] = (
+    Subscription(REGISTRY_REPLICA, (topics.PROJECTS,), handlers=lambda _: registry_handlers()),
+    Subscription(OUTPUTS, (topics.KPI,), handlers=lambda _: output_handlers()),
+    Subscription(REPORT_VERSIONS, (topics.KPI,), handlers=lambda _: report_version_handlers()),
+)

@@ -4,26 +4,17 @@ import asyncio
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI
 
 from services.funding.api import router
 from services.funding.config import FundingSettings
-from services.funding.consumers import (
-    OUTPUTS,
-    REGISTRY_REPLICA,
-    REPORT_VERSIONS,
-    output_handlers,
-    registry_handlers,
-    report_version_handlers,
-)
+from services.funding.consumers import SUBSCRIPTIONS
 from services.funding.rules_data import load_ceilings
 from services.funding.uow import FundingUnitOfWork
-from shared.contracts import topics
 from shared.http import create_service_app
-from shared.messaging.consumer import MessageProcessor
 from shared.messaging.kafka import KafkaPublisher
+from shared.messaging.subscriptions import Processors, processors
 from shared.migrations import upgrade
 from shared.runtime import ServiceRuntime
 from shared.worker import run_worker as run_platform_worker
@@ -47,20 +38,12 @@ def create_app(settings: FundingSettings, today: Callable[[], date] = date.today
 
 def consumers(
     runtime: ServiceRuntime, settings: FundingSettings
-) -> Callable[[KafkaPublisher], list[tuple[MessageProcessor[Any], list[str]]]]:
+) -> Callable[[KafkaPublisher], Processors]:
     def uow() -> FundingUnitOfWork:
         return FundingUnitOfWork(runtime.sessions, source=settings.service_name)
 
-    def build(publisher: KafkaPublisher) -> list[tuple[MessageProcessor[Any], list[str]]]:
-        group, attempts = settings.consumer_group_prefix, settings.consumer_max_attempts
-        replica = MessageProcessor(
-            group + REGISTRY_REPLICA, registry_handlers(), uow, publisher, attempts
-        )
-        outputs = MessageProcessor(group + OUTPUTS, output_handlers(), uow, publisher, attempts)
-        versions = MessageProcessor(
-            group + REPORT_VERSIONS, report_version_handlers(), uow, publisher, attempts
-        )
-        return [(replica, [topics.PROJECTS]), (outputs, [topics.KPI]), (versions, [topics.KPI])]
+    def build(publisher: KafkaPublisher) -> Processors:
+        return processors(SUBSCRIPTIONS, settings, uow, publisher)
 
     return build
 

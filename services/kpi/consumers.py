@@ -1,21 +1,31 @@
-"""Which event reaches which reaction: the registry replica and the aggregation projection."""
+"""Which event reaches which reaction, and the consumer groups that read them: the one
+declaration of this service's subscriptions (`SUBSCRIPTIONS`), which the worker (`main.py`)
+builds its processors from and the platform runner (`services/platform.py`) watches."""
 
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
 from services.kpi import chain, replica, restatements
+from services.kpi.config import KpiSettings
+from services.kpi.domain.progress import Tolerances
 from services.kpi.projection import Options, apply_kpi_events
 from services.kpi.uow import KpiUnitOfWork
-from shared.contracts import funding
+from shared.contracts import funding, topics
 from shared.contracts import kpi as kpi_events
 from shared.contracts import projects as registry
+from shared.messaging.subscriptions import Subscription
 
 Handler = Callable[[Any, KpiUnitOfWork], Awaitable[None]]
 
 REGISTRY_REPLICA = "kpi.registry-replica"
 AGGREGATES = "kpi.aggregates"
 GOAL_INPUTS = "kpi.goal-inputs"
+
+
+def options(settings: KpiSettings) -> Options:
+    """The projection's options from the settings: the progress tolerances."""
+    return Options(tolerances=Tolerances(settings.on_track_tolerance, settings.at_risk_tolerance))
 
 
 def funding_handlers() -> dict[str, Handler]:
@@ -71,3 +81,17 @@ def projection_handlers(options: Options) -> dict[str, Handler]:
             kpi_events.TargetSet,
         )
     }
+
+
+SUBSCRIPTIONS: tuple[Subscription[KpiSettings, KpiUnitOfWork], ...] = (
+    Subscription(
+        REGISTRY_REPLICA, (topics.PROJECTS,), handlers=lambda s: registry_handlers(options(s))
+    ),
+    Subscription(
+        AGGREGATES,
+        (topics.KPI,),
+        handlers=lambda s: projection_handlers(options(s)),
+        batch_handler=lambda s: projection_batch_handler(options(s)),
+    ),
+    Subscription(GOAL_INPUTS, (topics.FUNDING,), handlers=lambda _: funding_handlers()),
+)

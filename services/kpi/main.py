@@ -4,33 +4,22 @@ import asyncio
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI
 
 from services.kpi.api import PartnerLimits, router, unknown_project
 from services.kpi.catalogue import load_catalogue
 from services.kpi.config import KpiSettings
-from services.kpi.consumers import (
-    AGGREGATES,
-    GOAL_INPUTS,
-    REGISTRY_REPLICA,
-    funding_handlers,
-    projection_batch_handler,
-    projection_handlers,
-    registry_handlers,
-)
+from services.kpi.consumers import AGGREGATES, REGISTRY_REPLICA, SUBSCRIPTIONS
 from services.kpi.domain.errors import UnknownProjectError
-from services.kpi.domain.progress import Tolerances
-from services.kpi.projection import Options
 from services.kpi.reference import ReferenceCache
 from services.kpi.services import PartnerKeys, ReportGroups
 from services.kpi.uow import KpiUnitOfWork
 from shared.contracts import topics
 from shared.freshness import FreshnessProbe
 from shared.http import create_service_app
-from shared.messaging.consumer import MessageProcessor
 from shared.messaging.kafka import KafkaPublisher
+from shared.messaging.subscriptions import Processors, processors
 from shared.migrations import upgrade
 from shared.runtime import ServiceRuntime
 from shared.worker import run_worker as run_platform_worker
@@ -96,38 +85,16 @@ def freshness_probe(runtime: ServiceRuntime, settings: KpiSettings) -> Freshness
     return FreshnessProbe(runtime.sessions, settings.kafka_bootstrap_servers, groups)
 
 
-def options(settings: KpiSettings) -> Options:
-    return Options(tolerances=Tolerances(settings.on_track_tolerance, settings.at_risk_tolerance))
-
-
 def consumers(
     runtime: ServiceRuntime, settings: KpiSettings
-) -> Callable[[KafkaPublisher], list[tuple[MessageProcessor[Any], list[str]]]]:
+) -> Callable[[KafkaPublisher], Processors]:
     reference = ReferenceCache()
 
     def uow() -> KpiUnitOfWork:
         return KpiUnitOfWork(runtime.sessions, source=settings.service_name, reference=reference)
 
-    def build(publisher: KafkaPublisher) -> list[tuple[MessageProcessor[Any], list[str]]]:
-        opts, attempts = options(settings), settings.consumer_max_attempts
-        group = settings.consumer_group_prefix
-        replica = MessageProcessor(
-            group + REGISTRY_REPLICA, registry_handlers(opts), uow, publisher, attempts
-        )
-        aggregates = MessageProcessor(
-            group + AGGREGATES,
-            projection_handlers(opts),
-            uow,
-            publisher,
-            attempts,
-            batch_handler=projection_batch_handler(opts),
-        )
-        inputs = MessageProcessor(group + GOAL_INPUTS, funding_handlers(), uow, publisher, attempts)
-        return [
-            (replica, [topics.PROJECTS]),
-            (aggregates, [topics.KPI]),
-            (inputs, [topics.FUNDING]),
-        ]
+    def build(publisher: KafkaPublisher) -> Processors:
+        return processors(SUBSCRIPTIONS, settings, uow, publisher)
 
     return build
 

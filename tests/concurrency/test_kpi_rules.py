@@ -11,8 +11,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from services.kpi.consumers import registry_handlers
-from services.kpi.main import options
+from services.kpi.consumers import options, registry_handlers
 from shared.auth import Role
 from tests.concurrency.conftest import KpiRace
 from tests.concurrency.harness import Answer, Call, Figures, race, record_figures, staff_headers

@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 
 from services.kpi.config import KpiSettings
-from services.kpi.consumers import registry_handlers
-from services.kpi.main import create_app, options, run_worker
+from services.kpi.consumers import options, registry_handlers
+from services.kpi.main import create_app, run_worker
 from services.kpi.uow import KpiUnitOfWork
 from shared.runtime import ServiceRuntime
 from tests.conftest import JWT_SECRET
