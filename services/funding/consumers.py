@@ -39,14 +39,15 @@ def output_handlers() -> dict[str, Handler]:
 
 
 def report_version_handlers() -> dict[str, Handler]:
-    """The report versions behind the figures, and the restatements (ADR 30): a group of
-    its own, so it reads kpi.events.v1 from its start."""
+    """The report versions behind the figures, the restatements and the indicator
+    definitions (ADR 30, 32): a group of its own, so it reads kpi.events.v1 from its start."""
     return {
         kpi.ReportSubmitted.type: replica.on_report_version,
         kpi.ReportRevised.type: replica.on_report_version,
         kpi.ReportApproved.type: replica.on_report_reviewed,
         kpi.ReportReturned.type: replica.on_report_reviewed,
         kpi.RestatementFlagged.type: replica.on_restatement,
+        kpi.IndicatorDefined.type: replica.on_indicator_defined,
     }
 
 

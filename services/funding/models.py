@@ -343,3 +343,26 @@ class RestatementReplica(FundingBase, table=True):
     submitted_by: str = Field(max_length=200)
     restates: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     recorded_at: datetime
+
+
+class DefinitionReplica(FundingBase, table=True):
+    """A version of an indicator's definition as kpi.indicator.defined.v1 announced it
+    (ADR 32): what a transmission names as in force for the periods it counted."""
+
+    __tablename__ = "replica_indicator_definitions"
+
+    indicator_code: str = Field(primary_key=True, max_length=40)
+    version: int = Field(primary_key=True)
+    effective_from: date
+    name_en: str = Field(max_length=300)
+    name_nl: str | None = Field(default=None, max_length=300)
+    unit: str = Field(max_length=80)
+    kind: str = Field(max_length=20)
+    eu_code: str | None = Field(default=None, max_length=20)
+    methodology: str | None = Field(default=None, max_length=4000)
+    change: str = Field(max_length=20)  # first | edit | conversion | break
+    conversion_factor: str | None = Field(default=None, max_length=60)  # exact, as text
+    reason: str | None = Field(default=None, max_length=2000)
+    defined_by: str = Field(max_length=200)
+    defined_at: datetime | None = None
+    counted_once: str | None = Field(default=None, max_length=20)  # the indicator's (ADR 29)

@@ -6,6 +6,7 @@ latest state, so a redelivered event changes nothing.
 
 from services.funding.domain.transmissions import period_end
 from services.funding.models import (
+    DefinitionReplica,
     GoalReplica,
     ProgrammeReplica,
     ProjectReplica,
@@ -129,4 +130,32 @@ async def on_restatement(event: kpi.RestatementFlagged, uow: FundingUnitOfWork) 
             restates=list(event.restates),
             recorded_at=uow.now,
         )
+    )
+
+
+async def on_indicator_defined(event: kpi.IndicatorDefined, uow: FundingUnitOfWork) -> None:
+    """An indicator's definitions (every version): replaced as a whole, so a redelivery or an
+    older announcement again leaves the latest full state once a newer one arrives."""
+    known = (await uow.transmissions.definitions([event.indicator_code])).get(
+        event.indicator_code, []
+    )
+    if known and max(d.version for d in known) > max(
+        (d.version for d in event.definitions), default=0
+    ):
+        return  # an older state than the one we hold
+    await uow.transmissions.put_definitions(
+        event.indicator_code,
+        [
+            DefinitionReplica(
+                indicator_code=event.indicator_code,
+                counted_once=event.counted_once,
+                **{
+                    **d.model_dump(),
+                    "conversion_factor": None
+                    if d.conversion_factor is None
+                    else str(d.conversion_factor),
+                },
+            )
+            for d in event.definitions
+        ],
     )

@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.funding.models import (
     Budget,
     CeilingRuleRow,
+    DefinitionReplica,
     FinancingPlan,
     GoalReplica,
     GrantDecision,
@@ -400,3 +401,23 @@ class TransmissionRepository:
             .order_by(col(RestatementReplica.recorded_at), col(RestatementReplica.report_id))
         )
         return list(result.all())
+
+    async def put_definitions(self, code: str, rows: list[DefinitionReplica]) -> None:
+        """An indicator's definitions as last announced (every version: the full state)."""
+        await self.session.exec(
+            delete(DefinitionReplica).where(col(DefinitionReplica.indicator_code) == code)
+        )
+        for row in rows:
+            self.session.add(row)
+
+    async def definitions(self, codes: Iterable[str]) -> dict[str, list[DefinitionReplica]]:
+        """Per indicator, its announced definitions, oldest first."""
+        result = await self.session.exec(
+            select(DefinitionReplica)
+            .where(col(DefinitionReplica.indicator_code).in_(set(codes)))
+            .order_by(col(DefinitionReplica.indicator_code), col(DefinitionReplica.version))
+        )
+        found: dict[str, list[DefinitionReplica]] = defaultdict(list)
+        for row in result.all():
+            found[row.indicator_code].append(row)
+        return dict(found)

@@ -391,12 +391,30 @@ class VersionLine(BaseModel):
 
 
 class DefinitionLine(BaseModel):
-    """An indicator as the KPI service defined it when its value was announced."""
+    """An indicator's definition a transmission counted under (ADR 32): the version in force
+    for the periods it counted, as the KPI service announced it. Records sealed before the
+    versions were announced hold the first four fields only (they are kept as sealed)."""
 
     indicator_code: str
     eu_code: str
     kind: str
     unit: str | None
+    version: int | None = Field(
+        default=None, description="none: the KPI service had not announced it when sealed"
+    )
+    effective_from: date | None = None
+    name_en: str | None = None
+    name_nl: str | None = None
+    methodology: str | None = None
+    methodology_sha256: str | None = Field(
+        default=None, description="SHA-256 of the methodology text (none without one)"
+    )
+    change: str | None = Field(default=None, description="first | edit | conversion | break")
+    conversion_factor: str | None = None
+    first_period: str | None = Field(
+        default=None, description="the first period counted under it (none: no version counted)"
+    )
+    last_period: str | None = None
 
 
 class RulesInForce(BaseModel):

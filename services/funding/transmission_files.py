@@ -14,6 +14,9 @@ from shared.spreadsheet import safe_cell, xlsx_cell
 
 VERSION_COLUMNS = ["report_id", "indicator_code", "period", "dimension_key", "version", "state"]
 VERSION_COLUMNS += ["value", "counted"]
+DEFINITION_COLUMNS = ["indicator_code", "version", "effective_from", "name_en", "name_nl"]
+DEFINITION_COLUMNS += ["unit", "kind", "eu_code", "change", "conversion_factor"]
+DEFINITION_COLUMNS += ["first_period", "last_period", "methodology_sha256", "methodology"]
 RESTATEMENT_COLUMNS = ["code", "indicator_code", "period", "version", "kind", "value"]
 RESTATEMENT_COLUMNS += ["previous_value", "reason", "submitted_by", "restates"]
 
@@ -41,6 +44,10 @@ def _versions(record: TransmissionRecord) -> list[list[Any]]:
     ]
 
 
+def _definitions(record: TransmissionRecord) -> list[list[Any]]:
+    return [[getattr(d, c) for c in DEFINITION_COLUMNS] for d in record.definitions]
+
+
 def _restatements(record: TransmissionRecord) -> list[list[Any]]:
     return [
         [
@@ -57,12 +64,17 @@ def render_json(record: TransmissionRecord) -> bytes:
 
 def render_csv(record: TransmissionRecord) -> bytes:
     """The transmission's header, the EU report as `reports.render_csv` writes it, then the
-    report versions it counted and the restatements it carries."""
+    indicator definitions it counted under, the report versions it counted and the
+    restatements it carries."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerows([[safe_cell(v) for v in row] for row in _meta(record)])
     out.write(reports.render_csv(record.report))
     rows: list[list[Any]] = [
+        [],
+        ["indicator definitions"],
+        DEFINITION_COLUMNS,
+        *_definitions(record),
         [],
         ["report versions"],
         ["code", *VERSION_COLUMNS],
@@ -80,6 +92,7 @@ def render_xlsx(record: TransmissionRecord) -> bytes:
     book = reports.workbook(record.report)
     sheets: list[tuple[str, list[list[Any]]]] = [
         ("Transmission", _meta(record)),
+        ("Definitions", [DEFINITION_COLUMNS, *_definitions(record)]),
         ("Report versions", [["code", *VERSION_COLUMNS], *_versions(record)]),
         ("Restatements", [RESTATEMENT_COLUMNS, *_restatements(record)]),
     ]

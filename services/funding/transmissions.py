@@ -138,15 +138,7 @@ async def transmit(
             report=report,
             outputs=outputs_of(codes, known, latest),
             report_versions=versions,
-            definitions=[
-                DefinitionLine(
-                    indicator_code=code,
-                    eu_code=o.eu_code or "",
-                    kind=o.indicator_kind,
-                    unit=o.unit,
-                )
-                for code, o in sorted({k[1]: o for k, o in known.items()}.items())
-            ],
+            definitions=await _definitions(uow, known, latest, versions, data.as_of),
             cofinancing=await _rules_in_force(uow, programme_id, fund, data.as_of),
             late_data_policy={"reason_required": policy.reason_required, "notify": policy.notify},
             restatements=[restatement_line(r, codes) for r in carried],
@@ -250,6 +242,56 @@ async def _versions(
         )
         for v in rows
     ]
+
+
+async def _definitions(
+    uow: FundingUnitOfWork,
+    known: Mapping[OutputKey, RealisedOutput],
+    latest: Mapping[OutputKey, RealisedHistory],
+    versions: Iterable[VersionLine],
+    as_of: date,
+) -> list[DefinitionLine]:
+    """Per indicator reported, the definition versions in force for the periods its counted
+    report versions cover (ADR 32), as the KPI service announced them; an indicator whose
+    definitions were not announced yet keeps what its outputs said (version unknown)."""
+    outputs = {k[1]: o for k, o in sorted(known.items(), key=lambda kv: str(kv[0]))}
+    announced = await uow.transmissions.definitions(outputs)
+    lines = []
+    for code, output in sorted(outputs.items()):
+        periods = [v.period for v in versions if v.indicator_code == code and v.counted]
+        runs_to = [h.as_of for k, h in latest.items() if k[1] == code]
+        used = rules.definitions_used(announced.get(code, []), periods, max(runs_to, default=as_of))
+        if not used:
+            lines.append(
+                DefinitionLine(
+                    indicator_code=code,
+                    eu_code=output.eu_code or "",
+                    kind=output.indicator_kind,
+                    unit=output.unit,
+                )
+            )
+        for d, first, last in used:
+            lines.append(
+                DefinitionLine(
+                    indicator_code=code,
+                    eu_code=d.eu_code or "",
+                    kind=d.kind,
+                    unit=d.unit,
+                    version=d.version,
+                    effective_from=d.effective_from,
+                    name_en=d.name_en,
+                    name_nl=d.name_nl,
+                    methodology=d.methodology,
+                    methodology_sha256=transmission_files.sha256(d.methodology.encode())
+                    if d.methodology
+                    else None,
+                    change=d.change,
+                    conversion_factor=d.conversion_factor,
+                    first_period=first,
+                    last_period=last,
+                )
+            )
+    return lines
 
 
 async def _carried(

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from services.kpi.domain.distinct import CountedOnce
 from services.kpi.domain.indicators import Direction, Indicator, IndicatorKind, Level
+from services.kpi.services.indicators import announce_catalogue
 from services.kpi.uow import KpiUnitOfWork
 from shared.db import create_engine, session_factory
 
@@ -220,7 +221,8 @@ PROGRAMME_INDICATORS: tuple[Indicator, ...] = (
 
 async def load_catalogue(database_url: str) -> int:
     """Upsert the shipped indicators; staff-defined ones, and shipped ones staff have
-    given a new definition since (domain.definitions), are left alone."""
+    given a new definition since (domain.definitions), are left alone. Every indicator's
+    definitions are then announced (kpi.indicator.defined.v1), as they stand."""
 
     rows = [
         {**_row(indicator), "source": source} for indicator, source in eu_common_indicators()
@@ -234,6 +236,7 @@ async def load_catalogue(database_url: str) -> int:
             redefined = await uow.catalogue.redefined()
             rows = [r for r in rows if r["code"] not in redefined]
             await uow.catalogue.put(rows)
+            await announce_catalogue(uow)
             await uow.commit()
     finally:
         await engine.dispose()

@@ -4,7 +4,7 @@ Report events carry the indicator's kind, so the aggregation projection (and a
 rebuild from this topic) needs nothing but the events to add values up correctly.
 """
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import ClassVar
 from uuid import UUID
@@ -232,6 +232,43 @@ class RestatementFlagged(KpiEvent):
     notify_finance: bool
 
 
+class DefinitionVersion(BaseModel):
+    """One version of an indicator's definition, in force from `effective_from` (a quarter's
+    first day; version 1 from 1900) until the next (ADR 32)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    version: int
+    effective_from: date
+    name_en: str
+    name_nl: str | None
+    unit: str
+    kind: str
+    eu_code: str | None
+    methodology: str | None
+    change: str  # first | edit | conversion | break
+    conversion_factor: Decimal | None
+    reason: str | None
+    defined_by: str
+    defined_at: datetime | None
+
+
+class IndicatorDefined(Event):
+    """An indicator's definitions, every version, oldest first (the full state): announced
+    when an indicator is defined or redefined, and for the whole catalogue each time the
+    KPI service migrates, so a new consumer learns them all. A transmission names the
+    versions its figures counted under (ADR 30, 32). Keyed by indicator code."""
+
+    type: ClassVar[str] = "kpi.indicator.defined.v1"
+    topic: ClassVar[str] = topics.KPI
+    key_field: ClassVar[str] = "indicator_code"
+
+    indicator_code: str
+    # enterprise | participant: counted once across projects by keyed hashes (ADR 29)
+    counted_once: str | None
+    definitions: list[DefinitionVersion]
+
+
 register(
     OutcomeIndicatorDefined,
     OutcomeMeasured,
@@ -246,4 +283,5 @@ register(
     OutputRealised,
     OutputsRealised,
     RestatementFlagged,
+    IndicatorDefined,
 )

@@ -3,11 +3,11 @@ a transmission counted, and what changed since (ADR 30). Pure rules, no I/O."""
 
 import re
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from services.funding.domain.eu_report import is_cutoff
 from shared.errors import ConflictError, InvalidInputError
@@ -30,6 +30,53 @@ def period_end(period: str) -> date:
     if quarter is None or quarter == "4":
         return date(year, 12, 31)
     return date(year, 3 * int(quarter) + 1, 1) - timedelta(days=1)
+
+
+def period_start(period: str) -> date:
+    """The first day of a reporting period (``2026-Q3`` or ``2026``)."""
+    match = _PERIOD.match(period)
+    if not match:
+        raise ValueError(f"{period!r} is not a period")
+    year, quarter = int(match.group("year")), match.group("quarter")
+    return date(year, 3 * (int(quarter) - 1) + 1 if quarter else 1, 1)
+
+
+class Versioned(Protocol):
+    @property
+    def version(self) -> int: ...
+
+    @property
+    def effective_from(self) -> date: ...
+
+
+D = TypeVar("D", bound=Versioned)
+
+
+def in_force(definitions: Sequence[D], day: date) -> D | None:
+    """The definition in force on `day`: the latest version in force from then or before
+    (the first one for days before any; none when none was announced)."""
+    found = [d for d in definitions if d.effective_from <= day] or list(definitions[:1])
+    return max(found, key=lambda d: d.version) if found else None
+
+
+def definitions_used(
+    definitions: Sequence[D], periods: Iterable[str], otherwise: date
+) -> list[tuple[D, str | None, str | None]]:
+    """The definitions a transmission's figures of one indicator counted under (ADR 32: a
+    report counts under the definition in force for its period), each with the first and
+    last of those periods; with no period, the one in force on `otherwise` (the period end
+    the figures run to)."""
+    spans: dict[int, tuple[D, str, str]] = {}
+    for period in sorted(set(periods), key=lambda p: (period_start(p), period_end(p))):
+        found = in_force(definitions, period_start(period))
+        if found is None:
+            continue
+        first = spans[found.version][1] if found.version in spans else period
+        spans[found.version] = (found, first, period)
+    if spans:
+        return [spans[v] for v in sorted(spans)]
+    fallback = in_force(definitions, otherwise)
+    return [(fallback, None, None)] if fallback is not None else []
 
 
 @dataclass(frozen=True)

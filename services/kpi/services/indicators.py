@@ -55,6 +55,7 @@ async def define_indicator(uow: KpiUnitOfWork, data: IndicatorIn) -> IndicatorPu
             raise DuplicateError("indicator", "code", data.code)
         row = Indicator(**data.model_dump())
         uow.session.add(row)
+        uow.publish(announcement(row, []))
         await commit(uow)
         return IndicatorPublic.model_validate(row, from_attributes=True)
 
@@ -102,6 +103,46 @@ def _first_definition(row: Indicator) -> IndicatorDefinition:
         change=definitions.FIRST,
         defined_by="catalogue",
     )
+
+
+def announcement(row: Indicator, history: list[IndicatorDefinition]) -> events.IndicatorDefined:
+    """The indicator's definitions as announced (every version, oldest first): what the
+    funding service's transmissions name (ADR 30, 32). Until a change is recorded the
+    catalogue row is version 1, with no time of definition to tell."""
+    recorded = bool(history)
+    return events.IndicatorDefined(
+        indicator_code=row.code,
+        counted_once=row.counted_once,
+        definitions=[
+            events.DefinitionVersion(
+                version=d.version,
+                effective_from=d.effective_from,
+                name_en=d.name_en,
+                name_nl=d.name_nl,
+                unit=d.unit,
+                kind=d.kind,
+                eu_code=d.eu_code,
+                methodology=d.methodology,
+                change=d.change,
+                conversion_factor=d.conversion_factor,
+                reason=d.reason,
+                defined_by=d.defined_by,
+                defined_at=d.defined_at if recorded else None,
+            )
+            for d in history or [_first_definition(row)]
+        ],
+    )
+
+
+async def announce_catalogue(uow: KpiUnitOfWork) -> int:
+    """Announce every indicator's definitions (in the caller's transaction): run with each
+    migration, so consumers that came later, or missed a change, learn the catalogue."""
+    redefined = await uow.catalogue.redefined()
+    found = await uow.catalogue.all()
+    for row in found:
+        history = await uow.catalogue.definitions(row.code) if row.code in redefined else []
+        uow.publish(announcement(row, history))
+    return len(found)
 
 
 async def indicator_definitions(uow: KpiUnitOfWork, code: str) -> list[DefinitionPublic]:
@@ -161,6 +202,7 @@ async def redefine_indicator(
             setattr(row, name, value)
         row.definition_version = new.version
         uow.session.add(row)
+        uow.publish(announcement(row, [*history, new]))
         await commit(uow)
         return DefinitionPublic.model_validate(new, from_attributes=True)
 
