@@ -262,14 +262,19 @@ def test_upload_template_and_a_rejected_file(
     assert "IBDO,ENTREPRENEURS_REACHED," in template
     page.goto(platform.portal + "/upload")
     page.set_input_files('input[type="file"]', str(_file(tmp_path, template)))
-    page.get_by_role("button", name="Versturen").click()
-    expect(page.locator(".rejected")).to_have_text("0")  # every sample row is accepted
+    page.get_by_role("button", name="Controleren").click()
+    expect(page.locator(".rejected")).to_have_text("0")  # every sample row would be accepted
+    expect(page.get_by_role("status")).to_contain_text("er is niets opgeslagen")
+    page.get_by_role("button", name=re.compile(r"Deze \d+ rapportages opslaan")).click()
+    expect(page.get_by_role("status")).to_contain_text("rijen verwerkt")
+    expect(page.locator(".rejected")).to_have_text("0")  # and every one was stored
 
     bad = tmp_path / "bad.csv"
     bad.write_text("project;indicator;period;value\nIBDO;ENTREPRENEURS_REACHED;2019-Q9;1.705\n")
     page.set_input_files('input[type="file"]', str(bad))
-    page.get_by_role("button", name="Versturen").click()
+    page.get_by_role("button", name="Controleren").click()
     expect(page.locator(".failure")).to_contain_text("Het bestand is afgewezen.")
+    expect(page.get_by_role("button", name=re.compile("opslaan"))).to_have_count(0)
     expect(page.locator("table.problems")).to_contain_text("periode")
     looks_right(page, "upload rejected")
 

@@ -83,6 +83,10 @@ DUTCH: Sequence[tuple[re.Pattern[str], str]] = [
         (r"^the file is larger than 5 MB$", "het bestand is groter dan 5 MB"),
         (r"^the file has no rows$", "het bestand heeft geen rijen"),
         (r"^the file is empty$", "het bestand is leeg"),
+        (
+            r"^the rows to store are not readable; upload the file again$",
+            "de op te slaan rijen zijn onleesbaar; upload het bestand opnieuw",
+        ),
         (r"^missing columns: (.*)$", r"ontbrekende kolommen: \1"),
         (r"^not a readable XLSX file.*$", "geen leesbaar XLSX-bestand"),
         (r"^username: 1 to 100 characters$", "gebruikersnaam: 1 tot 100 tekens"),

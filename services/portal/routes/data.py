@@ -1,6 +1,7 @@
 """Uploading reports for a partner: a template whose sample rows the chosen project's intake
-accepts, numbers read the way the user's language writes them, and every refused row shown
-at its row and column — a file with nothing accepted as a failure, never in green."""
+accepts, numbers read the way the user's language writes them, a preview first (the KPI
+service's dry run: what would be stored, and every refused row at its row and column),
+then storing the accepted rows — a file with nothing accepted as a failure, never in green."""
 
 import uuid
 from typing import Annotated
@@ -11,7 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from services.portal import pages
 from services.portal.api import UPLOAD_BYTES, Api, User, check_csrf, require
 from services.portal.clients import ServiceError
-from services.portal.domain import exports, problems, views
+from services.portal.domain import exports, problems, uploads, views
 from services.portal.web import render
 
 router = APIRouter(include_in_schema=False)
@@ -22,17 +23,7 @@ async def upload_form(
     request: Request, who: User, api: Api, project: uuid.UUID | None = None
 ) -> HTMLResponse:
     require(who, "programme_manager")
-    return await render(
-        request,
-        "upload.html",
-        who,
-        api,
-        projects=await pages.all_projects(api),
-        chosen=str(project or ""),
-        result=None,
-        problems=[],
-        problem=None,
-    )
+    return await _page(request, who, api, chosen=str(project or ""))
 
 
 @router.get("/upload/template.csv")
@@ -67,18 +58,9 @@ async def upload(
     csrf: Annotated[str, Form()],
     file: Annotated[UploadFile, File()],
 ) -> HTMLResponse:
-    """Every row checked by the same intake path as the API; valid rows are accepted."""
+    """The preview: every row checked by the same intake path as the API, nothing stored."""
     require(who, "programme_manager")
     check_csrf(who, csrf)
-    projects = await pages.all_projects(api)
-
-    async def again(status: int, **context: object) -> HTMLResponse:
-        answer = await render(
-            request, "upload.html", who, api, projects=projects, chosen="", **context
-        )
-        answer.status_code = status
-        return answer
-
     content = await file.read(UPLOAD_BYTES + 1)
     try:
         if len(content) > UPLOAD_BYTES:
@@ -87,13 +69,74 @@ async def upload(
         if not parsed.items:
             raise views.UploadError("the file has no rows")
     except views.UploadError as exc:
-        problem = problems.message(str(exc), who.language)
-        return await again(422, result=None, problems=[], problem=problem)
+        return await _failed(request, who, api, problems.message(str(exc), who.language))
+    return await _answer(request, who, api, parsed, dry_run=True)
+
+
+@router.post("/upload/store", response_class=HTMLResponse, max_body_size=UPLOAD_BYTES + 64 * 1024)
+async def store(
+    request: Request,
+    who: User,
+    api: Api,
+    csrf: Annotated[str, Form()],
+    rows: Annotated[str, Form(max_length=UPLOAD_BYTES)],
+) -> HTMLResponse:
+    """The previewed rows, stored for real (each checked again: a period may have been
+    locked since the preview)."""
+    require(who, "programme_manager")
+    check_csrf(who, csrf)
     try:
-        result = await api.send("POST", "kpi", "/v1/reports/batch", {"reports": parsed.items})
+        chosen = uploads.decode(rows)
+    except views.UploadError as exc:
+        return await _failed(request, who, api, problems.message(str(exc), who.language))
+    return await _answer(request, who, api, chosen, dry_run=False)
+
+
+async def _answer(
+    request: Request, who: User, api: Api, upload: views.Upload, *, dry_run: bool
+) -> HTMLResponse:
+    """The batch answer as a page: 422 when no row was (or would be) accepted."""
+    path = "/v1/reports/batch" + ("?dry_run=true" if dry_run else "")
+    try:
+        result = await api.send("POST", "kpi", path, {"reports": upload.items})
     except ServiceError as exc:
-        problem = problems.readable(exc.detail, who.language)
-        return await again(422, result=None, problems=[], problem=problem)
-    found = views.row_problems(parsed, result, who.language)
-    status = 422 if result["accepted"] == 0 else 200
-    return await again(status, result=result, problems=found, problem=None)
+        return await _failed(request, who, api, problems.readable(exc.detail, who.language))
+    to_store = uploads.to_store(upload, result) if dry_run else None
+    answer = await _page(
+        request,
+        who,
+        api,
+        result=result,
+        previewed=dry_run,
+        problems=views.row_problems(upload, result, who.language),
+        accepted=uploads.accepted(upload, result, who.language) if dry_run else [],
+        to_store=uploads.encode(to_store) if to_store and to_store.items else None,
+    )
+    answer.status_code = 422 if result["accepted"] == 0 else 200
+    return answer
+
+
+async def _failed(request: Request, who: User, api: Api, problem: str) -> HTMLResponse:
+    answer = await _page(request, who, api, problem=problem)
+    answer.status_code = 422
+    return answer
+
+
+async def _page(request: Request, who: User, api: Api, **context: object) -> HTMLResponse:
+    defaults: dict[str, object] = {
+        "chosen": "",
+        "result": None,
+        "problems": [],
+        "problem": None,
+        "previewed": False,
+        "accepted": [],
+        "to_store": None,
+    }
+    return await render(
+        request,
+        "upload.html",
+        who,
+        api,
+        projects=await pages.all_projects(api),
+        **(defaults | context),
+    )

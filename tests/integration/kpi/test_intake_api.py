@@ -477,3 +477,73 @@ async def test_keys_presented_together_are_each_judged_and_a_revocation_holds_at
         *(kpi.client.post("/v1/reports", json=report(value=99), headers=h) for h in (ibdo, other))
     )
     assert [a.status_code for a in after] == [401, 401]
+
+
+async def test_a_dry_run_judges_every_item_as_for_real_and_keeps_nothing(
+    kpi: KpiService, auth: AuthHeaders
+) -> None:
+    """The same answer as the real batch that follows it — outcomes, fields, reasons, flags —
+    while nothing is stored, no event leaves and the Idempotency-Key stays free."""
+    await declare(
+        kpi, auth, "IBDO", "ENTREPRENEURS_REACHED", target_value=100, target_date="2019-12-31"
+    )
+    await declare(kpi, auth, "OTHER", "ENTREPRENEURS_REACHED")
+    lock = {"programme_id": str(kpi.registry.programme), "period": "2019-Q1"}
+    assert (await kpi.client.post("/v1/period-locks", json=lock, headers=auth())).status_code == 204
+    key = {**(await partner_key(kpi, auth, "IBDO BV")), "Idempotency-Key": "upload-7"}
+    items = [
+        report(period="2019-Q2", value=400),  # far above its target: flagged
+        report(period="2019-Q3", value=-5),
+        report(project="OTHER"),
+        report(period="2019-Q1"),  # locked
+        report(period="2019-Q3", value=50),
+        report(period="2019-Q3", value=55, reason="recount"),  # a revision of the item before
+    ]
+    async with kpi.uow() as uow:
+        outbox_before = await _outbox_rows(uow)
+
+    dry = await kpi.client.post(
+        "/v1/reports/batch", params={"dry_run": "true"}, json={"reports": items}, headers=key
+    )
+    assert dry.status_code == 200, dry.text
+    judged = dry.json()
+    assert (judged["accepted"], judged["rejected"]) == (3, 3)
+    assert [r["status"] for r in judged["results"]] == [201, 422, 403, 409, 201, 201]
+    assert judged["results"][0]["report"]["flags"] == ["above_target"]
+    assert judged["results"][1]["errors"][0]["loc"] == ["body", "value"]
+    assert "locked" in judged["results"][3]["errors"][0]["msg"]
+    assert judged["results"][5]["report"]["version"] == 2
+    history = f"/v1/projects/{kpi.registry.projects['IBDO']}/reports"
+    assert (await kpi.client.get(history, headers=auth())).json() == []
+    async with kpi.uow() as uow:
+        assert await _outbox_rows(uow) == outbox_before  # no event
+
+    real = await kpi.client.post("/v1/reports/batch", json={"reports": items}, headers=key)
+    assert real.status_code == 200, real.text
+    stored = real.json()
+    assert _without_ids(stored) == _without_ids(judged)  # the dry run told the truth
+    assert [
+        (r["period"], r["version"]) for r in (await kpi.client.get(history, headers=auth())).json()
+    ] == [
+        ("2019-Q2", 1),
+        ("2019-Q3", 1),
+        ("2019-Q3", 2),
+    ]
+    again = await kpi.client.post("/v1/reports/batch", json={"reports": items}, headers=key)
+    assert again.json() == stored  # the key was kept by the real request, not the dry run
+
+
+async def _outbox_rows(uow: Any) -> int:
+    connection = await uow.session.connection()
+    return int((await connection.execute(text("SELECT count(*) FROM outbox"))).scalar_one())
+
+
+def _without_ids(answer: dict[str, Any]) -> dict[str, Any]:
+    """A batch answer less what only a stored version has (its id and time)."""
+    results = [
+        {**r, "report": {k: v for k, v in r["report"].items() if k not in ("id", "submitted_at")}}
+        if r["report"]
+        else r
+        for r in answer["results"]
+    ]
+    return {**answer, "results": results}
