@@ -17,7 +17,7 @@ import asyncio
 import json
 import os
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -249,26 +249,37 @@ def default_urls() -> dict[str, str]:
 
 def main(args: argparse.Namespace) -> int:
     """Dispatch `python -m services ops …` (the parser lives in services/__main__.py)."""
-    command = args.ops_command
-    if command == "backlog":
-        print("\n".join(asyncio.run(backlog(args.data_dir))))
+    return COMMANDS[args.ops_command](args)
+
+
+def backlog_command(args: argparse.Namespace) -> int:
+    """Unpublished outbox rows per service."""
+    print("\n".join(asyncio.run(backlog(args.data_dir))))
+    return 0
+
+
+def lag_command(args: argparse.Namespace) -> int:
+    """Consumer groups behind their topics."""
+    print("\n".join(asyncio.run(lag(args.bootstrap_servers, args.group_prefix))))
+    return 0
+
+
+def dlq_command(args: argparse.Namespace) -> int:
+    """List the dead letters (all, or those at the given offsets), or replay them."""
+    topics = [args.topic] if args.topic else all_dead_letter_topics()
+    letters = asyncio.run(dead_letters(args.bootstrap_servers, topics))
+    offsets = set(args.offset or [])
+    chosen = [d for d in letters if not offsets or d.offset in offsets]
+    if args.dlq_command == "list":
+        print("\n".join(d.describe() for d in chosen) or "no dead letters")
         return 0
-    bootstrap = getattr(args, "bootstrap_servers", "")
-    if command == "lag":
-        print("\n".join(asyncio.run(lag(bootstrap, args.group_prefix))))
-        return 0
-    if command == "dlq":
-        topics = [args.topic] if args.topic else all_dead_letter_topics()
-        letters = asyncio.run(dead_letters(bootstrap, topics))
-        offsets = set(args.offset or [])
-        chosen = [d for d in letters if not offsets or d.offset in offsets]
-        if args.dlq_command == "list":
-            print("\n".join(d.describe() for d in chosen) or "no dead letters")
-            return 0
-        print(f"replayed {asyncio.run(replay(bootstrap, chosen))} messages")
-        return 0
-    if command == "audit":
-        return audit_command(args)
+    print(f"replayed {asyncio.run(replay(args.bootstrap_servers, chosen))} messages")
+    return 0
+
+
+def readiness_command(args: argparse.Namespace) -> int:
+    """Exits 1 when any service (the given `name=url`s, or all on their default ports) is
+    not ready."""
     urls = dict(u.split("=", 1) for u in args.url or []) or default_urls()
     ready, lines = asyncio.run(readiness(urls))
     print("\n".join(lines))
@@ -284,3 +295,12 @@ def audit_command(args: argparse.Namespace) -> int:
     intact, lines = asyncio.run(verify_audit(specs, args.data_dir, _heads(args.expect_head or [])))
     print("\n".join(lines))
     return 0 if intact else 1
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "backlog": backlog_command,
+    "lag": lag_command,
+    "dlq": dlq_command,
+    "audit": audit_command,
+    "readiness": readiness_command,
+}

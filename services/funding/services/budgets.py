@@ -1,7 +1,9 @@
 """Budgets and the programme's money along its goal tree."""
 
 import uuid
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
@@ -11,14 +13,13 @@ from services.funding.domain.efficiency import COUNTABLE_KINDS
 from services.funding.domain.funds import (
     FundSource,
 )
+from services.funding.domain.ledger import Ledger
 from services.funding.domain.plans import (
     PlanFigures,
     goal_shares,
 )
-from services.funding.models import (
-    Budget,
-    ProjectReplica,
-)
+from services.funding.models import Budget, ProjectReplica, RealisedOutput
+from services.funding.repository import PlanVersion
 from services.funding.schemas import (
     BudgetIn,
     BudgetLinePublic,
@@ -88,50 +89,68 @@ async def money_of(
     plans = await uow.plans.latest(ids)
     links = await uow.replica.goal_ids(ids)
     ledgers = await ledgers_of(uow, ids, until)
-    outputs: dict[uuid.UUID, dict[str, tuple[Decimal, str | None]]] = {}
-    pending: dict[uuid.UUID, dict[str, tuple[int, Decimal]]] = {}
-    units_of: dict[uuid.UUID, dict[str, str | None]] = {}
-    for o in await uow.outputs.realised(ids):
+    outputs = _outputs_by_project(await uow.outputs.realised(ids))
+    return [
+        _project_money(
+            p, plans.get(p.id), links.get(p.id, []), ledgers, outputs.get(p.id, ProjectOutputs())
+        )
+        for p in projects
+    ]
+
+
+@dataclass
+class ProjectOutputs:
+    """A project's countable outputs as the KPI service announced them, per indicator:
+    the approved value (reviewed figures only, ADR 8), the reports awaiting review with
+    their value, and the unit."""
+
+    approved: dict[str, Decimal] = field(default_factory=dict)
+    pending: dict[str, tuple[int, Decimal]] = field(default_factory=dict)
+    units: dict[str, str | None] = field(default_factory=dict)
+
+
+def _outputs_by_project(rows: Iterable[RealisedOutput]) -> dict[uuid.UUID, ProjectOutputs]:
+    found: dict[uuid.UUID, ProjectOutputs] = defaultdict(ProjectOutputs)
+    for o in rows:
         if o.indicator_kind not in COUNTABLE_KINDS:
             continue
-        units_of.setdefault(o.project_id, {})[o.indicator_code] = o.unit
-        if o.approved is not None:  # reviewed figures only (ADR 8)
-            outputs.setdefault(o.project_id, {})[o.indicator_code] = (o.approved, o.unit)
+        mine = found[o.project_id]
+        mine.units[o.indicator_code] = o.unit
+        if o.approved is not None:
+            mine.approved[o.indicator_code] = o.approved
         if o.pending_reports:
-            pending.setdefault(o.project_id, {})[o.indicator_code] = (
-                o.pending_reports,
-                o.pending_value or Decimal(0),
-            )
-    found = []
-    for p in projects:
-        plan = plans.get(p.id)
-        shares = (
-            plan.goal_shares
-            if plan and plan.goal_shares
-            else goal_shares(links.get(p.id, []), None)[0]
-        )
-        figures = PlanFigures(
-            Decimal(0),
-            Decimal(0),
-            Decimal(0),
-            {FundSource(s): a for s, a in (plan.contributions if plan else {}).items()},
-        )
-        own = {fund: ledger for (pid, fund), ledger in ledgers.items() if pid == p.id}
-        realised = outputs.get(p.id, {})
-        found.append(
-            ProjectMoney(
-                project_id=p.id,
-                committed={f: lg.committed for f, lg in own.items()},
-                paid={f: lg.paid for f, lg in own.items()},
-                public=figures.public_contribution,
-                private=figures.private_contribution,
-                shares=shares,
-                realised={c: v for c, (v, _) in realised.items()},
-                units=units_of.get(p.id, {}),
-                pending=pending.get(p.id, {}),
-            )
-        )
+            mine.pending[o.indicator_code] = (o.pending_reports, o.pending_value or Decimal(0))
     return found
+
+
+def _project_money(
+    project: ProjectReplica,
+    plan: PlanVersion | None,
+    goal_ids: list[uuid.UUID],
+    ledgers: Mapping[tuple[object, str], Ledger],
+    outputs: ProjectOutputs,
+) -> ProjectMoney:
+    """The project's money: committed and paid from its ledgers; public and private money
+    from its latest plan; goal shares from the plan, else split evenly over its goals."""
+    shares = plan.goal_shares if plan and plan.goal_shares else goal_shares(goal_ids, None)[0]
+    figures = PlanFigures(
+        Decimal(0),
+        Decimal(0),
+        Decimal(0),
+        {FundSource(s): a for s, a in (plan.contributions if plan else {}).items()},
+    )
+    own = {fund: ledger for (pid, fund), ledger in ledgers.items() if pid == project.id}
+    return ProjectMoney(
+        project_id=project.id,
+        committed={f: lg.committed for f, lg in own.items()},
+        paid={f: lg.paid for f, lg in own.items()},
+        public=figures.public_contribution,
+        private=figures.private_contribution,
+        shares=shares,
+        realised=dict(outputs.approved),
+        units=outputs.units,
+        pending=outputs.pending,
+    )
 
 
 async def _usage(uow: FundingUnitOfWork, programme_id: uuid.UUID) -> list[Usage]:
