@@ -5,6 +5,8 @@ page never shows one. `label(category, code, language)` names each code; a code 
 does not know is shown as it is, so a new one is visible rather than hidden.
 """
 
+from services.portal.domain.units import UNITS
+
 TEXTS: dict[str, tuple[str, str]] = {
     "app": ("Koersmonitor", "Koersmonitor"),
     "overview": ("Programma-overzicht", "Programme overview"),
@@ -289,6 +291,7 @@ TEXTS: dict[str, tuple[str, str]] = {
 }
 
 LABELS: dict[str, dict[str, tuple[str, str]]] = {
+    "unit": UNITS,
     "fund": {
         "efro": ("EFRO", "ERDF (EFRO)"),
         "jtf": ("JTF", "JTF"),

@@ -7,6 +7,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from services.portal.domain.units import UNITS
+
 
 @dataclass(frozen=True)
 class Names:
@@ -42,7 +44,10 @@ class Names:
         return str(dutch or found.get("name_en") or code)
 
     def unit(self, code: str) -> str:
-        return str((self.indicators.get(code) or {}).get("unit") or "")
+        """The indicator's unit in the language ("deelnemers", not "participants")."""
+        unit = str((self.indicators.get(code) or {}).get("unit") or "")
+        dutch, english = UNITS.get(unit, (unit, unit))
+        return dutch if self.language == "nl" else english
 
     def project(self, project_id: Any) -> str:
         found = self.projects.get(str(project_id))
