@@ -319,6 +319,10 @@ class ReportVersionReplica(FundingBase, table=True):
     submitted_by: str = Field(max_length=200)
     reason: str | None = Field(default=None, max_length=2000)  # a revision's
     flags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # keyed hashes of the enterprises (or participants) the value counts (ADR 29)
+    identifiers: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
     reviewed_by: str | None = Field(default=None, max_length=200)
     review_reason: str | None = Field(default=None, max_length=2000)
     recorded_at: datetime  # when the funding service heard of the version

@@ -93,6 +93,7 @@ async def on_report_version(event: kpi.ReportSubmitted, uow: FundingUnitOfWork) 
             submitted_by=event.submitted_by,
             reason=event.reason if isinstance(event, kpi.ReportRevised) else None,
             flags=list(event.flags),
+            identifiers=list(event.identifiers),
             recorded_at=uow.now,
         )
     )

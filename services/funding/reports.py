@@ -10,8 +10,9 @@ from typing import Any
 
 from openpyxl import Workbook
 
+from services.funding.domain import transmissions as rules
 from services.funding.domain.efficiency import COUNTABLE_KINDS
-from services.funding.domain.eu_report import is_cutoff
+from services.funding.domain.eu_report import IdentifiedValue, counted_once, is_cutoff
 from services.funding.domain.funds import EU_FUNDS, FundSource
 from services.funding.models import RealisedHistory, RealisedOutput
 from services.funding.schemas import (
@@ -36,7 +37,8 @@ async def eu_report(
 
     Eligible cost and the planned EU share come from each project's current plan; money
     counts by its decision and payment dates; an indicator counts with the value reported
-    up to the last period that ended on or before `as_of`, approved values only.
+    up to the last period that ended on or before `as_of`, approved values only; an
+    enterprise that several projects listed counts once (ADR 29).
     """
     if fund not in EU_FUNDS:
         raise InvalidInputError.single(("fund",), "EU reports exist for efro and jtf only")
@@ -117,6 +119,7 @@ async def _indicator_totals(
     if not codes:
         return [], []
     known, latest = await counted_outputs(uow, codes, as_of)
+    identified = await identified_values(uow, known, latest, as_of)
     totals: dict[str, EuIndicatorTotal] = {}
     pending: list[EuPendingLine] = []
     for key, h in sorted(latest.items(), key=lambda kv: (codes[kv[0][0]], kv[0][1])):
@@ -143,11 +146,54 @@ async def _indicator_totals(
                     flagged_reports=h.flagged_reports,
                 )
             )
+    for eu_code, cells in identified.items():
+        once = counted_once(totals[eu_code].value, cells)
+        totals[eu_code].value = once.value
+        totals[eu_code].reported_value = once.reported
+        totals[eu_code].more_than_one_project = once.more_than_one_project
     return [totals[code] for code in sorted(totals)], pending
+
+
+async def identified_values(
+    uow: FundingUnitOfWork,
+    known: Mapping[OutputKey, RealisedOutput],
+    latest: Mapping[OutputKey, RealisedHistory],
+    as_of: date,
+) -> dict[str, list[IdentifiedValue]]:
+    """Per EU code, the counted cells whose version listed the keyed hashes of the
+    enterprises (or participants) it counts (ADR 29): of each cell the latest approved
+    version up to the period end the approved figure runs to, as the figure counts it.
+    Only flows list identifiers; a cell whose counted version listed none counts as
+    reported."""
+    keys = {
+        k: h.as_of
+        for k, h in latest.items()
+        if h.approved is not None and known[k].indicator_kind == "flow"
+    }
+    if not keys:
+        return {}
+    versions = await uow.transmissions.versions(
+        {k[0] for k in keys}, as_of, indicators={k[1] for k in keys}
+    )
+    counted = rules.counted(
+        v
+        for v in versions
+        if (v.project_id, v.indicator_code) in keys
+        and v.period_end <= keys[(v.project_id, v.indicator_code)]
+    )
+    out: dict[str, list[IdentifiedValue]] = {}
+    for v in counted.values():
+        if v.identifiers:
+            eu_code = known[(v.project_id, v.indicator_code)].eu_code or ""
+            out.setdefault(eu_code, []).append(
+                IdentifiedValue(v.project_id, v.value or ZERO, frozenset(v.identifiers))
+            )
+    return out
 
 
 PROJECT_COLUMNS = ["code", "name", "eligible_costs", "eu_planned", "eu_committed", "eu_paid"]
 INDICATOR_COLUMNS = ["eu_code", "unit", "value", "projects", "pending_reports", "pending_value"]
+INDICATOR_COLUMNS += ["reported_value", "more_than_one_project"]  # enterprises counted once
 PENDING_COLUMNS = [
     "code",
     "indicator_code",

@@ -365,13 +365,22 @@ class TransmissionRepository:
         return set(result.all())
 
     async def versions(
-        self, project_ids: Iterable[uuid.UUID], until: date
+        self,
+        project_ids: Iterable[uuid.UUID],
+        until: date,
+        indicators: Iterable[str] | None = None,
     ) -> list[ReportVersionReplica]:
+        """The projects' report versions for periods ending by `until` (of `indicators`
+        only, when given), in cell and version order."""
+        wanted = (
+            [col(ReportVersionReplica.indicator_code).in_(set(indicators))] if indicators else []
+        )
         result = await self.session.exec(
             select(ReportVersionReplica)
             .where(
                 col(ReportVersionReplica.project_id).in_(set(project_ids)),
                 col(ReportVersionReplica.period_end) <= until,
+                *wanted,
             )
             .order_by(
                 col(ReportVersionReplica.project_id),

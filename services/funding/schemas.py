@@ -298,6 +298,14 @@ class EuIndicatorTotal(BaseModel):
     projects: int
     pending_reports: int = Field(default=0, description="reports awaiting review, not counted")
     pending_value: Decimal = Field(default=Decimal(0), description="their values' sum")
+    reported_value: Decimal | None = Field(
+        default=None,
+        description="enterprises counted once (ADR 29): the value as the projects reported "
+        "it; `value` counts each listed enterprise once",
+    )
+    more_than_one_project: int | None = Field(
+        default=None, description="enterprises counted by more than one project"
+    )
 
 
 class EuPendingLine(BaseModel):
