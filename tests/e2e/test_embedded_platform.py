@@ -67,6 +67,20 @@ def _results_chain(
     return chain
 
 
+def _first_feed(port: int, token: str) -> list[dict[str, Any]]:
+    """A programme manager's feed as they sign in for the first time: what the clock rules
+    raised on the demo, once the notifications service has ticked after the demo's reports
+    reached it (every 5 seconds on one machine)."""
+    headers = {"Authorization": f"Bearer {token}"}
+    url = f"http://127.0.0.1:{port}/v1/feed"
+    deadline = time.monotonic() + 60
+    while True:
+        items: list[dict[str, Any]] = httpx.get(url, headers=headers, timeout=10).json()
+        if items or time.monotonic() > deadline:
+            return items
+        time.sleep(1)
+
+
 def test_run_starts_everything_seeds_once_and_stops_cleanly(tmp_path: Path) -> None:
     ports = {
         "broker": free_port(),
@@ -123,6 +137,24 @@ def test_run_starts_everything_seeds_once_and_stops_cleanly(tmp_path: Path) -> N
         found = {r["rule"] for r in rules.json()}
         assert {"report_due", "restatement_flagged", "transmission_sealed"} <= found
         assert len(found) == 12 and all(r["enabled"] for r in rules.json())
+        # A programme manager signing in finds what the demo programme (2016-2019) never
+        # received: overdue reports, one notification per case KPI, naming quarters of the
+        # programme's own period; nothing due (every quarter is long over), no repeats.
+        manager = TokenService(jwt_secret(tmp_path)).mint("pm", [Role.PROGRAMME_MANAGER])
+        feed = _first_feed(ports["notifications"], manager)
+        kinds = {item["rule"] for item in feed}
+        assert "report_overdue" in kinds, feed
+        assert kinds <= {"report_overdue", "progress_slipped", "eu_cutoff_approaching"}, kinds
+        overdue = [item for item in feed if item["rule"] == "report_overdue"]
+        per_kpi = [(item["project_id"], item["data"]["indicator"]) for item in overdue]
+        assert len(per_kpi) == len(set(per_kpi)) <= 16  # the five case projects' 16 KPIs
+        periods = [p for item in overdue for p in item["data"]["periods"]]
+        assert periods and all("2015-Q1" <= p <= "2019-Q4" for p in periods), periods
+        unread = httpx.get(
+            f"http://127.0.0.1:{ports['notifications']}/v1/feed/unread-count",
+            headers={"Authorization": f"Bearer {manager}"},
+        ).json()
+        assert unread["unread"] == len(feed)
     finally:
         code, out = stop(process)
     assert code == 0, out
