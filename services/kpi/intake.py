@@ -25,12 +25,8 @@ from services.kpi.domain.errors import (
     PeriodLockedError,
     RegistryNotYetAppliedError,
 )
-from services.kpi.domain.indicators import (
-    Indicator,
-    IndicatorKind,
-    ReportedValue,
-    value_problems,
-)
+from services.kpi.domain.indicators import Indicator, ReportedValue
+from services.kpi.domain.kinds import kind_of, value_problems
 from services.kpi.domain.periods import Frequency, Period, PeriodError
 from services.kpi.domain.plausibility import Thresholds, value_flags
 from services.kpi.models import Report
@@ -167,7 +163,7 @@ def check_item(
             value=item.value,
             numerator=item.numerator,
             denominator=item.denominator,
-            text=item.comment if indicator.kind is IndicatorKind.QUALITATIVE else None,
+            text=item.comment,  # the text itself, for a kind reported as text
         ),
     )
     hashes, listed = identifier_hashes(ctx.identifier_secret, indicator, item)
@@ -364,13 +360,13 @@ def _flags(
     kpi: KpiRule,
     indicator: Indicator,
 ) -> list[str]:
-    """The plausibility flags of a new version (domain.plausibility). A flow's value to date
-    is the realised total as the projection last counted it, with this value in place of
-    the cell's counted one (items earlier in the request included)."""
+    """The plausibility flags of a new version (domain.plausibility). Where values add up (a
+    flow), the value to date is the realised total as the projection last counted it, with
+    this value in place of the cell's counted one (items earlier in the request included)."""
     if item.value is None:
         return []
     to_date = item.value
-    if indicator.kind is IndicatorKind.FLOW:
+    if kind_of(indicator.kind).facts.adds_up:
         before = ctx.realised.get(cell[:2]) or Decimal(0)
         to_date = before - (_counted_value(latest) or Decimal(0)) + item.value
         ctx.realised[cell[:2]] = to_date

@@ -1,7 +1,8 @@
 """The read side: totals, series and progress, straight from the projection's tables.
 
 Nothing here recomputes an aggregate: a total over a period range adds up at most
-a few stored period rows (or, for a stock, takes the last one), by the same kind rules.
+a few stored period rows (or, for a stock, its changes up to the range's end), by the
+indicator kind's rules (`domain.kinds`).
 """
 
 import uuid
@@ -10,10 +11,11 @@ from datetime import date
 from decimal import Decimal
 
 from services.kpi.access import Principal
-from services.kpi.domain import definitions, ranges
+from services.kpi.domain import definitions
 from services.kpi.domain.distinct import CountedOnceTotal, IdentifiedValue, counted_once
 from services.kpi.domain.errors import InvalidKpiInputError
-from services.kpi.domain.indicators import Indicator, IndicatorKind
+from services.kpi.domain.indicators import Indicator
+from services.kpi.domain.kinds import Kind, kind_of
 from services.kpi.domain.periods import Frequency, Period, PeriodError, periods_ended
 from services.kpi.domain.plausibility import Thresholds, above_target
 from services.kpi.domain.ranges import Span
@@ -35,20 +37,17 @@ from services.kpi.schemas import (
 from services.kpi.services import check_readable, definition_of
 from services.kpi.uow import KpiUnitOfWork
 from shared.errors import NotFoundError
+from shared.kinds import IndicatorKind, Reported
 
 
-def _measure_public(
-    period: str, m: Measure, kind: IndicatorKind, projects: int | None
-) -> MeasurePublic:
-    ratio = kind is IndicatorKind.RATIO
+def _measure_public(period: str, m: Measure, kind: Kind, projects: int | None) -> MeasurePublic:
+    value, numerator, denominator, share = kind.public(m)
     return MeasurePublic(
         period=period,
-        value=None if ratio else m.value,
-        numerator=m.numerator if ratio else None,
-        denominator=m.denominator if ratio else None,
-        share_percent=m.share_percent.quantize(Decimal("0.01"))
-        if ratio and m.share_percent is not None
-        else None,
+        value=value,
+        numerator=numerator,
+        denominator=denominator,
+        share_percent=share,
         projects=projects,
     )
 
@@ -118,7 +117,8 @@ async def aggregates(
 
 
 def counts_once(indicator: Indicator) -> bool:
-    return indicator.counted_once is not None and indicator.kind is IndicatorKind.FLOW
+    """Identifiers are counted once where values add up (a flow's reports, each once)."""
+    return indicator.counted_once is not None and kind_of(indicator.kind).facts.adds_up
 
 
 async def identified_values(
@@ -152,15 +152,13 @@ def _aggregate(
     identified: list[tuple[Period, IdentifiedValue]] | None = None,
     redefined: list[definitions.Definition] | None = None,
 ) -> AggregatePublic:
-    kind = IndicatorKind(indicator.kind)
-    if redefined and kind is IndicatorKind.FLOW:
+    kind = kind_of(indicator.kind)
+    if redefined and kind.facts.adds_up:
         periods = definitions.converted(periods, redefined)  # in the current unit
     if redefined and definitions.breaks_within(redefined, span):
         return _per_definition(node_id, indicator, view, periods, span, redefined)
-    found = ranges.total(kind, periods, span)
-    series = [
-        _measure_public(str(p), m, kind, n) for p, m, n in ranges.by_quarter(kind, periods, span)
-    ]
+    found = kind.total(periods, span)
+    series = [_measure_public(str(p), m, kind, n) for p, m, n in kind.by_quarter(periods, span)]
     once = None
     if identified is not None and found is not None:
         once = counted_once(found[0].value, (c for p, c in identified if span.holds(p)))
@@ -171,7 +169,7 @@ def _aggregate(
         indicator_code=indicator.code,
         indicator_name=indicator.name_en,
         unit=indicator.unit,
-        kind=kind,
+        kind=indicator.kind,
         view="approved" if view == APPROVED else "current",
         total=_measure_public(_label(span), found[0], kind, found[1]) if found else None,
         series=series,
@@ -190,10 +188,10 @@ def _per_definition(
     redefined: list[definitions.Definition],
 ) -> AggregatePublic:
     """A range across a break in series: no total, one per definition (each in its unit)."""
-    kind = IndicatorKind(indicator.kind)
+    kind = kind_of(indicator.kind)
     parts = []
     for definition, part in definitions.segments(redefined, span):
-        found = ranges.total(kind, periods, part)
+        found = kind.total(periods, part)
         parts.append(
             DefinitionTotalPublic(
                 version=definition.version,
@@ -209,13 +207,10 @@ def _per_definition(
         indicator_code=indicator.code,
         indicator_name=indicator.name_en,
         unit=indicator.unit,
-        kind=kind,
+        kind=indicator.kind,
         view="approved" if view == APPROVED else "current",
         total=None,
-        series=[
-            _measure_public(str(p), m, kind, n)
-            for p, m, n in ranges.by_quarter(kind, periods, span)
-        ],
+        series=[_measure_public(str(p), m, kind, n) for p, m, n in kind.by_quarter(periods, span)],
         per_definition=parts,
         note=f"{indicator.code}'s definition has a break in series on {cut.effective_from}: "
         "no total across it; one per definition (ask for a range on one side for a total)",
@@ -297,18 +292,18 @@ def _progress_public(
     versions: list[VersionRow],
     thresholds: Thresholds,
 ) -> ProgressPublic:
-    kind = IndicatorKind(indicator.kind)
+    kind = kind_of(indicator.kind)
     texts = [
         f"{v.period}: {v.comment}"
         for (_, _), v in sorted(chosen_versions(versions, CURRENT).items())
-        if kind is IndicatorKind.QUALITATIVE and v.comment
+        if kind.facts.reported is Reported.TEXT and v.comment
     ]
     realised = state.realised if state else None
     return ProgressPublic(
         indicator_code=kpi.indicator_code,
         indicator_name=indicator.name_en,
         unit=indicator.unit,
-        kind=kind,
+        kind=IndicatorKind(indicator.kind),
         baseline_value=kpi.baseline_value,
         baseline_year=kpi.baseline_year,
         target_value=kpi.target_value,
@@ -325,9 +320,7 @@ def _progress_public(
         implausible=above_target(
             realised, kpi.target_value, thresholds.of(indicator_of(indicator))
         ),
-        series=[
-            _measure_public(str(p), m, kind, 1) for p, m, _ in ranges.by_quarter(kind, rows, Span())
-        ],
+        series=[_measure_public(str(p), m, kind, 1) for p, m, _ in kind.by_quarter(rows, Span())],
         texts=texts,
     )
 

@@ -17,8 +17,8 @@ from services.kpi.domain.indicators import (
     IndicatorKind,
     Level,
     ReportedValue,
-    value_problems,
 )
+from services.kpi.domain.kinds import KINDS, value_problems
 from services.kpi.domain.outcomes import (
     LinkKind,
     Revision,
@@ -46,6 +46,7 @@ from services.projects.domain import (
 )
 from shared.errors import ConflictError
 from shared.inputs import MAX_YEAR, MIN_YEAR
+from shared.kinds import Reported
 
 statuses = st.sampled_from(list(ProjectStatus))
 kinds = st.sampled_from(list(GoalKind))
@@ -216,8 +217,14 @@ def acceptable(number: Decimal, decimals: bool, negative: bool) -> bool:
     )
 
 
+# every kind reported as one number (flows, stocks, and any kind added so)
+VALUE_KINDS = sorted(
+    IndicatorKind(k) for k, kind in KINDS.items() if kind.facts.reported is Reported.VALUE
+)
+
+
 @given(
-    st.sampled_from([IndicatorKind.FLOW, IndicatorKind.STOCK]),
+    st.sampled_from(VALUE_KINDS),
     numbers,
     st.booleans(),
     st.booleans(),

@@ -8,6 +8,8 @@ all output, each project once.
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from shared.kinds import COUNTABLE_KINDS
+
 CENT = Decimal("0.01")
 FOUR_PLACES = Decimal("0.0001")
 
@@ -33,6 +35,6 @@ def share(part: Decimal, whole: Decimal) -> Decimal | None:
     return (part / whole).quantize(FOUR_PLACES, rounding=ROUND_HALF_UP)
 
 
-# Flows and stocks count units; a ratio's realised value is a percentage and a qualitative
-# indicator has none, so neither has a cost per unit.
-COUNTABLE_KINDS = frozenset({"flow", "stock"})
+# The kinds whose realised value counts units (flows, stocks) have a cost per unit; a ratio's
+# is a percentage and a qualitative indicator has none (shared.kinds: the KPI service's facts).
+__all__ = ["COUNTABLE_KINDS", "cost_per_unit", "leverage", "share"]

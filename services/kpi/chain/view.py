@@ -7,8 +7,8 @@ from decimal import Decimal
 from services.kpi import queries
 from services.kpi.chain.common import known_goal
 from services.kpi.chain.outcomes import list_outcomes
-from services.kpi.domain import outcomes, ranges
-from services.kpi.domain.indicators import IndicatorKind
+from services.kpi.domain import outcomes
+from services.kpi.domain.kinds import kind_of
 from services.kpi.domain.outcomes import LinkKind, OutcomeKind
 from services.kpi.domain.series import Measure
 from services.kpi.models import ContributionLink, GoalReplica
@@ -132,8 +132,8 @@ async def _contributions(
             for t in totals.get(lk.output_indicator, [])
             if t.projects or t.value
         }
-        kind = IndicatorKind(kinds[lk.output_indicator])
-        per_year = {year: m.value for year, m in ranges.by_year(kind, rows).items()}
+        kind = kind_of(kinds[lk.output_indicator])
+        per_year = {year: m.value for year, m in kind.by_year(rows).items()}
         found = outcomes.contribution(
             OutcomeKind(outcome.kind), measured, per_year, kinds[lk.output_indicator], years
         )

@@ -14,6 +14,7 @@ from datetime import date
 from decimal import Decimal
 
 from services.kpi.domain.indicators import IndicatorKind
+from services.kpi.domain.kinds import kind_of
 from services.kpi.domain.periods import Period
 from services.kpi.domain.ranges import Rows, Span
 from services.kpi.domain.series import ALL, Measure
@@ -80,7 +81,7 @@ def change_problems(current: Definition, change: Change, has_data: bool) -> list
             )
         )
     if change.conversion_factor is not None and (
-        not unit_changes or current.kind is not IndicatorKind.FLOW
+        not unit_changes or not kind_of(current.kind).facts.adds_up
     ):
         problems.append(
             FieldProblem(

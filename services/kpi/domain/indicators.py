@@ -1,7 +1,8 @@
-"""The indicator catalogue's vocabulary, and what a reported value must look like.
+"""The indicator catalogue's vocabulary.
 
-One declaration drives every total: an indicator's `kind` decides how its values
-add up (see `series.py`), its unit whether decimals are allowed.
+One declaration drives every total: an indicator's `kind` decides how its values are
+checked and add up (every rule of a kind: `domain.kinds`), its unit whether decimals are
+allowed.
 """
 
 from dataclasses import dataclass
@@ -9,7 +10,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from services.kpi.domain.distinct import CountedOnce
-from shared.errors import FieldProblem
+from shared.kinds import IndicatorKind
 
 
 class Level(StrEnum):
@@ -18,13 +19,6 @@ class Level(StrEnum):
     OUTPUT = "output"
     OUTCOME = "outcome"
     IMPACT = "impact"
-
-
-class IndicatorKind(StrEnum):
-    FLOW = "flow"  # summed over periods: meetings held this quarter
-    STOCK = "stock"  # the latest value counts: companies connected to date
-    RATIO = "ratio"  # numerator and denominator summed apart; the share is derived
-    QUALITATIVE = "qualitative"  # text, never summed
 
 
 class Direction(StrEnum):
@@ -61,61 +55,5 @@ class ReportedValue:
     text: str | None = None
 
 
-def value_problems(indicator: Indicator, reported: ReportedValue) -> list[FieldProblem]:
-    """Every way `reported` breaks the indicator's declaration, each with its field."""
-    if indicator.kind is IndicatorKind.QUALITATIVE:
-        if not (reported.text or "").strip():
-            return [
-                FieldProblem(
-                    ("body", "comment"), "a qualitative indicator is reported as text in 'comment'"
-                )
-            ]
-        if reported.value is not None or reported.numerator is not None:
-            return [FieldProblem(("body", "value"), "a qualitative indicator takes no number")]
-        return []
-    if indicator.kind is IndicatorKind.RATIO:
-        return _ratio_problems(indicator, reported)
-    if reported.value is None:
-        problem = "this indicator needs 'value'"
-        if reported.numerator is not None or reported.denominator is not None:
-            problem += "; numerator and denominator are only for ratio indicators"
-        return [FieldProblem(("body", "value"), problem)]
-    return _number_problems(indicator, ("body", "value"), reported.value)
-
-
-def _ratio_problems(indicator: Indicator, reported: ReportedValue) -> list[FieldProblem]:
-    problems: list[FieldProblem] = []
-    if reported.value is not None:
-        problems.append(
-            FieldProblem(
-                ("body", "value"),
-                "a ratio indicator takes 'numerator' and 'denominator', not 'value'",
-            )
-        )
-    if reported.numerator is None:
-        problems.append(FieldProblem(("body", "numerator"), "a ratio indicator needs a numerator"))
-    else:
-        problems += _number_problems(indicator, ("body", "numerator"), reported.numerator)
-    if reported.denominator is None:
-        problems.append(
-            FieldProblem(("body", "denominator"), "a ratio indicator needs a denominator")
-        )
-    elif reported.denominator == 0:
-        problems.append(FieldProblem(("body", "denominator"), "the denominator may not be 0"))
-    else:
-        problems += _number_problems(indicator, ("body", "denominator"), reported.denominator)
-    return problems
-
-
-def _number_problems(
-    indicator: Indicator, loc: tuple[str, ...], number: Decimal
-) -> list[FieldProblem]:
-    if not number.is_finite():
-        return [FieldProblem(loc, "must be a finite number")]
-    if number < 0 and not indicator.negative_allowed:
-        return [FieldProblem(loc, f"may not be negative: {indicator.unit} cannot be below zero")]
-    if not indicator.decimals_allowed and number != number.to_integral_value():
-        return [
-            FieldProblem(loc, f"must be a whole number: {indicator.unit} are counted, not measured")
-        ]
-    return []
+# IndicatorKind is the platform's vocabulary (shared.kinds), named here with the catalogue's.
+__all__ = ["Direction", "Indicator", "IndicatorKind", "Level", "ReportedValue"]

@@ -12,6 +12,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
+from services.kpi.domain.kinds import kind_of
 from shared.errors import FieldProblem
 
 SHARE_PLACES = Decimal("0.000001")
@@ -99,7 +100,7 @@ def link_problems(
                 f"the outcome {outcome_unit!r}; make it qualitative",
             )
         )
-    if output_kind not in ("flow", "stock"):
+    if not kind_of(output_kind).facts.counts_units:
         problems.append(
             FieldProblem(
                 ("body", "output_indicator"), f"a {output_kind} indicator cannot be summed"
@@ -175,7 +176,7 @@ def _outputs(
     if not span:
         missing.append("the years give no span to compare")
         return None
-    if output_kind == "stock":
+    if not kind_of(output_kind).facts.adds_up:  # a stock
         end = per_year.get(span[-1])
         if end is None:
             missing.append(f"no output reported for {span[-1]}")

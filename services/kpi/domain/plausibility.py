@@ -10,7 +10,9 @@ EU report's list of what awaits review — and a reviewer decides.
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from services.kpi.domain.indicators import Indicator, IndicatorKind
+from services.kpi.domain.indicators import Indicator
+from services.kpi.domain.kinds import kind_of
+from shared.kinds import Reported
 
 ABOVE_TARGET = "above_target"  # the value to date is above `target_percent` % of the target
 JUMP = "jump"  # more than `jump_factor` times the previous period's value
@@ -40,7 +42,7 @@ def above_target(to_date: Decimal | None, target: Decimal | None, thresholds: Th
 
 
 def value_flags(
-    kind: IndicatorKind,
+    kind: str,
     value: Decimal | None,
     *,
     to_date: Decimal | None,
@@ -48,11 +50,12 @@ def value_flags(
     previous: Decimal | None,
     thresholds: Thresholds,
 ) -> list[str]:
-    """The flags of one reported value of a flow or a stock (ratios and texts get none).
+    """The flags of one reported value of a kind reported as a value (a flow, a stock; ratios
+    and texts get none).
 
     `to_date`: the indicator's realised value with this one counted (a flow's running
     total, a stock's value itself); `previous`: the previous period's counted value."""
-    if value is None or kind not in (IndicatorKind.FLOW, IndicatorKind.STOCK):
+    if value is None or kind_of(kind).facts.reported is not Reported.VALUE:
         return []
     flags = []
     if above_target(to_date, target, thresholds):

@@ -1,8 +1,9 @@
 """Progress: realised against target, and on track / at risk / off track.
 
-The expected value follows a straight line from the baseline (at the end of its
-year) to the target at its date; the status compares the realised value with the
-expected one, with tolerances that a programme configures.
+The realised value is the indicator kind's (`Kind.realised`: a flow's sum to date, a
+stock's latest value, a ratio's share). The expected value follows a straight line from
+the baseline (at the end of its year) to the target at its date; the status compares the
+realised value with the expected one, with tolerances that a programme configures.
 """
 
 from dataclasses import dataclass
@@ -10,8 +11,9 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-from services.kpi.domain.indicators import Direction, IndicatorKind
-from services.kpi.domain.series import ALL, Series
+from services.kpi.domain.indicators import Direction
+from services.kpi.domain.kinds import Kind
+from services.kpi.domain.series import Series
 
 
 class Status(StrEnum):
@@ -45,14 +47,6 @@ class Progress:
     percent_of_target: Decimal | None
     status: Status | None
     as_of: date | None
-
-
-def realised_value(kind: IndicatorKind, series: Series) -> Decimal | None:
-    """Flows: the sum to date; stocks: the latest value; ratios: the share in percent."""
-    total = series.get(ALL)
-    if total is None or kind is IndicatorKind.QUALITATIVE:
-        return None
-    return total.share_percent if kind is IndicatorKind.RATIO else total.value
 
 
 def expected_value(target: Target, on: date, project_start: date) -> Decimal:
@@ -90,14 +84,14 @@ def percent_of_target(realised: Decimal, target: Target) -> Decimal | None:
 
 
 def progress(
-    kind: IndicatorKind,
+    kind: Kind,
     series: Series,
     target: Target | None,
     as_of: date | None,
     project_start: date,
     tolerances: Tolerances,
 ) -> Progress:
-    realised = realised_value(kind, series)
+    realised = kind.realised(series)
     if target is None or realised is None or as_of is None:
         return Progress(realised, None, target.target_value if target else None, None, None, as_of)
     expected = expected_value(target, as_of, project_start)

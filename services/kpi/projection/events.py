@@ -4,7 +4,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from services.kpi.domain.indicators import IndicatorKind
+from services.kpi.domain.kinds import Kind, kind_of
 from services.kpi.domain.series import Measure
 from services.kpi.projection.fast_path import apply_cell_changes, cell_measures
 from services.kpi.projection.progress import update_progress
@@ -49,10 +49,11 @@ async def apply_kpi_events(
 ) -> None:
     """Apply a batch of kpi.events.v1 events in order; then update each touched total once.
 
-    Flows and ratios take a fast path: a cell's change only moves its own quarter, year
-    and `all` by the difference of its chosen measure before and after. Stocks (whose
-    value carries forward), a cell that loses its last counting version, and target
-    changes take the general path that recomputes the project's whole series.
+    Incremental kinds (flows, ratios) take a fast path: a cell's change only moves its own
+    period keys (quarter, year and `all`) by the difference of its chosen measure before
+    and after. Other kinds (a stock's value carries forward), a cell that loses its last
+    counting version, and target changes take the general path that recomputes the
+    project's whole series.
     """
     with tracer(__name__).start_as_current_span(
         "kpi aggregate update", attributes={"koers.events": len(batch)}
@@ -81,8 +82,8 @@ async def _apply(uow: KpiUnitOfWork, batch: Sequence[events.KpiEvent], options: 
         if cell[:2] in touched.cells_of
     }
     fast = _fast_keys(touched, measures)
-    slow = (touched.general | set(touched.cells_of)) - fast
-    projects = (await uow.reference()).projects_among({p for p, _ in fast | slow})
+    slow = (touched.general | set(touched.cells_of)) - fast.keys()
+    projects = (await uow.reference()).projects_among({p for p, _ in fast.keys() | slow})
     found = await recompute(uow, slow, projects)
     fast_found = await apply_cell_changes(uow, fast, touched.cells_of, measures, projects)
     for key in fast:  # what awaits review, as a difference: the batch's cells before and after
@@ -95,12 +96,12 @@ async def _apply(uow: KpiUnitOfWork, batch: Sequence[events.KpiEvent], options: 
         )
     await update_progress(
         uow,
-        fast | slow,
+        fast.keys() | slow,
         Recomputed(kinds=touched.kinds).update(found).update(fast_found),
         projects,
         options,
         # the fast path sees only this batch's cells: its latest period moves only forward
-        only_later=fast,
+        only_later=fast.keys(),
     )
 
 
@@ -131,16 +132,18 @@ async def _apply_to_cells(uow: KpiUnitOfWork, batch: Sequence[events.KpiEvent]) 
 
 def _fast_keys(
     touched: _Touched, measures: Mapping[Cell, tuple[dict[str, Measure], dict[str, Measure]]]
-) -> set[Key]:
-    """Flows and ratios whose cells only changed their measures (none stopped counting in a
-    view) and whose target did not change: their difference is all that moves."""
-    return {
-        key
-        for key, cells in touched.cells_of.items()
-        if key not in touched.general
-        and touched.kinds[key] in (IndicatorKind.FLOW, IndicatorKind.RATIO)
-        and all(measures[c][0].keys() <= measures[c][1].keys() for c in cells)
-    }
+) -> dict[Key, Kind]:
+    """Keys of incremental kinds (flows, ratios) whose cells only changed their measures (none
+    stopped counting in a view) and whose target did not change: their difference is all
+    that moves. Each with its kind, which names the period keys a cell moves."""
+    fast: dict[Key, Kind] = {}
+    for key, cells in touched.cells_of.items():
+        if key in touched.general:
+            continue
+        kind = kind_of(touched.kinds[key])
+        if kind.incremental and all(measures[c][0].keys() <= measures[c][1].keys() for c in cells):
+            fast[key] = kind
+    return fast
 
 
 def _cell(e: events.ReportCellEvent) -> Cell:

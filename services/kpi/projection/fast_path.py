@@ -1,12 +1,12 @@
-"""The fast path for flows and ratios: each cell's difference added to its own periods."""
+"""The fast path for incremental kinds (flows, ratios): each cell's difference added to the
+period keys its kind names (`Kind.period_keys`), the same keys its series rolls up into."""
 
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import date
-from functools import lru_cache
 from typing import Any
 
-from services.kpi.domain.periods import Period
+from services.kpi.domain.kinds import Kind
 from services.kpi.domain.series import (
     ALL,
     Measure,
@@ -44,14 +44,6 @@ def cell_measures(versions: Iterable[VersionRow]) -> dict[str, Measure]:
     return {view: version_measure(v) for view, v in chosen.items() if v is not None}
 
 
-@lru_cache(maxsize=4096)
-def _period_info(text: str) -> tuple[date, tuple[str, ...]]:
-    """A reported period's end and the totals it counts in (itself, its year, all)."""
-    period = Period.parse(text)
-    keys = (str(period), str(period.year_period), ALL) if period.quarter else (str(period), ALL)
-    return period.end, keys
-
-
 Differences = dict[tuple[uuid.UUID, str, str], dict[str, Measure]]
 
 
@@ -63,7 +55,7 @@ def _change(old: Measure | None, new: Measure | None) -> Measure | None:
 
 
 def _differences(
-    keys: set[Key],
+    keys: Mapping[Key, Kind],
     cells_of: Mapping[Key, set[Cell]],
     measures: Mapping[Cell, tuple[dict[str, Measure], dict[str, Measure]]],
 ) -> tuple[Differences, dict[tuple[uuid.UUID, str, str], set[str]], dict[Key, date]]:
@@ -73,10 +65,11 @@ def _differences(
     added: Differences = {}
     appears: dict[tuple[uuid.UUID, str, str], set[str]] = {}
     latest: dict[Key, date] = {}
-    for key in keys:
+    for key, kind in keys.items():
         project_id, code = key
+        keys_of = kind.period_keys
         for cell in cells_of[key]:
-            end, period_keys = _period_info(cell[2])
+            end, period_keys = keys_of(cell[2])
             old_by_view, new_by_view = measures[cell]
             if CURRENT in new_by_view and (key not in latest or end > latest[key]):
                 latest[key] = end
@@ -111,12 +104,13 @@ async def _numbered_closures(
 
 async def apply_cell_changes(
     uow: KpiUnitOfWork,
-    keys: set[Key],
+    keys: Mapping[Key, Kind],
     cells_of: Mapping[Key, set[Cell]],
     measures: Mapping[Cell, tuple[dict[str, Measure], dict[str, Measure]]],
     projects: Mapping[uuid.UUID, ProjectFacts],
 ) -> Recomputed:
-    """The fast path for flows and ratios: add each cell's difference to its periods.
+    """The fast path for incremental kinds: add each cell's difference to the period keys
+    its kind names (`keys`: each key with its kind).
 
     `measures` holds each cell's counting measure per view before and after the batch.
     Returns each key's new `all` total per view it changed in and its latest reported

@@ -7,13 +7,12 @@ from collections.abc import Mapping, Sequence, Set
 from decimal import Decimal
 from typing import Any
 
-from services.kpi.domain.indicators import Direction, Indicator, IndicatorKind
+from services.kpi.domain.indicators import Direction, Indicator
+from services.kpi.domain.kinds import Kind, kind_of
 from services.kpi.domain.progress import Target, progress
-from services.kpi.domain.progress import realised_value as progress_value
 from services.kpi.domain.series import (
     ALL,
     ZERO,
-    Measure,
     Series,
 )
 from services.kpi.projection.views import (
@@ -70,7 +69,7 @@ async def update_progress(
             continue
         old = previous.get(key)
         row = _progress_row(
-            key, IndicatorKind(kind), found, old, target_state, project, options, key in only_later
+            key, kind_of(kind), found, old, target_state, project, options, key in only_later
         )
         rows.append(row)
         if _announced(old) != tuple(row[name] for name in ANNOUNCED):
@@ -84,7 +83,7 @@ async def update_progress(
 
 def _progress_row(
     key: Key,
-    kind: IndicatorKind,
+    kind: Kind,
     found: Recomputed,
     old: ProgressRow | None,
     target_state: TargetRow | None,
@@ -116,15 +115,13 @@ def _progress_row(
 
 
 def _current(
-    key: Key, kind: IndicatorKind, found: Recomputed, old: ProgressRow | None, only_later: bool
+    key: Key, kind: Kind, found: Recomputed, old: ProgressRow | None, only_later: bool
 ) -> Series:
     """The key's current `all` total. A fast-path key whose batch changed no counted measure
     (a review of a version that counts nowhere) keeps the one its progress row holds."""
     if key in found.current or not only_later or old is None or old.realised is None:
         return found.current.get(key, {})
-    if kind is IndicatorKind.RATIO:  # realised is the share in percent
-        return {ALL: Measure(numerator=old.realised, denominator=Decimal(100))}
-    return {ALL: Measure(old.realised)}
+    return {ALL: kind.from_realised(old.realised)}
 
 
 def _announce_status(
@@ -164,11 +161,12 @@ def _announced(row: ProgressRow | None) -> tuple[Any, ...]:
 
 
 def _review_fields(
-    kind: IndicatorKind, key: Key, found: Recomputed, old: ProgressRow | None, delta: bool
+    kind: Kind, key: Key, found: Recomputed, old: ProgressRow | None, delta: bool
 ) -> dict[str, Any]:
-    """The approved value and what awaits review, for a progress row."""
+    """The approved value and what awaits review (their values' sum where values add up),
+    for a progress row."""
     if key in found.approved:
-        approved = _rounded(progress_value(kind, found.approved[key]))
+        approved = _rounded(kind.realised(found.approved[key]))
     else:  # unchanged in the approved view this batch
         approved = old.approved if old else None
     waiting = found.awaiting.get(key, NOTHING_AWAITS)
@@ -177,7 +175,7 @@ def _review_fields(
     return {
         "approved": approved,
         "pending_reports": waiting.reports,
-        "pending_value": _rounded(waiting.value) if kind is IndicatorKind.FLOW else None,
+        "pending_value": _rounded(waiting.value) if kind.facts.adds_up else None,
         "flagged_reports": waiting.flagged,
     }
 

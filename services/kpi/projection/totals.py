@@ -3,15 +3,15 @@
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Protocol
 
-from services.kpi.domain.indicators import IndicatorKind
+from services.kpi.domain.kinds import kind_of
 from services.kpi.domain.series import (
     Counted,
     Measure,
-    counted,
+    Series,
     series_changes,
 )
 from services.kpi.projection.progress import update_progress
@@ -28,6 +28,7 @@ from services.kpi.projection.views import (
 from services.kpi.repository import (
     Key,
     ProjectFacts,
+    VersionRow,
 )
 from services.kpi.uow import KpiUnitOfWork
 
@@ -129,9 +130,8 @@ async def recompute(
         found = versions.get(key, [])
         out.awaiting[key] = awaiting(found)
         for view in VIEWS:
-            series = series_of(found, view)
+            series, after = _series(found, view)
             (out.current if view == CURRENT else out.approved)[key] = series
-            after = counted(IndicatorKind(found[0].kind), series) if found else {}
             for period_key, change in series_changes(stored.get((key, view), {}), after).items():
                 deltas.add(nodes, key[1], view, period_key, change.delta, change.projects)
                 if period_key in after:
@@ -143,6 +143,15 @@ async def recompute(
     out.kinds = {k: vs[0].kind for k, vs in versions.items() if vs}
     out.as_of = {k: end(as_of(versions.get(k, []))) for k in keys}
     return out
+
+
+def _series(found: Sequence[VersionRow], view: str) -> tuple[Series, Counted]:
+    """A key's series in the view, and what it adds to its nodes (by the indicator's kind)."""
+    if not found:
+        return {}, {}
+    kind = kind_of(found[0].kind)
+    series = series_of(found, view, kind)
+    return series, kind.counted(series)
 
 
 async def reattribute(

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from services.kpi.domain.indicators import IndicatorKind
+from services.kpi.domain.kinds import Kind
 from services.kpi.domain.periods import Period
 from services.kpi.domain.progress import Tolerances
 from services.kpi.domain.series import (
@@ -16,7 +16,6 @@ from services.kpi.domain.series import (
     Measure,
     Series,
     measure,
-    project_series,
     sum_series,
 )
 from services.kpi.repository import (
@@ -56,15 +55,14 @@ def version_measure(v: VersionRow) -> Measure:
     return measure(v.value or ZERO, v.numerator or ZERO, v.denominator or ZERO)
 
 
-def series_of(versions: Sequence[VersionRow], view: str) -> Series:
+def series_of(versions: Sequence[VersionRow], view: str, kind: Kind) -> Series:
     """The project's series for one indicator in one view, summed over disaggregations."""
     if not versions:
         return {}
-    kind = IndicatorKind(versions[0].kind)
     by_dimension: dict[str, dict[Period, Measure]] = defaultdict(dict)
     for (period, dimension), v in chosen_versions(versions, view).items():
         by_dimension[dimension][Period.parse(period)] = version_measure(v)
-    return sum_series(project_series(kind, cells) for cells in by_dimension.values())
+    return sum_series(kind.series(cells) for cells in by_dimension.values())
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from shared.db import (
     fetch_rows,
     table_of,
 )
+from shared.kinds import TEXT_KINDS
 
 
 class TotalsRepository:
@@ -72,7 +73,7 @@ class TotalsRepository:
         """Per indicator: (period, dimension, version, comment, state) of every version."""
         result = await self.session.exec(
             select(CellVersion).where(
-                CellVersion.project_id == project_id, CellVersion.kind == "qualitative"
+                CellVersion.project_id == project_id, col(CellVersion.kind).in_(TEXT_KINDS)
             )
         )
         grouped: dict[str, list[tuple[str, str, int, str | None, str]]] = {}

@@ -12,7 +12,8 @@ from services.kpi.domain.errors import (
     UnknownProjectError,
     UnknownRecordError,
 )
-from services.kpi.domain.indicators import IndicatorKind, ReportedValue, value_problems
+from services.kpi.domain.indicators import IndicatorKind
+from services.kpi.domain.kinds import kind_of
 from services.kpi.domain.periods import Frequency, Period, PeriodError
 from services.kpi.models import (
     Indicator,
@@ -262,14 +263,11 @@ async def set_project_kpi(
 
 def _check_targets(indicator: Any, data: ProjectKpiIn) -> None:
     problems: list[FieldProblem] = []
+    kind = kind_of(indicator.kind)
     for field in ("baseline_value", "target_value"):
         value = getattr(data, field)
         if value is not None:
-            problems += [
-                FieldProblem(("body", field), p.msg)
-                for p in value_problems(indicator, ReportedValue(value=value))
-                if indicator.kind.value in {"flow", "stock"}
-            ]
+            problems += kind.target_problems(indicator, ("body", field), value)
     if (data.target_value is None) != (data.target_date is None):
         problems.append(
             FieldProblem(("body", "target_date"), "an end target needs both a value and a date")

@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 
 from services.portal.domain import problems as problems_text
 from services.portal.i18n import label
+from shared.kinds import Reported, facts_of
 
 UPLOAD_COLUMNS = ("project", "indicator", "period", "value", "comment")
 
@@ -32,18 +33,20 @@ def trajectory(periods: Sequence[str], target: Decimal) -> list[tuple[str, Decim
 def cumulative(
     series: Mapping[str, Decimal], periods: Sequence[str], kind: str
 ) -> list[tuple[str, Decimal | None]]:
-    """Realised to date per quarter: flows add up, stocks and ratios show their value; before
-    the first reported quarter and after the last nothing is drawn (not known is not zero: a
-    project that reports its whole result once is not drawn as years at zero)."""
+    """Realised to date per quarter: where values add up (flows) their running sum, else
+    (stocks, ratios) each quarter's value; before the first reported quarter and after the last
+    nothing is drawn (not known is not zero: a project that reports its whole result once is
+    not drawn as years at zero)."""
     reported = [p for p in periods if p in series]
     first, last = (reported[0], reported[-1]) if reported else (None, None)
+    adds_up = facts_of(kind).adds_up
     total = Decimal(0)
     out: list[tuple[str, Decimal | None]] = []
     for p in periods:
         if last is None or first is None or p > last or p < first:
             out.append((p, None))
             continue
-        if kind == "flow":
+        if adds_up:
             total += series.get(p, Decimal(0))
             out.append((p, total))
         else:
@@ -111,16 +114,15 @@ def output_rows(
             projects=lines.get(a["indicator_code"], []),
         )
         for a in aggregates
-        if a.get("kind") != "qualitative"
+        if facts_of(a.get("kind", "flow")).figure  # text has no figure to show
     ]
     return sorted(rows, key=lambda r: (r.target is None, r.indicator))
 
 
 def _total(aggregate: Mapping[str, Any]) -> Decimal | None:
-    total = aggregate.get("total") or {}
-    value = total.get("value")
-    if aggregate.get("kind") == "ratio":
-        value = total.get("share_percent")
+    """The total's figure: a value, or a ratio's share in percent."""
+    figure = facts_of(aggregate.get("kind", "flow")).figure
+    value = (aggregate.get("total") or {}).get(figure) if figure else None
     return None if value is None else Decimal(str(value))
 
 
@@ -266,6 +268,14 @@ def row_problems(
     return problems
 
 
+# A sample report of each way a kind is reported: value, numerator, denominator, comment.
+SAMPLES = {
+    Reported.VALUE: ("0", "", "", ""),
+    Reported.RATIO: ("", "1", "2", ""),
+    Reported.TEXT: ("", "", "", "..."),
+}
+
+
 def template_rows(
     project: Mapping[str, Any] | None,
     kpis: Sequence[Mapping[str, Any]],
@@ -283,10 +293,7 @@ def template_rows(
     for kpi in kpis:
         kind = (indicators.get(kpi["indicator_code"]) or {}).get("kind", "flow")
         period = sample_period(project, str(kpi.get("frequency", "quarterly")), today)
-        value, numerator, denominator, comment = {
-            "ratio": ("", "1", "2", ""),
-            "qualitative": ("", "", "", "..."),
-        }.get(kind, ("0", "", "", ""))
+        value, numerator, denominator, comment = SAMPLES[facts_of(kind).reported]
         sample = [
             project["code"],
             kpi["indicator_code"],

@@ -1,5 +1,6 @@
 """Property: whatever the order of reports, revisions, reviews and redeliveries, the
-incremental totals equal a straightforward recomputation from the history."""
+incremental totals equal a straightforward recomputation from the history — for every
+indicator kind of the registry, one indicator each (its row: tests/indicator_kinds.py)."""
 
 import asyncio
 import uuid
@@ -14,13 +15,13 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.kpi.domain.indicators import IndicatorKind
+from services.kpi.domain.kinds import Kind, kind_of
 from services.kpi.domain.periods import Period
-from services.kpi.domain.progress import realised_value as progress_value
-from services.kpi.domain.series import Measure, Series, counted, project_series, sum_series
+from services.kpi.domain.series import Measure, Series, sum_series
 from services.kpi.models import ProgressState
 from services.kpi.projection import Options, apply_kpi_events
 from shared.contracts import kpi as events
+from tests.indicator_kinds import REPORTS, measure_of
 from tests.integration.kpi.projection_harness import (
     Tree,
     create_kpi_database,
@@ -29,7 +30,7 @@ from tests.integration.kpi.projection_harness import (
     seed_tree,
 )
 
-KINDS = {"FLOW": IndicatorKind.FLOW, "STOCK": IndicatorKind.STOCK, "RATIO": IndicatorKind.RATIO}
+KINDS = {name.upper(): name for name in REPORTS}  # indicator code -> its kind
 PERIODS = ["2020-Q1", "2020-Q2", "2020-Q4", "2021-Q1", "2021-Q3"]
 
 action = st.one_of(
@@ -59,7 +60,6 @@ def _history(
             _, project, code, period, dim, value, denominator = a
             cell = (project, code, period, dim)
             versions[cell] += 1
-            ratio = code == "RATIO"
             event = events.ReportSubmitted(
                 project_id=tree.projects[project],
                 indicator_code=code,
@@ -68,10 +68,7 @@ def _history(
                 period=period,
                 dimension_key=dim,
                 version=versions[cell],
-                value=None if ratio else Decimal(value),
-                numerator=Decimal(min(value, denominator)) if ratio else None,
-                denominator=Decimal(denominator) if ratio else None,
-                comment=None,
+                **REPORTS[KINDS[code]](value, denominator),
                 source_ref=None,
                 organisation_id=None,
                 submitted_by="p",
@@ -110,46 +107,64 @@ def _without_empty(
     return {k: v for k, v in totals.items() if v[1] or v[0] != Measure()}
 
 
-def _recompute(
-    tree: Tree, history: list[events.KpiEvent]
-) -> dict[tuple[uuid.UUID, str, str, str], tuple[Measure, int]]:
-    cells: dict[tuple[uuid.UUID, str, str, str], dict[int, list[Any]]] = defaultdict(dict)
+Cells = dict[tuple[uuid.UUID, str, str, str], dict[int, list[Any]]]  # version: [event, state]
+PerKey = dict[tuple[uuid.UUID, str], dict[str, dict[Period, Measure]]]  # dimension: cells
+
+
+def _cells(history: list[events.KpiEvent]) -> Cells:
+    """Each cell's versions, as submitted, with their review state."""
+    cells: Cells = defaultdict(dict)
     for e in history:
         key = (e.project_id, e.indicator_code, e.period, e.dimension_key)  # type: ignore[attr-defined]
         if isinstance(e, events.ReportSubmitted):
-            m = Measure(
-                e.value or Decimal(0), e.numerator or Decimal(0), e.denominator or Decimal(0)
-            )
-            cells[key][e.version] = [m, "submitted"]
-        elif isinstance(e, events.ReportApproved):
-            cells[key][e.version][1] = "approved"
-        elif isinstance(e, events.ReportReturned):
-            cells[key][e.version][1] = "returned"
+            cells[key][e.version] = [e, "submitted"]
+        elif e.version in cells[key]:  # type: ignore[attr-defined]
+            approved = isinstance(e, events.ReportApproved)
+            cells[key][e.version][1] = "approved" if approved else "returned"  # type: ignore[attr-defined]
+    return cells
+
+
+def _chosen(versions: dict[int, list[Any]], view: str) -> list[Any] | None:
+    """The version that counts in the view: the latest not returned, or the latest approved."""
+    ok = [
+        v
+        for v, (_, state) in versions.items()
+        if (state != "returned" if view == "current" else state == "approved")
+    ]
+    return versions[max(ok)] if ok else None
+
+
+def _per_key(cells: Cells, view: str) -> PerKey:
+    per_key: PerKey = defaultdict(lambda: defaultdict(dict))
+    for (project, code, period, dim), versions in cells.items():
+        chosen = _chosen(versions, view)
+        if chosen:
+            per_key[(project, code)][dim][Period.parse(period)] = measure_of(chosen[0].model_dump())
+    return per_key
+
+
+def _kind(code: str) -> Kind:
+    return kind_of(KINDS[code])
+
+
+def _series(kind: Kind, by_dimension: dict[str, dict[Period, Measure]]) -> Series:
+    return sum_series(kind.series(cells) for cells in by_dimension.values())
+
+
+def _recompute(
+    tree: Tree, history: list[events.KpiEvent]
+) -> dict[tuple[uuid.UUID, str, str, str], tuple[Measure, int]]:
+    """Every node total from the history: the sum of its projects' series, by their kinds."""
+    cells = _cells(history)
+    names = {project: name for name, project in tree.projects.items()}
     expected: dict[tuple[uuid.UUID, str, str, str], tuple[Measure, int]] = {}
     for view in ("current", "approved"):
-        per_project: dict[tuple[uuid.UUID, str], dict[str, dict[Period, Measure]]] = defaultdict(
-            lambda: defaultdict(dict)
-        )
-        for (project, code, period, dim), versions in cells.items():
-            ok = [
-                v
-                for v, (_, state) in versions.items()
-                if (state != "returned" if view == "current" else state == "approved")
-            ]
-            if ok:
-                per_project[(project, code)][dim][Period.parse(period)] = versions[max(ok)][0]
-        series: dict[tuple[uuid.UUID, str], Series] = {
-            k: sum_series(project_series(KINDS[k[1]], c) for c in dims.values())
-            for k, dims in per_project.items()
-        }
-        for name, project in tree.projects.items():
-            for node in tree.closure(name):
-                for (p, code), s in series.items():
-                    if p != project:
-                        continue
-                    for period_key, (m, n) in counted(KINDS[code], s).items():
-                        total, count = expected.get((node, code, view, period_key), (Measure(), 0))
-                        expected[(node, code, view, period_key)] = (total + m, count + n)
+        for (project, code), by_dimension in _per_key(cells, view).items():
+            kind = _kind(code)
+            for node in tree.closure(names[project]):
+                for period_key, (m, n) in kind.counted(_series(kind, by_dimension)).items():
+                    total, count = expected.get((node, code, view, period_key), (Measure(), 0))
+                    expected[(node, code, view, period_key)] = (total + m, count + n)
     return expected
 
 
@@ -204,55 +219,29 @@ async def _progress_rows(
     }
 
 
-def _value(kind: IndicatorKind, by_dimension: dict[str, dict[Period, Measure]]) -> Decimal | None:
-    series = sum_series(project_series(kind, c) for c in by_dimension.values())
-    found = progress_value(kind, series)
+def _value(kind: Kind, by_dimension: dict[str, dict[Period, Measure]]) -> Decimal | None:
+    found = kind.realised(_series(kind, by_dimension))
     return None if found is None else found.quantize(Decimal("0.000001"))
 
 
 def _review_figures(history: list[events.KpiEvent]) -> dict[tuple[uuid.UUID, str], ReviewFigures]:
     """Each progress row's realised and approved values and what awaits review (the latest
     version of a cell not returned, while it is only submitted), from the history alone."""
-    cells: dict[tuple[uuid.UUID, str, str, str], dict[int, list[Any]]] = defaultdict(dict)
-    for e in history:
-        key = (e.project_id, e.indicator_code, e.period, e.dimension_key)  # type: ignore[attr-defined]
-        if isinstance(e, events.ReportSubmitted):
-            cells[key][e.version] = [e, "submitted"]
-        elif isinstance(e, events.ReportApproved | events.ReportReturned) and (
-            e.version in cells[key]
-        ):
-            cells[key][e.version][1] = (
-                "approved" if isinstance(e, events.ReportApproved) else "returned"
-            )
-    per_key: dict[tuple[uuid.UUID, str], dict[str, Any]] = defaultdict(
-        lambda: {"current": defaultdict(dict), "approved": defaultdict(dict), "waiting": []}
-    )
-    for (project, code, period, dim), versions in cells.items():
-        figures = per_key[(project, code)]
-        for view in ("current", "approved"):
-            ok = [
-                v
-                for v, (_, state) in versions.items()
-                if (state != "returned" if view == "current" else state == "approved")
-            ]
-            if ok:
-                event = versions[max(ok)][0]
-                figures[view][dim][Period.parse(period)] = Measure(
-                    event.value or Decimal(0),
-                    event.numerator or Decimal(0),
-                    event.denominator or Decimal(0),
-                )
-                if view == "current" and versions[max(ok)][1] == "submitted":
-                    figures["waiting"].append(event)
+    cells = _cells(history)
+    current, approved = _per_key(cells, "current"), _per_key(cells, "approved")
+    waiting: dict[tuple[uuid.UUID, str], list[Any]] = defaultdict(list)
+    for (project, code, _, _), versions in cells.items():
+        chosen = _chosen(versions, "current")
+        if chosen and chosen[1] == "submitted":
+            waiting[(project, code)].append(chosen[0])
     expected: dict[tuple[uuid.UUID, str], ReviewFigures] = {}
-    for (project, code), figures in per_key.items():
-        kind = KINDS[code]
-        waiting = figures["waiting"]
-        expected[(project, code)] = (
-            _value(kind, figures["current"]),
-            _value(kind, figures["approved"]),
-            len(waiting),
-            sum((e.value for e in waiting), Decimal(0)) if kind is IndicatorKind.FLOW else None,
-            sum(1 for e in waiting if e.flags),
+    for key in {cell[:2] for cell in cells}:
+        kind, pending = _kind(key[1]), waiting[key]
+        expected[key] = (
+            _value(kind, current.get(key, {})),
+            _value(kind, approved.get(key, {})),
+            len(pending),
+            sum((e.value for e in pending), Decimal(0)) if kind.facts.adds_up else None,
+            sum(1 for e in pending if e.flags),
         )
     return expected

@@ -8,8 +8,8 @@ from services.kpi.domain.indicators import (
     IndicatorKind,
     Level,
     ReportedValue,
-    value_problems,
 )
+from services.kpi.domain.kinds import value_problems
 from services.kpi.domain.periods import Frequency, Period, PeriodError, quarters
 
 

@@ -1,7 +1,8 @@
 from datetime import date
 from decimal import Decimal
 
-from services.kpi.domain.indicators import Direction, IndicatorKind
+from services.kpi.domain.indicators import Direction
+from services.kpi.domain.kinds import kind_of
 from services.kpi.domain.periods import Period
 from services.kpi.domain.progress import (
     Status,
@@ -15,13 +16,12 @@ from services.kpi.domain.series import (
     ALL,
     Change,
     Measure,
-    counted,
-    project_series,
     series_changes,
     sum_series,
 )
 
 D = Decimal
+FLOW, STOCK, RATIO = kind_of("flow"), kind_of("stock"), kind_of("ratio")
 
 
 def m(value: int | str) -> Measure:
@@ -30,7 +30,7 @@ def m(value: int | str) -> Measure:
 
 def test_flows_sum_over_quarters_years_and_the_whole_run() -> None:
     cells = {Period(2019, 1): m(10), Period(2019, 2): m(5), Period(2020, 1): m(24)}
-    series = project_series(IndicatorKind.FLOW, cells)
+    series = FLOW.series(cells)
     assert series["2019-Q2"] == m(5)
     assert series["2019"] == m(15)
     assert series[ALL] == m(39)
@@ -38,9 +38,9 @@ def test_flows_sum_over_quarters_years_and_the_whole_run() -> None:
 
 def test_a_stock_series_holds_its_changes_and_all_holds_the_latest_value() -> None:
     cells = {Period(2019, 1): m(40), Period(2019, 3): m(65)}
-    series = project_series(IndicatorKind.STOCK, cells)
+    series = STOCK.series(cells)
     assert series == {"2019-Q1": m(40), "2019-Q3": m(25), ALL: m(65)}
-    assert counted(IndicatorKind.STOCK, series) == {
+    assert STOCK.counted(series) == {
         "2019-Q1": (m(40), 1),
         "2019-Q3": (m(25), 0),
         ALL: (m(65), 1),
@@ -48,10 +48,10 @@ def test_a_stock_series_holds_its_changes_and_all_holds_the_latest_value() -> No
 
 
 def test_correcting_an_earlier_stock_quarter_does_not_overwrite_later_quarters() -> None:
-    kind = IndicatorKind.STOCK
-    before = project_series(kind, {Period(2019, 1): m(40), Period(2019, 3): m(65)})
-    after = project_series(kind, {Period(2019, 1): m(45), Period(2019, 3): m(65)})
-    changes = series_changes(counted(kind, before), counted(kind, after))
+    kind = STOCK
+    before = kind.series({Period(2019, 1): m(40), Period(2019, 3): m(65)})
+    after = kind.series({Period(2019, 1): m(45), Period(2019, 3): m(65)})
+    changes = series_changes(kind.counted(before), kind.counted(after))
     # Q1 rises by 5, the change at Q3 falls by 5: from Q3 on the value is 65 as before
     assert changes == {"2019-Q1": Change(m(5), 0), "2019-Q3": Change(m(-5), 0)}
 
@@ -61,22 +61,20 @@ def test_ratios_sum_numerators_and_denominators_never_percentages() -> None:
         Period(2019, 1): Measure(numerator=D(1), denominator=D(2)),
         Period(2019, 2): Measure(numerator=D(99), denominator=D(198)),
     }
-    series = project_series(IndicatorKind.RATIO, cells)
+    series = RATIO.series(cells)
     assert series[ALL].share_percent == D(50)
     two_projects = sum_series(
         [
             series,
-            project_series(
-                IndicatorKind.RATIO, {Period(2019, 1): Measure(numerator=D(0), denominator=D(100))}
-            ),
+            RATIO.series({Period(2019, 1): Measure(numerator=D(0), denominator=D(100))}),
         ]
     )
     assert two_projects[ALL] == Measure(numerator=D(100), denominator=D(300))
 
 
 def test_zero_and_not_reported_differ_in_the_count_of_reporting_projects() -> None:
-    series = project_series(IndicatorKind.FLOW, {Period(2020, 1): m(0)})
-    assert series_changes({}, counted(IndicatorKind.FLOW, series))["2020-Q1"] == Change(m(0), 1)
+    series = FLOW.series({Period(2020, 1): m(0)})
+    assert series_changes({}, FLOW.counted(series))["2020-Q1"] == Change(m(0), 1)
     assert series_changes({}, {}) == {}
 
 
@@ -87,7 +85,7 @@ IBDO_REACHED = Target(
 
 def test_ibdo_reached_more_entrepreneurs_than_targeted_and_is_on_track() -> None:
     result = progress(
-        IndicatorKind.FLOW,
+        FLOW,
         {ALL: m(1705)},
         IBDO_REACHED,
         date(2019, 12, 31),
@@ -125,7 +123,7 @@ def test_lower_is_better_indicators_are_judged_the_other_way_round() -> None:
         direction=Direction.LOWER_IS_BETTER,
     )
     result = progress(
-        IndicatorKind.STOCK,
+        STOCK,
         {ALL: m("3.2")},
         unemployment,
         date(2019, 12, 31),
@@ -135,7 +133,7 @@ def test_lower_is_better_indicators_are_judged_the_other_way_round() -> None:
     assert result.status is Status.ON_TRACK
     assert result.percent_of_target is not None and round(result.percent_of_target) == 94
     worse = progress(
-        IndicatorKind.STOCK,
+        STOCK,
         {ALL: m("6.0")},
         unemployment,
         date(2019, 12, 31),
