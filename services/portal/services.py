@@ -1,36 +1,19 @@
-"""The portal's use cases: sign-in and sessions, users, and each page's data gathered from
-the services (as the signed-in user) into the view models."""
+"""The portal's own use cases: sign-in and sessions, and users. Each page's data, gathered
+from the services as the signed-in user, is in `services.portal.pages`."""
 
-import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
-from decimal import Decimal
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.portal.clients import ServiceError, Services
-from services.portal.domain import views
-from services.portal.domain.charts import Series, line_chart
-from services.portal.domain.formatting import number
 from services.portal.models import User, WebSession
 from services.portal.security import hash_password, new_token, token_hash, verify_password
 from shared.db import advisory_locks, utcnow
 from shared.sqlite import WRITE_INTENT
 
 ROLES = ("viewer", "programme_manager", "finance_officer", "admin")
-ORGANISATION_KINDS = (
-    "company",
-    "municipality",
-    "province",
-    "national_government",
-    "knowledge_institution",
-    "school",
-    "foundation_association",
-    "other",
-)
 
 
 @dataclass(frozen=True)
@@ -172,153 +155,3 @@ async def set_active(session: AsyncSession, username: str, active: bool, by: str
             await session.delete(row)
     await session.commit()
     return None
-
-
-# --- pages ----------------------------------------------------------------------------------
-
-
-@dataclass
-class LineView:
-    goal: dict[str, Any]
-    money: list[dict[str, Any]]
-    outputs: list[views.OutputRow]
-    chart: str | None
-    children: list[dict[str, Any]] = field(default_factory=list)
-
-
-async def programmes(services: Services) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = await services.get("projects", "/v1/programmes")
-    return found
-
-
-async def overview(services: Services, programme_id: str, language: str) -> dict[str, Any]:
-    """Per programme line: money by fund, outputs against targets, a chart of the headline."""
-    programme = await services.get("projects", f"/v1/programmes/{programme_id}")
-    tree = await services.get("projects", f"/v1/programmes/{programme_id}/goals")
-    budgets = await _optional(services.get("funding", f"/v1/programmes/{programme_id}/budgets"), [])
-    freshness = await _optional(services.get("kpi", "/v1/freshness"), {})
-    periods = views.quarters(programme["period_start"], programme["period_end"])
-    lines = await asyncio.gather(
-        *(_line(services, node, budgets, periods, language) for node in tree)
-    )
-    return {"programme": programme, "lines": lines, "freshness": freshness, "periods": periods}
-
-
-async def _line(
-    services: Services,
-    node: dict[str, Any],
-    budgets: list[dict[str, Any]],
-    periods: list[str],
-    language: str,
-) -> LineView:
-    chain, approved = await asyncio.gather(
-        services.get("kpi", f"/v1/goals/{node['id']}/results-chain"),
-        services.get("kpi", "/v1/aggregates", goal=node["id"], approved_only="true"),
-    )
-    rows = views.output_rows(chain["outputs"], approved, chain["progress"])
-    return LineView(
-        goal=node,
-        money=[b for b in budgets if b["goal_id"] == node["id"]],
-        outputs=rows,
-        chart=_chart(chain["outputs"], views.headline(rows), periods, language),
-        children=node.get("children", []),
-    )
-
-
-def _chart(
-    aggregates: list[dict[str, Any]], row: views.OutputRow | None, periods: list[str], language: str
-) -> str | None:
-    if row is None:
-        return None
-    aggregate = next(a for a in aggregates if a["indicator_code"] == row.indicator)
-    realised = views.cumulative(views.quarterly(aggregate), periods, row.kind)
-    series = [
-        Series(
-            f"{row.indicator} ({'gerealiseerd' if language == 'nl' else 'realised'})",
-            realised,
-            "realised",
-        )
-    ]
-    if row.target:
-        label = "doeltraject" if language == "nl" else "target trajectory"
-        series.append(Series(label, views.trajectory(periods, row.target), "target"))
-    return line_chart(row.indicator, periods, series, lambda v: number(v, language, 0)).svg
-
-
-async def goal_page(services: Services, goal_id: str, language: str) -> dict[str, Any]:
-    chain = await services.get("kpi", f"/v1/goals/{goal_id}/results-chain")
-    approved = await services.get("kpi", "/v1/aggregates", goal=goal_id, approved_only="true")
-    projects = (await services.get("projects", "/v1/projects", goal=goal_id, limit=500))["data"]
-    rows = views.output_rows(chain["outputs"], approved, chain["progress"])
-    chart = None
-    if projects:
-        programme = await services.get("projects", f"/v1/programmes/{projects[0]['programme_id']}")
-        periods = views.quarters(programme["period_start"], programme["period_end"])
-        chart = _chart(chain["outputs"], views.headline(rows), periods, language)
-    return {"chain": chain, "outputs": rows, "projects": projects, "chart": chart}
-
-
-async def project_page(services: Services, project_id: str, language: str) -> dict[str, Any]:
-    project = await services.get("projects", f"/v1/projects/{project_id}")
-    progress, reports, money, feed = await asyncio.gather(
-        services.get("kpi", f"/v1/projects/{project_id}/progress"),
-        services.get("kpi", f"/v1/projects/{project_id}/reports"),
-        _optional(services.get("funding", f"/v1/projects/{project_id}/funding"), None),
-        _optional(services.get("notifications", "/v1/feed", language=language, limit=200), []),
-    )
-    efficiency = await _optional(
-        services.get("funding", f"/v1/programmes/{project['programme_id']}/efficiency"), []
-    )
-    partners = await asyncio.gather(
-        *(
-            services.get("projects", f"/v1/organisations/{m['organisation_id']}")
-            for m in project["members"]
-        )
-    )
-    charts = {}
-    for kpi in progress:
-        periods = [s["period"] for s in kpi["series"]]
-        if periods and kpi["kind"] != "qualitative":
-            values = {
-                s["period"]: Decimal(str(s["value"]))
-                for s in kpi["series"]
-                if s["value"] is not None
-            }
-            realised = views.cumulative(values, periods, kpi["kind"])
-            charts[kpi["indicator_code"]] = line_chart(
-                kpi["indicator_code"],
-                periods,
-                [Series(kpi["indicator_code"], realised, "realised")],
-                lambda v: number(v, language, 0),
-            )
-    return {
-        "project": project,
-        "partners": [
-            {**p, "role": m["role"]} for p, m in zip(partners, project["members"], strict=True)
-        ],
-        "progress": progress,
-        "charts": charts,
-        "reports": sorted(reports, key=lambda r: (r["indicator_code"], r["period"], -r["version"])),
-        "money": money,
-        "efficiency": next(
-            (e for e in efficiency if e["scope"] == "project" and e["id"] == project_id), None
-        ),
-        "notifications": [n for n in feed if n.get("project_id") == project_id],
-    }
-
-
-async def review_queue(services: Services) -> list[dict[str, Any]]:
-    queue = (await services.get("kpi", "/v1/reports", state="submitted", limit=200))["data"]
-    codes = {}
-    for project_id in {r["project_id"] for r in queue}:
-        project = await _optional(services.get("projects", f"/v1/projects/{project_id}"), None)
-        codes[project_id] = project["code"] if project else project_id
-    return [{**r, "project_code": codes[r["project_id"]]} for r in queue]
-
-
-async def _optional(call: Any, default: Any) -> Any:
-    """A part of a page that may be missing (a service down or not yet knowing the thing)."""
-    try:
-        return await call
-    except ServiceError:
-        return default

@@ -91,11 +91,15 @@ class ReviewRow:
     thread: list[Version] = field(default_factory=list)
 
 
+Cell = tuple[str, str, str]  # indicator, period, dimension key
+
+
 def _decimal(value: Any) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
 
-def _version(r: Mapping[str, Any]) -> Version:
+def version_of(r: Mapping[str, Any]) -> Version:
+    """A report version as the thread and the indicator periods show it."""
     return Version(
         version=int(r["version"]),
         value=_decimal(r.get("value")),
@@ -122,7 +126,7 @@ def previous_period(period: str) -> str | None:
     return f"{int(year) - 1}-Q4" if quarter == "1" else f"{year}-Q{int(quarter) - 1}"
 
 
-def _cell(r: Mapping[str, Any]) -> tuple[str, str, str]:
+def _cell(r: Mapping[str, Any]) -> Cell:
     return (str(r["indicator_code"]), str(r["period"]), str(r.get("dimension_key") or ""))
 
 
@@ -158,60 +162,108 @@ def review_rows(
     names: Names,
 ) -> list[ReviewRow]:
     """Each submitted report with what a reviewer needs beside it."""
+    cells_of: dict[str, dict[Cell, list[Mapping[str, Any]]]] = {}
     rows = []
     for r in queue:
         project_id = str(r["project_id"])
-        cells: dict[tuple[str, str, str], list[Mapping[str, Any]]] = {}
-        for v in history.get(project_id, []):
-            cells.setdefault(_cell(v), []).append(v)
-        indicator, period, dimension = _cell(r)
-        versions = sorted(
-            cells.get((indicator, period, dimension), [r]), key=lambda v: v["version"]
-        )
-        earlier = [v for v in versions if v["version"] < r["version"]]
-        before = previous_period(period)
-        previous = _counted(cells.get((indicator, before, dimension), [])) if before else None
-        kpi = next((k for k in kpis.get(project_id, []) if k["indicator_code"] == indicator), None)
-        period_target = (kpi or {}).get("period_targets", {}).get(period)
-        line = next(
-            (p for p in progress.get(project_id, []) if p["indicator_code"] == indicator), None
-        )
-        value, prior = (
-            _decimal(r.get("value")),
-            _decimal(earlier[-1].get("value")) if earlier else None,
-        )
-        project = names.projects.get(project_id, {})
-        partner_id = str(r.get("organisation_id") or project.get("lead_organisation_id") or "")
-        rows.append(
-            ReviewRow(
-                id=str(r["id"]),
-                project_id=project_id,
-                project_code=names.project(project_id),
-                project_name=str(project.get("name", "")),
-                line_id=_line(project, names),
-                partner_id=partner_id or None,
-                partner=names.organisation(partner_id) if partner_id else "\u2013",
-                indicator_code=indicator,
-                indicator=names.indicator(indicator),
-                unit=names.unit(indicator),
-                period=period,
-                value=value,
-                target=_decimal(
-                    period_target if period_target is not None else (kpi or {}).get("target_value")
-                ),
-                target_is_period=period_target is not None,
-                running_total=running_total(line, period),
-                previous_period=_decimal(previous.get("value")) if previous else None,
-                previous_version=prior,
-                change=value - prior if value is not None and prior is not None else None,
-                comment=r.get("comment"),
-                submitted_by=str(r.get("submitted_by") or ""),
-                submitted_at=str(r.get("submitted_at") or ""),
-                flags=list(r.get("flags") or []),
-                thread=[_version(v) for v in versions],
-            )
-        )
+        if project_id not in cells_of:  # a project's versions by cell, sorted out once
+            cells_of[project_id] = _cells(history.get(project_id, []))
+        indicator = str(r["indicator_code"])
+        kpi = _of(kpis.get(project_id, []), indicator)
+        line = _of(progress.get(project_id, []), indicator)
+        rows.append(_row(r, cells_of[project_id], kpi, line, names))
     return rows
+
+
+def _cells(versions: Iterable[Mapping[str, Any]]) -> dict[Cell, list[Mapping[str, Any]]]:
+    cells: dict[Cell, list[Mapping[str, Any]]] = {}
+    for v in versions:
+        cells.setdefault(_cell(v), []).append(v)
+    return cells
+
+
+def _of(items: Sequence[Mapping[str, Any]], indicator: str) -> Mapping[str, Any] | None:
+    """The item (a KPI, a progress line) of the indicator."""
+    return next((i for i in items if i["indicator_code"] == indicator), None)
+
+
+def _row(
+    r: Mapping[str, Any],
+    cells: Mapping[Cell, list[Mapping[str, Any]]],
+    kpi: Mapping[str, Any] | None,
+    line: Mapping[str, Any] | None,
+    names: Names,
+) -> ReviewRow:
+    project_id = str(r["project_id"])
+    indicator, period, dimension = _cell(r)
+    versions = sorted(cells.get((indicator, period, dimension), [r]), key=lambda v: v["version"])
+    value, prior = _decimal(r.get("value")), _prior(versions, int(r["version"]))
+    target, target_is_period = _target(kpi, period)
+    project = names.projects.get(project_id, {})
+    partner_id, partner = _partner(r, project, names)
+    return ReviewRow(
+        id=str(r["id"]),
+        project_id=project_id,
+        project_code=names.project(project_id),
+        project_name=str(project.get("name", "")),
+        line_id=_line(project, names),
+        partner_id=partner_id,
+        partner=partner,
+        indicator_code=indicator,
+        indicator=names.indicator(indicator),
+        unit=names.unit(indicator),
+        period=period,
+        value=value,
+        target=target,
+        target_is_period=target_is_period,
+        running_total=running_total(line, period),
+        previous_period=_previous_period_value(cells, (indicator, period, dimension)),
+        previous_version=prior,
+        change=_change(value, prior),
+        comment=r.get("comment"),
+        submitted_by=str(r.get("submitted_by") or ""),
+        submitted_at=str(r.get("submitted_at") or ""),
+        flags=list(r.get("flags") or []),
+        thread=[version_of(v) for v in versions],
+    )
+
+
+def _prior(versions: Sequence[Mapping[str, Any]], version: int) -> Decimal | None:
+    """The value of the version before this one (None for a first version)."""
+    earlier = [v for v in versions if v["version"] < version]
+    return _decimal(earlier[-1].get("value")) if earlier else None
+
+
+def _change(value: Decimal | None, prior: Decimal | None) -> Decimal | None:
+    return value - prior if value is not None and prior is not None else None
+
+
+def _target(kpi: Mapping[str, Any] | None, period: str) -> tuple[Decimal | None, bool]:
+    """The period's own target when the KPI has one, else its end target; and which."""
+    period_target = (kpi or {}).get("period_targets", {}).get(period)
+    if period_target is not None:
+        return _decimal(period_target), True
+    return _decimal((kpi or {}).get("target_value")), False
+
+
+def _partner(
+    r: Mapping[str, Any], project: Mapping[str, Any], names: Names
+) -> tuple[str | None, str]:
+    """Who reported: the organisation of the report, else the project's lead."""
+    partner_id = str(r.get("organisation_id") or project.get("lead_organisation_id") or "")
+    if not partner_id:
+        return None, "\u2013"
+    return partner_id, names.organisation(partner_id)
+
+
+def _previous_period_value(
+    cells: Mapping[Cell, list[Mapping[str, Any]]], cell: Cell
+) -> Decimal | None:
+    """The counted value of the same cell in the period before."""
+    indicator, period, dimension = cell
+    before = previous_period(period)
+    previous = _counted(cells.get((indicator, before, dimension), [])) if before else None
+    return _decimal(previous.get("value")) if previous else None
 
 
 def _line(project: Mapping[str, Any], names: Names) -> str | None:
