@@ -288,6 +288,83 @@ TEXTS: dict[str, tuple[str, str]] = {
         "De export volgt de gekozen filters.",
         "The export follows the filters chosen.",
     ),
+    # EU transmissions (ADR 30)
+    "transmissions": ("EU-verzendingen", "EU transmissions"),
+    "transmissions_of": ("Verzendingen van de EU-rapportage", "Transmissions of the EU report"),
+    "transmissions_help": (
+        "Een verzending legt de EU-rapportage van een fonds op een peildatum vast zoals ze is "
+        "verstuurd: cijfers, rapportageversies, definities en regels. Ze blijft zo, tot op "
+        "de byte; een latere wijziging ziet u in de vergelijking met vandaag.",
+        "A transmission seals a fund's EU report at a cut-off as it was sent: figures, report "
+        "versions, definitions and rules. It stays so, byte for byte; a later change shows in "
+        "the comparison with today.",
+    ),
+    "transmit_new": ("Nieuwe verzending", "New transmission"),
+    "transmit": ("Verzenden en verzegelen", "Transmit and seal"),
+    "other_date": ("andere datum (met reden)", "another date (with a reason)"),
+    "other_date_label": ("Andere datum (jjjj-mm-dd)", "Another date (yyyy-mm-dd)"),
+    "correction_of": ("Correctie van verzending", "Correction of transmission"),
+    "no_correction": (
+        "geen: eerste verzending van deze peildatum",
+        "none: the first of this cut-off",
+    ),
+    "transmit_reason_hint": (
+        "Nodig bij een andere datum dan 31 januari of 31 juli, en bij een correctie.",
+        "Needed for a date other than 31 January or 31 July, and for a correction.",
+    ),
+    "finance_only": (
+        "Alleen een financieel medewerker kan verzenden.",
+        "Only a finance officer can transmit.",
+    ),
+    "transmission": ("Verzending", "Transmission"),
+    "number": ("Nummer", "Number"),
+    "sealed_by": ("Verzegeld door", "Sealed by"),
+    "sealed_at": ("Verzegeld op", "Sealed at"),
+    "corrects": ("Corrigeert verzending", "Corrects transmission"),
+    "open_transmission": ("Openen", "Open"),
+    "compare_today": ("Vergelijken met vandaag", "Compare with today"),
+    "changes_since": ("Wat is er sindsdien veranderd", "What has changed since"),
+    "figures_changed": ("Gewijzigde cijfers", "Figures that changed"),
+    "no_figures_changed": ("Geen cijfer is veranderd.", "No figure has changed."),
+    "versions_behind": ("Rapportages achter de wijzigingen", "Report versions behind the changes"),
+    "no_versions_changed": ("Geen nieuwe rapportage of beoordeling.", "No new report or review."),
+    "transmitted_value": ("Verzonden", "Transmitted"),
+    "today_value": ("Vandaag", "Today"),
+    "counted_then": ("Toen geteld", "Counted then"),
+    "actor": ("Door", "By"),
+    "when": ("Wanneer", "When"),
+    "what": ("Wat", "What"),
+    "restatements_flagged": ("Gemelde herzieningen", "Restatements flagged"),
+    "restatements_carried": ("Meegenomen herzieningen", "Restatements carried"),
+    "previous_value": ("Vorige waarde", "Previous value"),
+    "definitions_used": ("Gebruikte indicatordefinities", "Indicator definitions used"),
+    "in_force_from": ("Geldig vanaf", "In force from"),
+    "methodology": ("Methodiek", "Methodology"),
+    "not_announced": ("onbekend (nog niet gemeld)", "unknown (not announced yet)"),
+    "digests": ("Controlegetallen (SHA-256)", "Digests (SHA-256)"),
+    "eu_figures": ("EU-indicatoren", "EU indicators"),
+    "eu_code": ("EU-code", "EU code"),
+    "counted_once_note": (
+        "elk bedrijf één keer geteld; zoals gerapporteerd",
+        "each enterprise counted once; as reported",
+    ),
+    "more_than_one_project": ("in meer dan één project", "in more than one project"),
+    "none_transmitted": ("Nog niets verzonden.", "Nothing transmitted yet."),
+    "transmitted_as": (
+        "Verzonden en verzegeld: verzending",
+        "Transmitted and sealed: transmission",
+    ),
+    "transmit_date_needed": (
+        "Kies een peildatum of vul een andere datum in (jjjj-mm-dd).",
+        "Choose a cut-off or fill in another date (yyyy-mm-dd).",
+    ),
+    "reason_too_long": (
+        "De reden mag hoogstens 2000 tekens hebben.",
+        "The reason may have at most 2000 characters.",
+    ),
+    "definition_change": ("Soort wijziging", "Kind of change"),
+    "figure": ("Cijfer", "Figure"),
+    "back_to_transmissions": ("Terug naar de verzendingen", "Back to the transmissions"),
 }
 
 LABELS: dict[str, dict[str, tuple[str, str]]] = {
@@ -403,6 +480,36 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         ),
         "dead_letter": ("Gebeurtenis niet verwerkt", "Event not processed"),
     },
+    "change_kind": {
+        "late_report": ("late rapportage", "late report"),
+        "revision": ("herziening", "revision"),
+        "revision_after_approval": ("herziening na goedkeuring", "revision after approval"),
+        "approval": ("goedkeuring", "approval"),
+        "return": ("teruggestuurd", "returned"),
+        "resubmission": ("opnieuw ingediend", "submitted again"),
+    },
+    "diff_scope": {
+        "project": ("project", "project"),
+        "indicator": ("EU-indicator", "EU indicator"),
+        "output": ("projectresultaat", "project output"),
+    },
+    "diff_field": {
+        "eligible_costs": ("subsidiabele kosten", "eligible costs"),
+        "eu_planned": ("EU gepland", "EU planned"),
+        "eu_committed": ("EU vastgelegd", "EU committed"),
+        "eu_paid": ("EU betaald", "EU paid"),
+        "value": ("waarde", "value"),
+        "projects": ("projecten", "projects"),
+        "pending_reports": ("wachtend op beoordeling", "awaiting review"),
+        "pending_value": ("waarde wachtend op beoordeling", "value awaiting review"),
+        "approved": ("goedgekeurd", "approved"),
+    },
+    "definition_change": {
+        "first": ("eerste", "first"),
+        "edit": ("tekstwijziging", "edited"),
+        "conversion": ("omgerekend", "converted"),
+        "break": ("breuk in de reeks", "break in series"),
+    },
     "due": {
         "due": ("verwacht", "due"),
         "overdue": ("te laat", "overdue"),
@@ -442,10 +549,26 @@ def label(category: str, code: object, language: str) -> str:
     """The name of a service's code in the language; an unknown code as it is."""
     if code is None or code == "":
         return "\u2013"
+    if category == "flag" and str(code).startswith(RESTATES):
+        return _restates(str(code)[len(RESTATES) :], language)
     names = LABELS.get(category, {}).get(str(code))
     if names is None:
         return str(code)
     return names[0] if language == "nl" else names[1]
+
+
+RESTATES = "restates:"  # the flag of a report version for a transmitted period (ADR 30)
+
+
+def _restates(transmission: str, language: str) -> str:
+    """``efro-3`` as "herziet verzending 3 (EFRO)" / "restates transmission 3 (ERDF)"."""
+    fund, _, number = transmission.rpartition("-")
+    if not fund or not number.isdigit():
+        return transmission
+    name = LABELS["fund"].get(fund, (fund.upper(), fund.upper()))
+    if language == "nl":
+        return f"herziet verzending {number} ({name[0]})"
+    return f"restates transmission {number} ({name[1].split(' (')[0]})"
 
 
 def known(category: str) -> list[str]:

@@ -22,7 +22,7 @@ from services.portal.clients import ServiceError
 from services.portal.config import PortalSettings
 from services.portal.domain.problems import readable
 from services.portal.i18n import translate
-from services.portal.routes import admin, data, exports, feed, programme, review
+from services.portal.routes import admin, data, exports, feed, programme, review, transmissions
 from shared.http import create_service_app
 from shared.migrations import upgrade
 from shared.ratelimit import RateLimiter
@@ -54,6 +54,7 @@ def create_app(settings: PortalSettings) -> FastAPI:
             review.router,
             data.router,
             exports.router,
+            transmissions.router,
             feed.router,
             admin.router,
         ],

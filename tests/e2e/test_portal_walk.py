@@ -306,6 +306,73 @@ def test_exports_for_brussels_and_for_excel(page: Page, platform: Platform) -> N
     looks_right(page, "/exports/eu bad")
 
 
+def test_a_transmission_sealed_refused_again_opened_downloaded_and_compared(
+    page: Page, platform: Platform
+) -> None:
+    """ADR 30 on the export page: a finance task walked as a user does it, plain forms only."""
+    page.goto(platform.portal + "/exports")
+    page.get_by_role("link", name=re.compile("^EU-verzendingen EFRO")).first.click()
+    expect(
+        page.get_by_role("heading", name="Verzendingen van de EU-rapportage EFRO")
+    ).to_be_visible()
+    looks_right(page, "transmissions")
+    accessible(page, "transmissions")
+    form = page.locator("form[action='/exports/transmissions']")
+    form.get_by_label("Peildatum", exact=True).select_option("2019-07-31")
+    form.get_by_role("button", name="Verzenden en verzegelen").click()
+    expect(page.get_by_role("status")).to_have_text("Verzonden en verzegeld: verzending 1.")
+    shot(page, "transmissions")
+
+    form = page.locator("form[action='/exports/transmissions']")
+    form.get_by_label("Peildatum", exact=True).select_option("2019-07-31")
+    form.get_by_role("button", name="Verzenden en verzegelen").click()
+    expect(page.get_by_role("alert")).to_contain_text(
+        "Peildatum 2019-07-31 is al verzonden (verzending 1)"
+    )
+    looks_right(page, "transmitted twice")
+    form = page.locator("form[action='/exports/transmissions']")
+    form.get_by_label("Peildatum", exact=True).select_option(label="andere datum (met reden)")
+    form.get_by_label("Andere datum (jjjj-mm-dd)").fill("2019-09-30")
+    form.get_by_role("button", name="Verzenden en verzegelen").click()
+    expect(page.get_by_role("alert")).to_have_text(
+        "2019-09-30 is geen EU-peildatum (31 januari, 31 juli): geef een reden."
+    )
+    form = page.locator("form[action='/exports/transmissions']")
+    form.get_by_label("Peildatum", exact=True).select_option("2019-07-31")
+    form.get_by_label("Correctie van verzending").select_option("1")
+    form.get_by_label("Reden").fill("Cijfers van IBDO nagekomen")
+    form.get_by_role("button", name="Verzenden en verzegelen").click()
+    expect(page.get_by_role("status")).to_have_text("Verzonden en verzegeld: verzending 2.")
+    expect(page.locator('tr[data-number="2"]')).to_contain_text("Cijfers van IBDO nagekomen")
+
+    page.locator('tr[data-number="1"]').get_by_role("link", name="Verzending 1", exact=True).click()
+    expect(page.get_by_role("heading", name="Verzending 1 · EFRO · 31 jul 2019")).to_be_visible()
+    looks_right(page, "transmission")
+    accessible(page, "transmission")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Downloaden XLSX").click()
+    name = download.value.suggested_filename
+    assert name.startswith("eu-verzending-efro-1-") and name.endswith("2019-07-31.xlsx"), name
+    assert Path(download.value.path()).read_bytes()[:2] == b"PK"  # a workbook
+    shot(page, "transmission")
+
+    page.get_by_role("link", name="Vergelijken met vandaag").click()
+    expect(
+        page.get_by_role("heading", name=re.compile("^Wat is er sindsdien veranderd"))
+    ).to_be_visible()
+    looks_right(page, "transmission diff")
+    accessible(page, "transmission diff")
+    shot(page, "transmission-diff")
+    page.get_by_role("button", name="English").click()
+    try:
+        expect(
+            page.get_by_role("heading", name=re.compile("^What has changed since"))
+        ).to_be_visible()
+        looks_right(page, "en transmission diff")
+    finally:
+        page.get_by_role("button", name="Nederlands").click()
+
+
 def test_notifications_and_own_subscriptions(page: Page, platform: Platform) -> None:
     page.goto(platform.portal + "/notifications")
     box = page.get_by_role("checkbox", name="Rapportage te laat: in de portal")

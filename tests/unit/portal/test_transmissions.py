@@ -1,0 +1,127 @@
+"""The export page's transmissions without I/O: the form read into a request, the funding
+service's refusals in words, and a diff's codes named (ADR 30)."""
+
+from services.portal.domain.catalogue import Names
+from services.portal.domain.transmissions import (
+    Transmit,
+    figure_rows,
+    file_name,
+    refusal,
+    transmit_request,
+    version_rows,
+)
+from services.portal.i18n import label
+
+NAMES = Names.of(
+    "nl",
+    indicators=[
+        {
+            "code": "ENTREPRENEURS_REACHED",
+            "name_en": "Entrepreneurs reached",
+            "name_nl": "Bereikte ondernemers",
+        }
+    ],
+    organisations=[{"id": "9c1f", "name": "IBDO BV"}],
+)
+
+
+def test_the_form_asks_a_cutoff_or_another_date_and_for_a_correction_its_number() -> None:
+    assert transmit_request("2019-07-31", "", "", "") == Transmit({"as_of": "2019-07-31"})
+    assert transmit_request("other", " 2019-09-30 ", " closure ", "") == Transmit(
+        {"as_of": "2019-09-30", "reason": "closure"}
+    )
+    assert transmit_request("2019-07-31", "", "late data", "2") == Transmit(
+        {"as_of": "2019-07-31", "reason": "late data", "corrects": 2}
+    )
+    assert transmit_request("other", "", "", "") == "transmit_date_needed"
+    assert transmit_request("31-07-2019", "", "", "") == "transmit_date_needed"
+    assert transmit_request("2019-07-31", "", "", "two") == "bad_input"
+    assert transmit_request("2019-07-31", "", "x" * 2001, "") == "reason_too_long"
+
+
+def test_the_funding_services_refusals_read_as_sentences_in_both_languages() -> None:
+    conflict = (
+        "cut-off 2019-07-31 was transmitted as number 3: transmit a correction that refers "
+        "to it (corrects: 3)"
+    )
+    assert refusal(conflict, "nl") == (
+        "Peildatum 2019-07-31 is al verzonden (verzending 3). Verzend opnieuw als correctie "
+        "van verzending 3, met een reden."
+    )
+    assert refusal(conflict, "en").startswith("Cut-off 2019-07-31 was transmitted already")
+    problem = [
+        {
+            "loc": ["body", "reason"],
+            "msg": "2019-09-30 is not a cut-off (31 January, 31 July): say why",
+            "type": "value_error",
+        }
+    ]
+    assert refusal(problem, "nl") == (
+        "2019-09-30 is geen EU-peildatum (31 januari, 31 juli): geef een reden."
+    )
+    other = [{"loc": ["body", "as_of"], "msg": "Field required", "type": "missing"}]
+    assert refusal(other, "nl") == "peildatum: is verplicht"  # the portal's general wording
+
+
+def test_a_diff_names_scopes_fields_kinds_indicators_and_actors() -> None:
+    diff = {
+        "figures": [
+            {
+                "scope": "output",
+                "code": "IBDO ENTREPRENEURS_REACHED",
+                "field": "approved",
+                "transmitted": "12",
+                "today": "15",
+            },
+            {
+                "scope": "project",
+                "code": "IBDO",
+                "field": "eu_paid",
+                "transmitted": "0",
+                "today": "100",
+            },
+        ],
+        "versions": [
+            {
+                "kind": "revision_after_approval",
+                "code": "IBDO",
+                "indicator_code": "ENTREPRENEURS_REACHED",
+                "period": "2019-Q2",
+                "version": 2,
+                "value": "15",
+                "counted_value_transmitted": "12",
+                "reason": "three missed",
+                "actor": "organisation:9c1f",
+                "recorded_at": None,
+                "restates": ["efro-1"],
+            }
+        ],
+    }
+    figures = figure_rows(diff, NAMES, "nl")
+    assert [(f["what"], f["scope"], f["field"], f["money"]) for f in figures] == [
+        ("IBDO: Bereikte ondernemers", "projectresultaat", "goedgekeurd", False),
+        ("IBDO", "project", "EU betaald", True),
+    ]
+    english = Names.of("en", NAMES.indicators.values(), organisations=NAMES.organisations.values())
+    [version] = version_rows(diff, english, "en")
+    assert (version["kind"], version["indicator"], version["actor"], version["restates"]) == (
+        "revision after approval",
+        "Entrepreneurs reached",
+        "IBDO BV",
+        ["restates transmission 1 (ERDF)"],
+    )
+
+
+def test_the_restates_flag_is_named_not_shown_as_its_code() -> None:
+    assert label("flag", "restates:efro-3", "nl") == "herziet verzending 3 (EFRO)"
+    assert label("flag", "restates:jtf-12", "en") == "restates transmission 12 (JTF)"
+    assert label("flag", "restates:nonsense", "en") == "nonsense"
+
+
+def test_a_sealed_file_is_named_without_the_day_it_was_fetched() -> None:
+    assert file_name("efro", 2, "Economische Koers", "2019-07-31", "csv", "nl") == (
+        "eu-verzending-efro-2-economische-koers-peildatum-2019-07-31.csv"
+    )
+    assert file_name("jtf", 1, "Koers", "2020-01-31", "xlsx", "en") == (
+        "eu-transmission-jtf-1-koers-cut-off-2020-01-31.xlsx"
+    )
