@@ -24,6 +24,7 @@ from services.funding.schemas import (
 from services.funding.services import ledgers_of, require_programme
 from services.funding.uow import FundingUnitOfWork
 from shared.errors import InvalidInputError
+from shared.kinds import facts_of
 from shared.spreadsheet import safe_cell, xlsx_cell
 
 ZERO = Decimal(0)
@@ -163,12 +164,12 @@ async def identified_values(
     """Per EU code, the counted cells whose version listed the keyed hashes of the
     enterprises (or participants) it counts (ADR 29): of each cell the latest approved
     version up to the period end the approved figure runs to, as the figure counts it.
-    Only flows list identifiers; a cell whose counted version listed none counts as
-    reported."""
+    Only kinds that add up over periods (flows) count identifiers; a cell whose counted
+    version listed none counts as reported."""
     keys = {
         k: h.as_of
         for k, h in latest.items()
-        if h.approved is not None and known[k].indicator_kind == "flow"
+        if h.approved is not None and facts_of(known[k].indicator_kind).adds_up
     }
     if not keys:
         return {}
