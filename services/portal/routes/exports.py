@@ -242,7 +242,21 @@ def eu_tables(report: dict[str, Any], programme: dict[str, Any], language: str) 
             Column(t("unit")),
             Column(t("value"), "number"),
             Column(t("projects"), "number"),
+            # enterprises counted once across projects (ADR 29): the value as reported, and
+            # how many were counted by more than one project (empty where not counted once)
+            Column("Zoals gerapporteerd" if nl else "As reported", "number"),
+            Column(t("more_than_one_project").capitalize(), "number"),
         ],
-        [[i["eu_code"], i["unit"], i["value"], i["projects"]] for i in report["indicators"]],
+        [
+            [
+                i["eu_code"],
+                i["unit"],
+                i["value"],
+                i["projects"],
+                i.get("reported_value"),
+                i.get("more_than_one_project"),
+            ]
+            for i in report["indicators"]
+        ],
     )
     return [projects, indicators]

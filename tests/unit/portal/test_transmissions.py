@@ -11,6 +11,7 @@ from services.portal.domain.transmissions import (
     version_rows,
 )
 from services.portal.i18n import label
+from services.portal.routes.exports import eu_tables
 
 NAMES = Names.of(
     "nl",
@@ -125,3 +126,32 @@ def test_a_sealed_file_is_named_without_the_day_it_was_fetched() -> None:
     assert file_name("jtf", 1, "Koers", "2020-01-31", "xlsx", "en") == (
         "eu-transmission-jtf-1-koers-cut-off-2020-01-31.xlsx"
     )
+
+
+def test_the_eu_export_shows_enterprises_counted_once_beside_the_reported_sum() -> None:
+    report = {
+        "fund": "efro",
+        "as_of": "2027-01-31",
+        "is_cutoff": True,
+        "projects": [],
+        "indicators": [
+            {
+                "eu_code": "RCO01",
+                "unit": "enterprises",
+                "value": "5",
+                "projects": 2,
+                "reported_value": "6",
+                "more_than_one_project": 1,
+            },
+            {"eu_code": "RCO02", "unit": "enterprises", "value": "3", "projects": 1},
+        ],
+    }
+    _, indicators = eu_tables(report, {"name": "Koers"}, "nl")
+    assert [c.title for c in indicators.columns][-2:] == [
+        "Zoals gerapporteerd",
+        "In meer dan één project",
+    ]
+    assert indicators.rows == [
+        ["RCO01", "enterprises", "5", 2, "6", 1],
+        ["RCO02", "enterprises", "3", 1, None, None],
+    ]
