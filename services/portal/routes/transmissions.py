@@ -122,6 +122,14 @@ async def _record(api: Services, programme: uuid.UUID, fund: str, number: int) -
     return await api.get("funding", calls(programme, fund, f"/{number}"), format="json")
 
 
+def _listed(listed: list[Any], number: int) -> Any:
+    """The transmission's row of the list (the funding service said 404 before if none)."""
+    for row in listed:
+        if row["number"] == number:
+            return row
+    raise ServiceError("funding", 404, f"transmission {number} does not exist")
+
+
 @router.get("/exports/transmissions/{number}", response_class=HTMLResponse)
 async def transmission_page(
     request: Request, who: User, api: Api, number: int, programme: uuid.UUID, fund: Fund = "efro"
@@ -139,7 +147,7 @@ async def transmission_page(
         api,
         programme=found,
         fund=fund,
-        sealed=next(t for t in listed if t["number"] == number),
+        sealed=_listed(listed, number),
         record=record,
         definitions=shown.definition_rows(record, who.language),
         restatements=shown.restatement_rows(record.get("restatements", []), names, who.language),
