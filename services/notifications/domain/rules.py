@@ -190,20 +190,17 @@ def progress_slipped(
     """Once per KPI, status and reporting date: slipping again later is news again."""
     if status not in params["statuses"]:
         return None
-    label = {"at_risk": ("at risk", "risico"), "off_track": ("off track", "achter")}.get(
-        status, (status, status)
-    )
-    share = f" ({percent:.0f}% of target)" if percent is not None else ""
+    label = {"at_risk": ("at risk", "loopt risico"), "off_track": ("off track", "loopt achter")}
+    en, nl = label.get(status, (status, status))
+    share_en = f" ({percent:.0f}% of target)" if percent is not None else ""
+    share_nl = f" ({percent:.0f}% van de streefwaarde)" if percent is not None else ""
     return Occurrence(
         PROGRESS_SLIPPED,
         f"{project_id}:{indicator}:{status}:{as_of}",
+        _text(f"{project_code} {indicator} is {en}", f"{project_code} {indicator} {nl}"),
         _text(
-            f"{project_code} {indicator} is {label[0]}",
-            f"{project_code} {indicator} staat op {label[1]}",
-        ),
-        _text(
-            f"Progress of {indicator} in {project_code} as of {as_of}: {label[0]}{share}.",
-            f"Voortgang van {indicator} in {project_code} per {as_of}: {label[1]}{share}.",
+            f"Progress of {indicator} in {project_code} as of {as_of}: {en}{share_en}.",
+            f"Voortgang van {indicator} in {project_code} per {as_of}: {nl}{share_nl}.",
         ),
         project_id,
         {"indicator": indicator, "status": status, "as_of": str(as_of) if as_of else None},

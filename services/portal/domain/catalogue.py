@@ -3,6 +3,7 @@ English name and unit), projects (code and name), organisations and goals (with 
 from their programme line down, for breadcrumbs and filters). Built once per page from
 the services' answers; pure, so tested without them."""
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,6 +43,26 @@ class Names:
             return code
         dutch = found.get("name_nl") if self.language == "nl" else None
         return str(dutch or found.get("name_en") or code)
+
+    def in_text(self, text: str, codes: Iterable[str]) -> str:
+        """The text with each of these indicator codes, where it stands as a word, replaced by
+        the indicator's name: the notifications service writes codes into the texts it keeps
+        (it has no catalogue), and a page shows names."""
+        for code in codes:
+            name = self.indicator(code)
+            if name != code:
+                text = re.sub(rf"(?<![\w-]){re.escape(code)}(?![\w-])", name, text)
+        return text
+
+    def notification(self, item: Mapping[str, Any]) -> dict[str, Any]:
+        """A notification with the indicator it is about named, not coded, in its texts."""
+        code = (item.get("data") or {}).get("indicator")
+        codes = [str(code)] if code else []
+        return {
+            **item,
+            "title": self.in_text(str(item["title"]), codes),
+            "body": self.in_text(str(item.get("body", "")), codes),
+        }
 
     def unit(self, code: str) -> str:
         """The indicator's unit in the language ("deelnemers", not "participants")."""

@@ -86,7 +86,7 @@ async def project_page(api: Services, project_id: str, language: str) -> dict[st
         "efficiency": next(
             (e for e in efficiency if e["scope"] == "project" and e["id"] == project_id), None
         ),
-        "notifications": [n for n in feed if n.get("project_id") == project_id],
+        "notifications": [known.notification(n) for n in feed if n.get("project_id") == project_id],
     }
 
 

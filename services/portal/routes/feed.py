@@ -2,6 +2,7 @@
 (which rules reach the user, on which channels), through the notifications service's
 `/v1/subscribers/me`, which every staff user may read and set for themselves."""
 
+import asyncio
 import uuid
 from typing import Annotated, Any
 
@@ -26,9 +27,11 @@ async def notifications(request: Request, who: User, api: Api) -> HTMLResponse:
 async def _page(
     request: Request, who: Any, api: Services, problem: str | None = None, status: int = 200
 ) -> HTMLResponse:
-    feed = await pages.optional(
-        api.get("notifications", "/v1/feed", language=who.language, limit=200), []
+    feed, names = await asyncio.gather(
+        pages.optional(api.get("notifications", "/v1/feed", language=who.language, limit=200), []),
+        pages.names(api, who.language),
     )
+    feed = [names.notification(item) for item in feed]
     rules = await pages.optional(api.get("notifications", "/v1/rules"), [])
     mine = await pages.optional(api.get("notifications", "/v1/subscribers/me"), None)
     response = await render(

@@ -119,7 +119,7 @@ def test_progress_alerts_only_for_the_configured_statuses() -> None:
     assert rules.progress_slipped(*args, "on_track", date(2019, 12, 31), None, params) is None
     slipped = rules.progress_slipped(*args, "at_risk", date(2019, 12, 31), Decimal(77), params)
     assert slipped is not None and "77% of target" in slipped.body["en"]
-    assert slipped.title["nl"] == "SPT PEOPLE_PLACED staat op risico"
+    assert slipped.title["nl"] == "SPT PEOPLE_PLACED loopt risico"
 
 
 def test_returned_and_revised_reports_are_keyed_by_their_version() -> None:
