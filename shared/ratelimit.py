@@ -29,6 +29,14 @@ class RateLimiter:
         hits.append(now)
         return True
 
+    def used(self, key: str) -> bool:
+        """Whether the key has used its limit in the window, without counting an attempt."""
+        return len(self._trim(key, time.monotonic())) >= self.limit
+
+    def count(self, key: str) -> None:
+        """Count an attempt that the caller judged against the limit (a failed sign-in)."""
+        self._trim(key, time.monotonic()).append(time.monotonic())
+
     def retry_after(self, key: str) -> int:
         """Whole seconds until the key may try again."""
         now = time.monotonic()

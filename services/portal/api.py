@@ -125,11 +125,16 @@ async def login(
 ) -> Response:
     limiter: RateLimiter = request.app.state.login_limiter
     client = request.client.host if request.client else "?"
-    if not (limiter.allow(f"user:{username}") and limiter.allow(f"ip:{client}")):
+    keys = (f"user:{username}", f"ip:{client}")
+    # Only failed attempts count: colleagues behind one office address sign in freely,
+    # a password guesser is stopped after the limit for the user name or the address.
+    if any(limiter.used(key) for key in keys):
         return page(request, "login.html", None, problem="too_many")
     settings = settings_of(request)
     found = await services.sign_in(session, username, password, settings.session_minutes)
     if found is None:
+        for key in keys:
+            limiter.count(key)
         return page(request, "login.html", None, problem="bad_login")
     token, _ = found
     response = RedirectResponse("/", status_code=303)
