@@ -1,11 +1,13 @@
 """What exactly did we send on 31 January, and what changed since? Registry, KPI, funding
 and notifications run as deployed (API + worker each) on PostgreSQL over the real broker:
 a finance officer seals the EFRO transmission, a partner revises an approved value of a
-transmitted period, and the sealed record stays byte for byte what was sent (the audit
-chains verify clean) while the diff names the revision with its reason and actor, the
-version is flagged "restates efro-1", and finance is notified.
+transmitted period, and the sealed record stays byte for byte what was sent (`ops audit
+verify`, the command, finds both chains intact and the seal's entry where it was) while
+the diff names the revision with its reason and actor, the version is flagged
+"restates efro-1", and finance is notified.
 """
 
+import hashlib
 import secrets
 from decimal import Decimal
 from typing import Any
@@ -14,8 +16,6 @@ from sqlalchemy import text
 
 from services.notifications.main import create_app as notifications_app
 from services.notifications.main import run_worker as notifications_worker
-from services.ops import audit_entries
-from shared.audit import verify_entries
 from shared.auth import Role
 from tests.conftest import AuthHeaders, Kafka, registry_settings
 from tests.integration.funding.harness import funding_settings, running_funding
@@ -24,6 +24,7 @@ from tests.integration.notifications.harness import notifications_settings
 from tests.integration.projects import builders
 from tests.integration.projects.harness import running_registry
 from tests.kafka_helpers import eventually, partner_key
+from tests.ops_audit import audit_verify, verified_heads
 from tests.running import running_service
 
 
@@ -156,7 +157,14 @@ async def test_a_sealed_transmission_survives_a_revision_that_the_diff_and_finan
                 f"{transmissions}/1", params={"format": fmt}, headers=staff
             )
             assert got.status_code == 200, got.text
+            digest = hashlib.sha256(got.content).hexdigest()
+            assert got.headers["x-content-sha256"] == sealed.json()[f"{fmt}_sha256"] == digest
             files[fmt] = got.content
+        # ops write down the funding chain's head once the seal is in it
+        code, out = await audit_verify({"funding": funding_pg_db})
+        assert code == 0, out
+        state, _, sealed_head = verified_heads(out)["funding"]
+        assert state == "intact", out
         record = (await funding.client.get(f"{transmissions}/1", headers=staff)).json()
         assert sorted(
             (v["period"], v["version"], v["counted"]) for v in record["report_versions"]
@@ -240,9 +248,20 @@ async def test_a_sealed_transmission_survives_a_revision_that_the_diff_and_finan
                 f"{transmissions}/1", params={"format": fmt}, headers=staff
             )
             assert got.content == content, fmt
-        for url in (funding_pg_db, kpi_pg_db):
-            verdict = verify_entries(await audit_entries(url))
-            assert verdict.intact and verdict.entries > 0, verdict.problems
+        # `ops audit verify`, the command itself: both chains intact, and funding's still
+        # holds the head written down at the seal (a removed or rewritten entry would not)
+        code, out = await audit_verify(
+            {"funding": funding_pg_db, "kpi": kpi_pg_db},
+            "--expect-head",
+            f"funding={sealed_head}",
+        )
+        assert code == 0, out
+        heads = verified_heads(out)
+        assert {name: state for name, (state, _, _) in heads.items()} == {
+            "funding": "intact",
+            "kpi": "intact",
+        }, out
+        assert heads["kpi"][1] > 0, out
 
         feed: list[dict[str, Any]] = []
 

@@ -1,10 +1,7 @@
 """The audit trail on SQLite and PostgreSQL: every change by staff or a partner, with old and
 new values, chained so that the verify command catches an edited or removed entry."""
 
-import asyncio
 import json
-import os
-import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -19,6 +16,7 @@ from tests.conftest import AuthHeaders
 from tests.integration.kpi.harness import KpiService, kpi_service
 from tests.integration.notifications.harness import notifications_api, notifications_settings
 from tests.integration.projects import builders
+from tests.ops_audit import audit_verify
 
 
 async def trail(url: str) -> list[dict[str, Any]]:
@@ -43,23 +41,7 @@ async def execute(url: str, *statements: str) -> None:
 
 async def verify(service: str, url: str, *extra: str) -> tuple[int, str]:
     """The ops command as ops run it, in its own process."""
-    env = os.environ | {f"{service.upper()}_DATABASE_URL": url}
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "services",
-        "ops",
-        "audit",
-        "verify",
-        "--service",
-        service,
-        *extra,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    out, _ = await process.communicate()
-    return process.returncode or 0, out.decode()
+    return await audit_verify({service: url}, *extra)
 
 
 def drop_guards(url: str) -> list[str]:
