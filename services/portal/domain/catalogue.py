@@ -78,6 +78,18 @@ class Names:
         found = self.organisations.get(str(organisation_id))
         return str(found["name"]) if found else "\u2013"
 
+    def actor(self, actor: str | None) -> str:
+        """Who did it, as a person reads it: the KPI service records `staff:<user>` or
+        `organisation:<id>` (a partner's API key); a page shows the user or the
+        organisation's name (never the id)."""
+        kind, _, rest = str(actor or "").partition(":")
+        if kind == "staff" and rest:
+            return rest
+        if kind == "organisation" and rest:
+            found = self.organisations.get(rest)
+            return str(found["name"]) if found else "partner"  # one word in Dutch and English
+        return str(actor or "\u2013")
+
     def goal_path(self, goal_id: Any) -> list[Mapping[str, Any]]:
         """The goal and its ancestors, the programme line first."""
         path: list[Mapping[str, Any]] = []

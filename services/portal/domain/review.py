@@ -52,6 +52,7 @@ def _quote(value: str) -> str:
 
 @dataclass(frozen=True)
 class Version:
+    id: str  # the version's report id: its own thread of comments hangs on it
     version: int
     value: Decimal | None
     state: str
@@ -101,6 +102,7 @@ def _decimal(value: Any) -> Decimal | None:
 def version_of(r: Mapping[str, Any]) -> Version:
     """A report version as the thread and the indicator periods show it."""
     return Version(
+        id=str(r.get("id") or ""),
         version=int(r["version"]),
         value=_decimal(r.get("value")),
         state=str(r["state"]),

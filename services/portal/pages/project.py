@@ -63,7 +63,8 @@ async def project_page(api: Services, project_id: str, language: str) -> dict[st
             for m in project["members"]
         )
     )
-    known = Names.of(language, indicators, [project], trees=tree)
+    # the partners by name, for who sent a report over the API (`organisation:<id>`)
+    known = Names.of(language, indicators, [project], [p for p in partners if p], tree)
     periods = _project_quarters(project)
     return {
         "project": project,

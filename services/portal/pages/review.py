@@ -27,7 +27,8 @@ async def review_page(api: Services, language: str, filters: queue.Filters) -> d
     page = queue.select(rows, filters, known)
     return {
         "page": page,
-        "comments": await comments_of(api, [r.id for r in page.rows]),
+        # every version's thread: a resubmitted report keeps the return that led to it
+        "comments": await comments_of(api, [v.id for r in page.rows for v in r.thread if v.id]),
         "filters": filters,
         "names": known,
         "programmes": found,
@@ -44,8 +45,8 @@ async def review_page(api: Services, language: str, filters: queue.Filters) -> d
 
 
 async def comments_of(api: Services, report_ids: Sequence[str]) -> dict[str, list[Any] | None]:
-    """Each report's thread between reviewer and partner (returns included), oldest first;
-    None where the KPI service keeps no thread (yet), so the page offers none."""
+    """Each report version's thread between reviewer and partner (returns included), oldest
+    first; None where the KPI service keeps no thread (yet), so the page offers none."""
     answers = await asyncio.gather(
         *(optional(api.get("kpi", f"/v1/reports/{i}/comments"), None) for i in report_ids)
     )

@@ -37,3 +37,12 @@ def test_only_whole_codes_are_named_and_unknown_ones_stay() -> None:
     assert names.notification(_item("Budget almost committed", "...", None))["title"] == (
         "Budget almost committed"
     )
+
+
+def test_who_did_it_is_a_user_or_an_organisation_never_an_id() -> None:
+    names = Names.of("nl", organisations=[{"id": "0b1c", "name": "IBDO BV"}])
+    assert names.actor("staff:anna") == "anna"
+    assert names.actor("organisation:0b1c") == "IBDO BV"  # a partner's API key
+    assert names.actor("organisation:ffff") == "partner"  # not (yet) in the registry
+    assert names.actor("anna") == "anna"  # comments name staff by their user name
+    assert names.actor(None) == "\u2013"
