@@ -12,7 +12,6 @@ from types import TracebackType
 from typing import Any, Self, TypeVar
 
 from opentelemetry import context as otel_context
-from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel import col, select
@@ -21,16 +20,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from shared.contracts.base import Event, encode_fields, key_of
 from shared.db import (
     OutboxMessage,
-    PreparedWrite,
     ProcessedEvent,
     advisory_locks,
-    prepare_rows,
     run_writes,
     table_of,
     utcnow,
     writing,
 )
 from shared.ids import new_event_id
+from shared.pending import PendingWrites, QueuedRows
 from shared.telemetry import traceparent_for_new_event
 
 T = TypeVar("T")
@@ -38,9 +36,13 @@ LOCKED_ATTEMPTS = 8
 
 
 class SqlUnitOfWork:
-    """Base for every service's unit of work; subclasses add their repositories in `_start`."""
+    """Base for every service's unit of work; subclasses add their repositories in `_start`,
+    handing `self.pending` to those that queue writes (shared.pending)."""
 
     session: AsyncSession
+    pending: PendingWrites
+    _outbox: QueuedRows
+    _processed: QueuedRows
 
     def __init__(
         self,
@@ -54,8 +56,6 @@ class SqlUnitOfWork:
         self.source = source
         self.write = write
         self._on_commit = on_commit
-        self._outbox: list[dict[str, object]] = []
-        self._processed: list[dict[str, object]] = []
         self._now: datetime | None = None
         self._traced: tuple[otel_context.Context, str] | None = None
 
@@ -76,12 +76,17 @@ class SqlUnitOfWork:
             if self.write and isinstance(bind, AsyncEngine)
             else self._sessions()
         )
-        self._forget_pending()
+        self._now = None
+        # One owner of this transaction's queued writes: the repositories' (registered as
+        # `_start` builds them), then the outbox and the inbox.
+        self.pending = PendingWrites(self.session.sync_session)
         self._start()
+        self._outbox = self.pending.rows(table_of(OutboxMessage))
+        self._processed = self.pending.rows(table_of(ProcessedEvent))
         return self
 
     def _start(self) -> None:
-        """Hook for subclasses to build repositories on `self.session`."""
+        """Hook for subclasses to build repositories on `self.session` (and `self.pending`)."""
 
     async def __aexit__(
         self,
@@ -99,11 +104,12 @@ class SqlUnitOfWork:
         processed for the driver) before the first runs: on SQLite the first write takes
         the database's one write lock, which the other processes then wait for."""
         dialect = self.session.get_bind().dialect  # known without taking a connection
-        writes = [w for w in self._prepare_pending(dialect) if w is not None]
+        published = bool(self._outbox.rows)
+        writes = self.pending.prepare(dialect)
         if writes:
             await run_writes(await self.session.connection(), writes)
         await self.session.commit()
-        if self._outbox and self._on_commit is not None:
+        if published and self._on_commit is not None:
             self._on_commit()
         self._forget_pending()
 
@@ -140,16 +146,8 @@ class SqlUnitOfWork:
         self._forget_pending()
 
     def _forget_pending(self) -> None:
-        self._outbox, self._processed = [], []
+        self.pending.clear()
         self._now = None
-
-    def _prepare_pending(self, dialect: Dialect) -> list[PreparedWrite | None]:
-        """The rows queued for bulk insert, in the order they go in at commit; subclasses
-        put their repositories' first."""
-        return [
-            prepare_rows(dialect, table_of(OutboxMessage), self._outbox),
-            prepare_rows(dialect, table_of(ProcessedEvent), self._processed),
-        ]
 
     def publish(self, event: Event) -> None:
         """Queue `event` in the outbox; it leaves only if the transaction commits.
@@ -167,7 +165,7 @@ class SqlUnitOfWork:
 
     def _queue(self, event_type: type[Event], key: str, data: str) -> None:
         now = self.now
-        self._outbox.append(
+        self._outbox.rows.append(
             {
                 "event_id": new_event_id(),
                 "topic": event_type.topic,
@@ -205,6 +203,7 @@ class SqlUnitOfWork:
         return row.first() is not None
 
     def mark_processed(self, consumer: str, event_id: str) -> None:
+        """One event, one object: through the session (the rule is in shared.pending)."""
         self.session.add(ProcessedEvent(consumer=consumer, event_id=event_id))
 
     async def processed_among(self, consumer: str, event_ids: Sequence[str]) -> set[str]:
@@ -218,6 +217,6 @@ class SqlUnitOfWork:
     def mark_many_processed(self, consumer: str, event_ids: Sequence[str]) -> None:
         """Queue the inbox rows of a batch; they go in at commit, with its other writes."""
         now = self.now
-        self._processed += [
+        self._processed.rows += [
             {"consumer": consumer, "event_id": i, "processed_at": now} for i in event_ids
         ]

@@ -2,7 +2,6 @@
 
 from collections.abc import Callable
 
-from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -18,7 +17,6 @@ from services.kpi.repository import (
     ReportRepository,
     TotalsRepository,
 )
-from shared.db import PreparedWrite
 from shared.uow import SqlUnitOfWork
 
 
@@ -54,17 +52,10 @@ class KpiUnitOfWork(SqlUnitOfWork):
     def _start(self) -> None:
         self.catalogue = CatalogueRepository(self.session)
         self.kpis = ProjectKpiRepository(self.session)
-        self.reports = ReportRepository(self.session)
+        self.reports = ReportRepository(self.session, self.pending)
         self.access = AccessRepository(self.session)
         self.replica = ReplicaRepository(self.session)
-        self.projection = ProjectionRepository(self.session)
+        self.projection = ProjectionRepository(self.session, self.pending)
         self.totals = TotalsRepository(self.session)
         self.chain = ChainRepository(self.session)
         self.references = ReferenceRepository(self.session)
-
-    def _prepare_pending(self, dialect: Dialect) -> list[PreparedWrite | None]:
-        return [
-            *self.reports.prepare_pending(dialect),
-            *self.projection.prepare_pending(dialect),
-            *super()._prepare_pending(dialect),
-        ]

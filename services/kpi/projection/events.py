@@ -29,18 +29,18 @@ from shared.telemetry import tracer
 
 def _submitted_version(e: events.ReportSubmitted) -> VersionRow:
     return VersionRow(
-        e.project_id,
-        e.indicator_code,
-        e.period,
-        e.dimension_key,
-        e.version,
-        e.indicator_kind,
-        e.value,
-        e.numerator,
-        e.denominator,
-        e.comment,
-        "submitted",
-        e.flags,
+        project_id=e.project_id,
+        indicator_code=e.indicator_code,
+        period=e.period,
+        dimension_key=e.dimension_key,
+        version=e.version,
+        kind=e.indicator_kind,
+        value=e.value,
+        numerator=e.numerator,
+        denominator=e.denominator,
+        comment=e.comment,
+        state="submitted",
+        flags=e.flags,
     )
 
 

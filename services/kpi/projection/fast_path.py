@@ -4,7 +4,6 @@ period keys its kind names (`Kind.period_keys`), the same keys its series rolls 
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import date
-from typing import Any
 
 from services.kpi.domain.kinds import Kind
 from services.kpi.domain.series import (
@@ -127,7 +126,7 @@ async def apply_cell_changes(
     nowhere = -1
     by_closure: dict[tuple[int, str, str, str], tuple[Measure, int]] = {}
     out = Recomputed(as_of=dict(latest))
-    rows: list[tuple[Any, ...]] = []  # repository.TOTAL_COLUMNS; a flow's row counts 1
+    rows: list[TotalRow] = []  # differences to add; a flow's row counts 1 project
     nothing: dict[str, TotalRow] = {}
     for (project_id, code, view), sums in added.items():
         number = closure_of.get(project_id, nowhere)
@@ -142,7 +141,18 @@ async def apply_cell_changes(
                 if grouped is None
                 else (grouped[0] + delta, grouped[1] + new_project)
             )
-            rows.append((project_id, code, view, period_key, *delta, 1))
+            rows.append(
+                TotalRow(
+                    project_id=project_id,
+                    indicator_code=code,
+                    view=view,
+                    period_key=period_key,
+                    value=delta.value,
+                    numerator=delta.numerator,
+                    denominator=delta.denominator,
+                    projects=1,
+                )
+            )
         if ALL in sums:
             row = before.get(ALL)
             base = Measure(row.value, row.numerator, row.denominator) if row else Measure()

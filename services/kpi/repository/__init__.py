@@ -8,7 +8,6 @@ from services.kpi.repository.reference import ReferenceRepository
 from services.kpi.repository.replica import ReplicaRepository
 from services.kpi.repository.reports import ReportRepository
 from services.kpi.repository.rows import (
-    TOTAL_COLUMNS,
     IndicatorRow,
     Key,
     KpiRule,
@@ -23,7 +22,6 @@ from services.kpi.repository.rows import (
 from services.kpi.repository.totals import TotalsRepository
 
 __all__ = [
-    "TOTAL_COLUMNS",
     "AccessRepository",
     "CatalogueRepository",
     "ChainRepository",

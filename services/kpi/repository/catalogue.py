@@ -45,6 +45,10 @@ class CatalogueRepository:
         result = await self.session.exec(select(IndicatorDefinition.code).distinct())
         return set(result.all())
 
+    def add(self, indicator: Indicator) -> None:
+        """A new or changed indicator (one object, through the session: shared.pending)."""
+        self.session.add(indicator)
+
     def add_definition(self, definition: IndicatorDefinition) -> None:
         self.session.add(definition)
 

@@ -1,7 +1,8 @@
-"""The aggregation projection's tables: writes queued to commit, reads merging them."""
+"""The aggregation projection's tables: writes queued to commit (shared.pending), reads that
+include them."""
 
 import uuid
-from collections.abc import Iterable, Sequence, Set
+from collections.abc import Callable, Iterable, Sequence, Set
 from decimal import Decimal
 from typing import Any
 
@@ -26,7 +27,6 @@ from services.kpi.repository.rows import (
     _TOTAL,
     _TOTAL_KEY,
     _VERSION_KEY,
-    TOTAL_COLUMNS,
     Key,
     ProgressRow,
     TargetRow,
@@ -41,64 +41,86 @@ from shared.db import (
     prepare_upsert,
     table_of,
 )
+from shared.pending import PendingWrites
 
 
-class ProjectionRepository:
-    """The projection's tables. Writes are queued and go in together at commit
-    (`prepare_pending`): a projection batch then holds SQLite's one write lock for its writes
-    only, not while it reads and computes (intake waited up to a batch's whole length).
-    Reads of cell versions and targets include what the transaction has queued."""
+class ProjectionWrites:
+    """The projection's queued writes, registered with the unit of work's pending writes
+    (shared.pending), which prepares them at commit: a projection batch then holds
+    SQLite's one write lock for its writes only, not while it reads and computes (intake
+    waited up to a batch's whole length). Projection tables are derived data, outside the
+    audit trail."""
 
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-        self._reset()
+    def __init__(self) -> None:
+        self.clear()
 
-    def _reset(self) -> None:
-        self._versions: dict[tuple[Any, ...], VersionRow] = {}
-        self._targets: dict[Key, TargetRow] = {}
-        self._replaced_totals: list[dict[str, Any]] = []
-        self._removed_totals: list[tuple[uuid.UUID, str, str, str]] = []
-        self._added_project_totals: list[tuple[Any, ...]] = []  # in TOTAL_COLUMNS order
-        self._added_node_totals: list[dict[str, Any]] = []
-        self._progress: dict[Key, dict[str, Any]] = {}
-        self._identified: dict[tuple[Any, ...], dict[str, Any]] = {}
+    def clear(self) -> None:
+        self.versions: dict[tuple[Any, ...], VersionRow] = {}  # by _VERSION_KEY
+        self.targets: dict[Key, TargetRow] = {}
+        self.replaced_totals: list[dict[str, Any]] = []
+        self.removed_totals: list[tuple[uuid.UUID, str, str, str]] = []
+        self.added_project_totals: list[TotalRow] = []
+        self.added_node_totals: list[dict[str, Any]] = []
+        self.progress: dict[Key, dict[str, Any]] = {}
+        self.identified: dict[tuple[Any, ...], dict[str, Any]] = {}
 
-    def prepare_pending(self, dialect: Dialect) -> list[PreparedWrite | None]:
-        """Every queued write, in an order in which none undoes another (the unit of work
-        runs them at commit). Projection tables are derived data, outside the audit trail."""
+    def prepare(self, dialect: Dialect) -> list[PreparedWrite | None]:
+        """Every queued write, in an order in which none undoes another."""
         node_key, node_add = ["node_id", *_TOTAL_KEY[1:]], [*_MEASURES, "projects"]
-        node_names, node_rows = as_tuples(self._added_node_totals)
-        writes = [
-            _upsert_rows(dialect, TargetState, [t._asdict() for t in self._targets.values()], _KEY),
+        node_names, node_rows = as_tuples(self.added_node_totals)
+        return [
+            _upsert_rows(dialect, TargetState, [t._asdict() for t in self.targets.values()], _KEY),
             prepare_upsert(
                 dialect,
                 table_of(CellVersion),
                 VersionRow._fields,
-                list(self._versions.values()),
+                list(self.versions.values()),
                 list(_VERSION_KEY),
             ),
-            _upsert_rows(dialect, ProjectTotal, self._replaced_totals, _TOTAL_KEY),
-            *self._total_removals(self._removed_totals),
+            _upsert_rows(dialect, ProjectTotal, self.replaced_totals, _TOTAL_KEY),
+            *_total_removals(self.removed_totals),
             prepare_upsert(
                 dialect,
                 table_of(ProjectTotal),
-                TOTAL_COLUMNS,
-                self._added_project_totals,
+                TotalRow._fields,
+                self.added_project_totals,
                 _TOTAL_KEY,
                 add=_MEASURES,
             ),
             prepare_upsert(
                 dialect, table_of(NodeTotal), node_names, node_rows, node_key, add=node_add
             ),
-            _upsert_rows(dialect, ProgressState, list(self._progress.values()), _KEY),
-            _upsert_rows(dialect, IdentifiedVersion, list(self._identified.values()), _VERSION_KEY),
+            _upsert_rows(dialect, ProgressState, list(self.progress.values()), _KEY),
+            _upsert_rows(dialect, IdentifiedVersion, list(self.identified.values()), _VERSION_KEY),
         ]
-        self._reset()
-        return writes
+
+    def versions_where(self, wanted: Callable[[tuple[Any, ...]], bool]) -> list[VersionRow]:
+        """The queued cell versions whose key (_VERSION_KEY) is `wanted`."""
+        return [row for key, row in self.versions.items() if wanted(key)]
+
+
+def _total_removals(removals: list[tuple[uuid.UUID, str, str, str]]) -> list[PreparedWrite]:
+    table = table_of(ProjectTotal)
+    key = tuple_(*(table.c[c] for c in _TOTAL_KEY))
+    return [
+        PreparedWrite(delete(table).where(key.in_(removals[start : start + 500])), None, None)
+        for start in range(0, len(removals), 500)
+    ]
+
+
+class ProjectionRepository:
+    """The projection's tables. Writes are queued (`ProjectionWrites`) and go in at commit;
+    reads of cell versions and targets include what this transaction has queued (the
+    projection reads its own writes, as it would read flushed rows); reads change nothing
+    queued."""
+
+    def __init__(self, session: AsyncSession, pending: PendingWrites) -> None:
+        self.session = session
+        self._queued = pending.register(ProjectionWrites())
 
     def put_identified(self, version: VersionRow, hashes: Sequence[str]) -> None:
         """The hashes a version listed (domain.distinct); only versions that list any."""
-        self._identified[version[:5]] = {
+        self._queued.identified[version[:5]] = {
             **dict(zip(_VERSION_KEY, version[:5], strict=True)),
             "hashes": list(hashes),
         }
@@ -118,16 +140,14 @@ class ProjectionRepository:
         return found
 
     def put_versions(self, rows: Iterable[VersionRow]) -> None:
+        versions = self._queued.versions
         for row in rows:
-            self._versions[row[:5]] = row  # _VERSION_KEY
-
-    def _queued_versions(self, wanted: Any) -> list[VersionRow]:
-        return [row for key, row in self._versions.items() if wanted(key)]
+            versions[row[:5]] = row  # _VERSION_KEY
 
     async def versions(self, keys: Iterable[Key]) -> dict[Key, list[VersionRow]]:
         grouped: dict[Key, dict[tuple[Any, ...], VersionRow]] = {k: {} for k in set(keys)}
         stored = await _rows_in(self.session, CellVersion, VersionRow, _KEY, grouped)
-        for v in [*stored, *self._queued_versions(lambda k: k[:2] in grouped)]:
+        for v in [*stored, *self._queued.versions_where(lambda k: k[:2] in grouped)]:
             grouped[(v.project_id, v.indicator_code)][v[:5]] = v
         return {k: list(vs.values()) for k, vs in grouped.items()}
 
@@ -155,7 +175,7 @@ class ProjectionRepository:
         wanted = set(cells)
         grouped: dict[tuple[uuid.UUID, str, str, str], dict[tuple[Any, ...], VersionRow]] = {}
         stored = await _rows_in(self.session, CellVersion, VersionRow, _CELL, wanted)
-        for v in [*stored, *self._queued_versions(lambda k: k[:4] in wanted)]:
+        for v in [*stored, *self._queued.versions_where(lambda k: k[:4] in wanted)]:
             grouped.setdefault(v[:4], {})[v[:5]] = v
         return {cell: list(vs.values()) for cell, vs in grouped.items()}
 
@@ -164,37 +184,28 @@ class ProjectionRepository:
         as stored before this transaction."""
         return await _rows_in(self.session, ProjectTotal, TotalRow, _TOTAL, set(totals))
 
-    def add_to_project_totals(self, rows: list[tuple[Any, ...]]) -> None:
-        """Rows in TOTAL_COLUMNS order, each a difference to add."""
-        self._added_project_totals += rows
+    def add_to_project_totals(self, rows: list[TotalRow]) -> None:
+        """Each row a difference to add to the stored total at its key."""
+        self._queued.added_project_totals += rows
 
     def write_project_totals(
         self, upserts: list[dict[str, Any]], removals: list[tuple[uuid.UUID, str, str, str]]
     ) -> None:
-        self._replaced_totals += upserts
-        self._removed_totals += removals
-
-    @staticmethod
-    def _total_removals(removals: list[tuple[uuid.UUID, str, str, str]]) -> list[PreparedWrite]:
-        table = table_of(ProjectTotal)
-        key = tuple_(*(table.c[c] for c in _TOTAL_KEY))
-        return [
-            PreparedWrite(delete(table).where(key.in_(removals[start : start + 500])), None, None)
-            for start in range(0, len(removals), 500)
-        ]
+        self._queued.replaced_totals += upserts
+        self._queued.removed_totals += removals
 
     def add_to_node_totals(self, rows: list[dict[str, Any]]) -> None:
-        self._added_node_totals += rows
+        self._queued.added_node_totals += rows
 
     async def targets(self, keys: Iterable[Key]) -> dict[Key, TargetRow]:
         wanted = set(keys)
         rows = await _rows_in(self.session, TargetState, TargetRow, _KEY, wanted)
         found = {(t.project_id, t.indicator_code): t for t in rows}
-        found.update((k, t) for k, t in self._targets.items() if k in wanted)
+        found.update((k, t) for k, t in self._queued.targets.items() if k in wanted)
         return found
 
     def put_target(self, target: TargetRow) -> None:
-        self._targets[(target.project_id, target.indicator_code)] = target
+        self._queued.targets[(target.project_id, target.indicator_code)] = target
 
     async def realised(self, keys: Iterable[Key]) -> dict[Key, Decimal | None]:
         """Each key's realised value to date, as the projection last counted it."""
@@ -205,5 +216,6 @@ class ProjectionRepository:
         return {(p.project_id, p.indicator_code): p for p in rows}
 
     def put_progress(self, rows: list[dict[str, Any]]) -> None:
+        progress = self._queued.progress
         for row in rows:
-            self._progress[(row["project_id"], row["indicator_code"])] = row
+            progress[(row["project_id"], row["indicator_code"])] = row

@@ -7,7 +7,6 @@ from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy import select as sa_select
-from sqlalchemy.engine import Dialect
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -21,32 +20,22 @@ from services.kpi.repository.rows import (
     ReportRow,
     _rows_in,
 )
-from shared import audit
-from shared.db import (
-    PreparedWrite,
-    ProcessedEvent,
-    prepare_rows,
-    table_of,
-)
+from shared.db import ProcessedEvent, table_of
+from shared.pending import PendingWrites
 
 
 class ReportRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    """Report versions. A new version from intake is queued (a batch writes a thousand) and
+    goes in at commit with the unit of work's other pending writes (shared.pending); a
+    review's version and comments are single objects, through the session."""
+
+    def __init__(self, session: AsyncSession, pending: PendingWrites) -> None:
         self.session = session
-        self.pending: list[dict[str, Any]] = []
+        self._new = pending.rows(table_of(Report))
 
     def add_new(self, row: dict[str, Any]) -> None:
-        """Queue a new version for the bulk insert at commit."""
-        self.pending.append(row)
-
-    def prepare_pending(self, dialect: Dialect) -> list[PreparedWrite | None]:
-        """The queued versions' insert, recorded in the audit trail (unit of work commit)."""
-        if not self.pending:
-            return []
-        audit.record(self.session.sync_session, str(table_of(Report).name), self.pending)
-        write = prepare_rows(dialect, table_of(Report), self.pending)
-        self.pending = []
-        return [write]
+        """Queue a new version for the bulk insert at commit (recorded in the audit trail)."""
+        self._new.rows.append(row)
 
     def add(self, report: Report) -> None:
         self.session.add(report)

@@ -237,6 +237,5 @@ class NodeTotalRow(NamedTuple):
 
 
 _VERSION_KEY = ("project_id", "indicator_code", "period", "dimension_key", "version")
-TOTAL_COLUMNS = (*_TOTAL, "value", "numerator", "denominator", "projects")
 _TOTAL_KEY = ["project_id", "indicator_code", "view", "period_key"]
 _MEASURES = ["value", "numerator", "denominator"]

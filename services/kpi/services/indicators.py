@@ -55,7 +55,7 @@ async def define_indicator(uow: KpiUnitOfWork, data: IndicatorIn) -> IndicatorPu
         if await uow.catalogue.get(data.code):
             raise DuplicateError("indicator", "code", data.code)
         row = Indicator(**data.model_dump())
-        uow.session.add(row)
+        uow.catalogue.add(row)
         uow.publish(announcement(row, []))
         await commit(uow)
         return IndicatorPublic.model_validate(row, from_attributes=True)
@@ -72,7 +72,7 @@ async def set_indicator_thresholds(
             raise UnknownRecordError("indicator", code)
         row.plausible_target_percent = data.plausible_target_percent
         row.plausible_jump_factor = data.plausible_jump_factor
-        uow.session.add(row)
+        uow.catalogue.add(row)
         await commit(uow)
         return IndicatorPublic.model_validate(row, from_attributes=True)
 
@@ -202,7 +202,7 @@ async def redefine_indicator(
         for name, value in fields.items():
             setattr(row, name, value)
         row.definition_version = new.version
-        uow.session.add(row)
+        uow.catalogue.add(row)
         uow.publish(announcement(row, [*history, new]))
         await commit(uow)
         return DefinitionPublic.model_validate(new, from_attributes=True)
