@@ -154,7 +154,7 @@ def test_the_overview_in_any_programme_period_line_and_fund(page: Page, platform
         page.get_by_role("link", name="CSV voor Nederlandse Excel (puntkomma)").click()
     body = Path(download.value.path()).read_bytes()
     assert body.startswith("\ufeff".encode()) and b";" in body
-    assert "2019-q1-2019-q4" in download.value.suggested_filename
+    assert "-efro-2019-q1-2019-q4-" in download.value.suggested_filename  # fund and periods
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig")), delimiter=";"))
     assert any(r[:2] == ["Alleen goedgekeurde waarden", "ja"] for r in rows)
     looks_right(page, "/ filtered")
@@ -259,12 +259,15 @@ def test_upload_template_and_a_rejected_file(
     with page.expect_download() as download:
         page.get_by_role("button", name="Sjabloon downloaden").click()
     template = Path(download.value.path()).read_text(encoding="utf-8")
-    assert "IBDO,ENTREPRENEURS_REACHED," in template
+    assert template.startswith("\ufeffproject;indicator;period;")  # opens in Dutch Excel
+    assert "IBDO;ENTREPRENEURS_REACHED;" in template
     page.goto(platform.portal + "/upload")
     page.set_input_files('input[type="file"]', str(_file(tmp_path, template)))
     page.get_by_role("button", name="Controleren").click()
     expect(page.locator(".rejected")).to_have_text("0")  # every sample row would be accepted
     expect(page.get_by_role("status")).to_contain_text("er is niets opgeslagen")
+    expect(page.locator("table.preview")).to_contain_text("Bereikte ondernemers")
+    looks_right(page, "upload preview")  # indicators by name, outcomes in words
     page.get_by_role("button", name=re.compile(r"Deze \d+ rapportages opslaan")).click()
     expect(page.get_by_role("status")).to_contain_text("rijen verwerkt")
     expect(page.locator(".rejected")).to_have_text("0")  # and every one was stored

@@ -7,7 +7,7 @@ without JavaScript and under the portal's strict Content-Security-Policy.
 """
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,8 +28,10 @@ class PreviewRow:
     flags: list[str]  # plausibility flags, in the user's language
 
 
-def accepted(upload: Upload, result: Mapping[str, Any], language: str) -> list[PreviewRow]:
-    """The rows the batch answer accepted, in file order."""
+def accepted(
+    upload: Upload, result: Mapping[str, Any], language: str, name_of: Callable[[str], str] = str
+) -> list[PreviewRow]:
+    """The rows the batch answer accepted, in file order, each indicator by its name."""
     rows = []
     for item in result.get("results", []):
         if item.get("status", 500) >= 300:
@@ -42,7 +44,7 @@ def accepted(upload: Upload, result: Mapping[str, Any], language: str) -> list[P
             PreviewRow(
                 row=upload.rows[item["index"]],
                 project=str(sent.get("project", "")),
-                indicator=str(sent.get("indicator", "")),
+                indicator=name_of(str(sent.get("indicator", ""))),
                 period=str(sent.get("period", "")),
                 value="" if value is None else str(value),
                 outcome=label("intake_outcome", report.get("outcome"), language),

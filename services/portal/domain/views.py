@@ -324,8 +324,11 @@ def sample_period(project: Mapping[str, Any], frequency: str, today: date) -> st
     return f"{year}-Q{quarter}"
 
 
-def template_csv(rows: Sequence[Sequence[str]] | None = None) -> str:
+def template_csv(rows: Sequence[Sequence[str]] | None = None, dutch: bool = False) -> str:
+    """The template as the user's Excel opens it in columns: for Dutch pages separated by
+    semicolons and with a byte-order mark (Dutch Excel reads a comma file as one column),
+    else by commas. The upload reads either."""
     rows = rows or [list(UPLOAD_COLUMNS)]
     out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerows(rows)
-    return out.getvalue()
+    csv.writer(out, delimiter=";" if dutch else ",", lineterminator="\r\n").writerows(rows)
+    return ("\ufeff" if dutch else "") + out.getvalue()

@@ -13,6 +13,7 @@ from services.portal import pages
 from services.portal.api import UPLOAD_BYTES, Api, User, check_csrf, require
 from services.portal.clients import ServiceError
 from services.portal.domain import exports, problems, uploads, views
+from services.portal.domain.catalogue import Names
 from services.portal.web import render
 
 router = APIRouter(include_in_schema=False)
@@ -44,7 +45,7 @@ async def upload_template(who: User, api: Api, project: uuid.UUID | None = None)
         extension="csv",
     )
     return Response(
-        views.template_csv(rows),
+        views.template_csv(rows, dutch=who.language == "nl"),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
@@ -102,6 +103,8 @@ async def _answer(
     except ServiceError as exc:
         return await _failed(request, who, api, problems.readable(exc.detail, who.language))
     to_store = uploads.to_store(upload, result) if dry_run else None
+    indicators = await pages.optional(api.get("kpi", "/v1/indicators"), []) if dry_run else []
+    known = Names.of(who.language, indicators)
     answer = await _page(
         request,
         who,
@@ -109,7 +112,7 @@ async def _answer(
         result=result,
         previewed=dry_run,
         problems=views.row_problems(upload, result, who.language),
-        accepted=uploads.accepted(upload, result, who.language) if dry_run else [],
+        accepted=uploads.accepted(upload, result, who.language, known.indicator) if dry_run else [],
         to_store=uploads.encode(to_store) if to_store and to_store.items else None,
     )
     answer.status_code = 422 if result["accepted"] == 0 else 200

@@ -82,6 +82,7 @@ async def overview_export(
     name = exports.file_name(
         translate("overview_export", who.language),
         data["programme"]["name"],
+        label("fund", scope.fund, "nl") if scope.fund else "",
         f"{scope.period_from}-{scope.period_to}" if scope.period_from or scope.period_to else "",
         made=pages.today(),
         extension="x",
@@ -97,6 +98,7 @@ def overview_tables(data: dict[str, Any], language: str) -> list[Table]:
     about = [
         (t("programme"), data["programme"]["name"]),
         (t("periods"), f"{scope.period_from or '…'} \u2013 {scope.period_to or '…'}"),
+        (t("line"), _line_name(data, scope.line) if scope.line else t("all_lines")),
         (t("fund"), label("fund", scope.fund, language) if scope.fund else t("all_funds")),
         (t("approved_only"), t("yes") if scope.approved_only else t("no")),
         (t("as_of"), day(pages.today(), language)),
@@ -132,7 +134,7 @@ def overview_tables(data: dict[str, Any], language: str) -> list[Table]:
                 [
                     line.goal["name"],
                     o.name or o.indicator,
-                    o.unit,
+                    label("unit", o.unit, language),
                     *([] if scope.approved_only else [o.realised]),
                     o.approved,
                     o.target,
@@ -151,6 +153,10 @@ def overview_tables(data: dict[str, Any], language: str) -> list[Table]:
                 ]
             )
     return [outputs, money]
+
+
+def _line_name(data: dict[str, Any], line: str) -> str:
+    return next((str(n["name"]) for n in data["tree"] if str(n["id"]) == line), line)
 
 
 @router.get("/exports/eu")
@@ -250,7 +256,7 @@ def eu_tables(report: dict[str, Any], programme: dict[str, Any], language: str) 
         [
             [
                 i["eu_code"],
-                i["unit"],
+                label("unit", i["unit"], language) if i["unit"] else "",
                 i["value"],
                 i["projects"],
                 i.get("reported_value"),

@@ -154,7 +154,7 @@ async def test_a_file_is_previewed_first_and_stored_on_request(portal: Portal) -
         [
             "2",
             "IBDO",
-            "ENTREPRENEURS_REACHED",
+            "Bereikte ondernemers",  # the indicator's name, not its code
             "2019-Q1",
             "2500",
             "nieuw",
@@ -164,7 +164,7 @@ async def test_a_file_is_previewed_first_and_stored_on_request(portal: Portal) -
         [
             "4",
             "IBDO",
-            "ENTREPRENEURS_REACHED",
+            "Bereikte ondernemers",  # the indicator's name, not its code
             "2019-Q3",
             "8",
             "nieuw",

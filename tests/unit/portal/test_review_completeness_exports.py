@@ -10,9 +10,12 @@ from typing import Any
 
 from openpyxl import load_workbook
 
+from services.portal import pages
 from services.portal.domain import completeness, exports, problems, review, views
 from services.portal.domain.catalogue import Names
 from services.portal.domain.charts import Series, line_chart
+from services.portal.pages.programme import LineView
+from services.portal.routes.exports import overview_tables
 
 D = Decimal
 
@@ -106,6 +109,34 @@ def test_uploads_read_numbers_the_way_the_language_writes_them() -> None:
     assert views.parse_upload(b"project,indicator,period,value\nA,B,2019,12,5", "r.csv", "en")
 
 
+def test_the_dutch_template_opens_in_columns_and_its_sample_rows_read_back() -> None:
+    project = {"code": "IBDO", "start_date": "2016-01-01", "end_date": "2019-12-31"}
+    kpis: list[dict[str, Any]] = [
+        {"indicator_code": "REACHED", "frequency": "quarterly", "dimensions": ["gender"]},
+        {"indicator_code": "SHARE", "frequency": "yearly"},
+    ]
+    indicators = {"REACHED": {"kind": "flow"}, "SHARE": {"kind": "ratio"}}
+    rows = views.template_rows(project, kpis, indicators, date(2019, 8, 20))
+    dutch = views.template_csv(rows, dutch=True)
+    assert dutch.startswith("\ufeffproject;indicator;period;value;numerator;denominator;")
+    assert dutch.splitlines()[0].endswith(";gender")  # a column per disaggregation dimension
+    english = views.template_csv(rows)
+    assert english.startswith("project,indicator,period,") and "\ufeff" not in english
+    for text, language in ((dutch, "nl"), (english, "en")):
+        read = views.parse_upload(text.encode("utf-8"), "template.csv", language)
+        assert read.items == [
+            {"project": "IBDO", "indicator": "REACHED", "period": "2019-Q2", "value": "0"},
+            {
+                "project": "IBDO",
+                "indicator": "SHARE",
+                "period": "2018",
+                "value": None,
+                "numerator": "1",
+                "denominator": "2",
+            },
+        ]
+
+
 def test_exports_open_in_dutch_excel_and_keep_numbers_as_numbers() -> None:
     table = exports.Table(
         "Resultaten",
@@ -152,3 +183,38 @@ def test_a_single_value_is_drawn_as_a_point_with_its_figure_in_the_table() -> No
 def test_a_total_reported_once_is_not_drawn_as_quarters_at_zero_before_it() -> None:
     drawn = views.cumulative({"2019-Q4": D(9)}, ["2019-Q2", "2019-Q3", "2019-Q4"], "flow")
     assert drawn == [("2019-Q2", None), ("2019-Q3", None), ("2019-Q4", D(9))]
+
+
+def test_the_overview_export_says_what_it_covers_and_names_units() -> None:
+    line = {"id": "l1", "name": "Concurrentiekracht", "code": "L1"}
+    row = views.OutputRow("REACHED", "participants", "flow", Decimal(12), Decimal(10), Decimal(40))
+    scope = pages.Scope("2019-Q1", "2019-Q4", "l1", "efro", approved_only=False)
+    data = {
+        "programme": {"name": "Economische Koers"},
+        "tree": [line, {"id": "l2", "name": "Arbeidsmarkt"}],
+        "scope": scope,
+        "lines": [
+            LineView(
+                line, [{"fund": "efro", "allocated": 5, "committed": 4, "paid": 1}], [row], None
+            )
+        ],
+    }
+    outputs, money = overview_tables(data, "nl")
+    about = dict(outputs.about)
+    assert about["Programmalijn"] == "Concurrentiekracht" and about["Fonds"] == "EFRO"
+    assert about["Perioden"] == "2019-Q1 \u2013 2019-Q4"
+    assert outputs.rows == [
+        [
+            "Concurrentiekracht",
+            "REACHED",
+            "deelnemers",
+            Decimal(12),
+            Decimal(10),
+            Decimal(40),
+            Decimal("30.0"),
+            "",
+        ]
+    ]
+    assert money.rows == [["Concurrentiekracht", "EFRO", 5, 4, 1]]
+    english = dict(overview_tables({**data, "scope": pages.Scope()}, "en")[0].about)
+    assert english["Programme line"] == "All programme lines" and english["Fund"] == "All funds"

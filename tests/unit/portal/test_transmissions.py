@@ -151,7 +151,7 @@ def test_the_eu_export_shows_enterprises_counted_once_beside_the_reported_sum() 
         "Zoals gerapporteerd",
         "In meer dan één project",
     ]
-    assert indicators.rows == [
-        ["RCO01", "enterprises", "5", 2, "6", 1],
-        ["RCO02", "enterprises", "3", 1, None, None],
+    assert indicators.rows == [  # units in the file's language, as on the pages
+        ["RCO01", "ondernemingen", "5", 2, "6", 1],
+        ["RCO02", "ondernemingen", "3", 1, None, None],
     ]
