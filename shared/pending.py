@@ -13,10 +13,11 @@ Which writes are queued here, and which go through the ORM (`session.add`):
   paths (report versions of a batch, the projection's tables, the outbox, the inbox of a
   batch). They go in as one bulk statement each, prepared a column at a time (ADR 17);
   ORM objects would cost an object, its identity-map entry and its flush per row.
-- `session.add`, inside a repository only: a single object, or the few rows of one
-  record, on a low-volume path (an indicator, a comment, a review, a project's
-  memberships, one event marked processed). The session flushes those at commit, after
-  the queued writes; unlike queued rows, the session's own reads see them at once.
+- `session.add`, inside a repository (or the unit of work): a single object, or the few
+  rows of one record, on a low-volume path (an indicator, a comment, a review, a
+  project's memberships, one event marked processed). The session flushes those at
+  commit, after the queued writes; unlike queued rows, the session's own reads see them
+  at once.
 
 Reads never change what is pending. A repository may read its own part (the projection
 reads the cell versions and targets its transaction queued, as it would read its own
