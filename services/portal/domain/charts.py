@@ -60,7 +60,8 @@ def nice_ticks(top: Decimal, count: int = 4) -> list[Decimal]:
     ticks = [Decimal(0)]
     while ticks[-1] < top:
         ticks.append(ticks[-1] + step)
-    return [t.normalize() if t == t.to_integral_value() else t for t in ticks]
+    # whole ticks as whole numbers (2000, never 2E+3), others without trailing zeros
+    return [t.quantize(Decimal(1)) if t == t.to_integral_value() else t.normalize() for t in ticks]
 
 
 def period_labels(periods: Sequence[str]) -> dict[str, str]:

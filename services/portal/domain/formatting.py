@@ -70,7 +70,8 @@ def share(value: Decimal | str | None, language: str = "nl") -> str:
 
 
 def day(value: date | datetime | str | None, language: str = "nl") -> str:
-    """29 nov 2026 (nl) / 29 Nov 2026 (en)."""
+    """29 nov 2026 (nl) / 29 Nov 2026 (en); a point in time on its day in Amsterdam (a key
+    revoked at 23:30 UTC on 31 December was revoked on 1 January there)."""
     if value is None or value == "":
         return MISSING
     if isinstance(value, str):
@@ -79,6 +80,8 @@ def day(value: date | datetime | str | None, language: str = "nl") -> str:
             if "T" in value
             else date.fromisoformat(value)
         )
+    if isinstance(value, datetime):
+        value = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(AMSTERDAM)
     return f"{value.day} {MONTHS.get(language, MONTHS['en'])[value.month - 1]} {value.year}"
 
 

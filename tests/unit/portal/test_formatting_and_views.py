@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from services.portal.domain import formatting, views
-from services.portal.domain.charts import Series, line_chart
+from services.portal.domain.charts import Series, line_chart, nice_ticks
 
 D = Decimal
 
@@ -35,6 +35,9 @@ def test_money_percentages_dates_and_missing_values() -> None:
     assert formatting.share(D("0.475"), "en") == "47.5%"
     assert formatting.day(date(2019, 12, 31), "nl") == "31 dec 2019"
     assert formatting.day("2026-03-01T10:00:00Z", "en") == "1 Mar 2026"
+    # the day in Amsterdam, not in UTC: 23:30 UTC on New Year's Eve is already 2027 there
+    assert formatting.day("2026-12-31T23:30:00+00:00", "nl") == "1 jan 2027"
+    assert formatting.moment("2026-07-01T22:15:00Z", "nl") == "2 jul 2026 00:15"  # summer time
     assert formatting.number(None) == formatting.money(None) == formatting.MISSING
 
 
@@ -112,3 +115,17 @@ def test_the_chart_is_self_contained_svg_with_its_title() -> None:
         and "<title>REACHED</title>" in svg
         and "http" not in svg.replace("http://www.w3.org", "")
     )
+
+
+def test_axes_have_round_ticks_from_zero_and_their_labels() -> None:
+    assert nice_ticks(D(1705)) == [D(0), D(500), D(1000), D(1500), D(2000)]
+    assert nice_ticks(D(7)) == [D(0), D(2), D(4), D(6), D(8)]
+    assert nice_ticks(D("0.9")) == [D(0), D("0.25"), D("0.5"), D("0.75"), D(1)]
+    svg = line_chart(
+        "Bereikt",
+        ["2019-Q1", "2019-Q2"],
+        [Series("Ingediend", [("2019-Q1", D(1)), ("2019-Q2", D(1705))], "realised")],
+        x_label="Kwartaal",
+        y_label="ondernemers",
+    ).svg
+    assert ">Kwartaal</text>" in svg and ">ondernemers</text>" in svg and ">2000</text>" in svg
