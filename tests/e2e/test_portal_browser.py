@@ -91,6 +91,11 @@ def test_overview_drill_down_and_review(browser: Browser, platform: Platform) ->
     kpi = ibdo_row(page)
     assert "1.705" in kpi and "1.500" in kpi
     shot(page, "project")
+    crumbs = page.get_by_role("navigation", name="Kruimelpad")  # back to its goals and line
+    assert (crumbs.get_by_role("link").first.get_attribute("href") or "").startswith("/?programme=")
+    crumbs.get_by_role("link", name="Concurrentiekracht").first.click()
+    expect(page.get_by_role("heading", name=re.compile("Concurrentiekracht"))).to_be_visible()
+    page.go_back()
 
     page.goto(platform.portal + "/review")
     queued = page.locator('tr[data-indicator="ENTREPRENEURS_REACHED"]').filter(has_text="IBDO")
@@ -169,6 +174,8 @@ def test_a_viewer_cannot_reach_administration_or_approve(
     expect(viewer.get_by_role("link", name="Beoordelen")).to_have_count(0)
     assert viewer.goto(platform.portal + "/admin").status == 403  # type: ignore[union-attr]
     assert viewer.goto(platform.portal + "/review").status == 403  # type: ignore[union-attr]
+    expect(viewer.get_by_role("heading", name="Geen toegang")).to_be_visible()
+    expect(viewer.get_by_role("button", name="Uitloggen")).to_be_visible()  # the menu stays
     shot(viewer, "viewer-forbidden")
 
     admin.goto(platform.portal + "/admin")

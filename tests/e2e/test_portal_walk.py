@@ -84,6 +84,19 @@ def accessible(page: Page, where: str) -> None:
     assert found == [], (where, json.dumps(found))
 
 
+def legible_charts(page: Page, where: str) -> int:
+    """Every chart's text as drawn on this screen: at least 12 px (an SVG scales its text
+    with its width). How many texts were measured."""
+    sizes = page.evaluate(
+        "() => [...document.querySelectorAll('svg.chart text')].map(t => {"
+        " const m = t.ownerSVGElement.getScreenCTM();"
+        " return m ? parseFloat(getComputedStyle(t).fontSize) * m.a : 99; })"
+    )
+    small = [px for px in sizes if px < 12]
+    assert small == [], (where, small[:3])
+    return len(sizes)
+
+
 def shape(path: str) -> str:
     """/projects/<id> and /goals/<id>: one check of axe per kind of page is enough."""
     return re.sub(r"[0-9a-f]{8}-[0-9a-f-]{27}", "<id>", path.split("#")[0].split("?")[0])
@@ -104,10 +117,12 @@ def test_every_menu_page_and_every_link_one_level_deep(page: Page, platform: Pla
     } <= set(menu)
     linked: dict[str, str] = {}
     checked: set[str] = set()
+    measured = 0  # chart texts
     for path in menu:
         response = page.goto(platform.portal + path)
         assert response is not None and response.status == 200, path
         looks_right(page, path)
+        measured += legible_charts(page, path)
         accessible(page, path)
         checked.add(shape(path))
         shot(page, "menu" + (path.replace("/", "-") if path != "/" else "-overview"))
@@ -116,11 +131,13 @@ def test_every_menu_page_and_every_link_one_level_deep(page: Page, platform: Pla
             if href.startswith("/") and not href.startswith(NOT_A_PAGE) and href not in menu:
                 linked.setdefault(href, path)
     assert len(linked) > 10, linked
+    assert measured > 0  # the overview's charts at least
     for href, source in sorted(linked.items()):
         response = page.goto(platform.portal + href)
         assert response is not None and response.status < 500, (source, href)
         assert response.status in (200, 404) or href.startswith("/review"), (href, response.status)
         looks_right(page, href)
+        measured += legible_charts(page, href)
         if shape(href) not in checked:
             checked.add(shape(href))
             accessible(page, href)
@@ -440,3 +457,94 @@ def test_the_english_pages_name_every_code_too(page: Page, platform: Platform) -
     finally:
         page.goto(platform.portal + "/")
         page.get_by_role("button", name="Nederlands").click()
+
+
+def test_the_other_forms_valid_and_invalid(
+    page: Page, platform: Platform, browser: Browser
+) -> None:
+    """The forms the walks above leave: signing in, a lock exception without a reason, an
+    API key issued, refused and revoked, notifications read one by one and all at once."""
+    stranger = browser.new_page()
+    try:
+        stranger.goto(platform.portal + "/login")
+        stranger.get_by_label("Gebruikersnaam").fill("admin")
+        stranger.get_by_label("Wachtwoord").fill("not-the-password")
+        stranger.get_by_role("button", name="Inloggen").click()
+        expect(stranger.get_by_text("Onbekende gebruiker of onjuist wachtwoord.")).to_be_visible()
+        assert stranger.url.endswith("/login")
+    finally:
+        stranger.close()
+
+    page.goto(platform.portal + "/review")
+    exception = page.locator("form[action='/review/lock-exceptions']")
+    exception.get_by_label("Periode").fill("2016-Q2")
+    exception.get_by_label("Reden").evaluate("e => e.removeAttribute('required')")
+    exception.get_by_role("button", name="Uitzondering verlenen").click()
+    expect(page.get_by_role("alert")).to_contain_text("reden")
+    looks_right(page, "lock exception without a reason")
+
+    page.goto(platform.portal + "/admin")
+    form = page.locator("form[action='/admin/keys']")
+    form.get_by_label("Naam", exact=True).evaluate("e => e.removeAttribute('required')")
+    form.get_by_role("button", name="Sleutel uitgeven").click()
+    expect(page.get_by_role("alert")).to_contain_text("naam")
+    looks_right(page, "key without a name")
+    page.goto(platform.portal + "/admin")
+    form = page.locator("form[action='/admin/keys']")
+    form.get_by_label("Naam", exact=True).fill("Walk CRM")
+    form.get_by_role("button", name="Sleutel uitgeven").click()
+    expect(page.locator("code.key")).to_contain_text("km_")
+    page.goto(platform.portal + "/admin")
+    forged = page.locator("tr", has_text="Walk CRM").locator("form")
+    forged.evaluate(
+        "f => f.setAttribute('action', '/admin/keys/00000000-0000-0000-0000-000000000000/revoke')"
+    )
+    forged.get_by_role("button").click()
+    expect(page.get_by_role("heading", name="Niet gevonden")).to_be_visible()
+    looks_right(page, "unknown key revoked")
+    page.goto(platform.portal + "/admin")
+    page.locator("tr", has_text="Walk CRM").get_by_role("button", name="Intrekken").click()
+    expect(page.get_by_role("status")).to_have_text("Opgeslagen.")
+    expect(page.locator("tr", has_text="Walk CRM").get_by_role("button")).to_have_count(0)
+
+    # a new programme manager: the defaults fire on the demo (overdue reports) once the
+    # notifications service has seen them and ticked (every 5 seconds on one machine)
+    page.goto(platform.portal + "/admin")
+    form = page.locator("form[action='/admin/users']")
+    form.get_by_label("Gebruikersnaam").fill("petra")
+    form.get_by_label("Wachtwoord").fill("petra-password-1")
+    form.get_by_label("programmamanager").check()
+    form.get_by_role("button", name="Gebruiker toevoegen").click()
+    expect(page.get_by_role("status")).to_have_text("Opgeslagen.")
+    manager = signed_in(browser, platform, "petra", "petra-password-1")
+    try:
+        _read_notifications(manager, platform)
+    finally:
+        manager.close()
+
+
+def _read_notifications(page: Page, platform: Platform) -> None:
+    """One notification read, an unknown one refused in words, then all of them read."""
+    page.goto(platform.portal + "/notifications")
+    one = page.locator("form[action$='/read']")
+    for _ in range(60):
+        if one.count():
+            break
+        page.wait_for_timeout(1000)
+        page.reload()
+    unread = one.count()
+    assert unread >= 2
+    expect(page.locator("header .badge")).to_be_visible()  # the unread count in the header
+    one.first.get_by_role("button").click()
+    expect(page.locator("form[action$='/read']")).to_have_count(unread - 1)
+    forged = page.locator("form[action$='/read']").first
+    forged.evaluate(
+        "f => f.setAttribute('action', '/notifications/00000000-0000-0000-0000-000000000000/read')"
+    )
+    forged.get_by_role("button").click()
+    expect(page.get_by_role("heading", name="Niet gevonden")).to_be_visible()
+    looks_right(page, "unknown notification read")
+    page.goto(platform.portal + "/notifications")
+    page.get_by_role("button", name="Alles gelezen").click()
+    expect(page.locator("form[action$='/read']")).to_have_count(0)
+    expect(page.locator("header .badge")).to_have_count(0)  # the header's unread count too

@@ -15,6 +15,7 @@ from services.portal.domain import completeness, exports, problems, review, view
 from services.portal.domain.catalogue import Names
 from services.portal.domain.charts import Series, line_chart
 from services.portal.pages.programme import LineView
+from services.portal.pages.project import indicator_periods
 from services.portal.routes.exports import overview_tables
 
 D = Decimal
@@ -218,3 +219,55 @@ def test_the_overview_export_says_what_it_covers_and_names_units() -> None:
     assert money.rows == [["Concurrentiekracht", "EFRO", 5, 4, 1]]
     english = dict(overview_tables({**data, "scope": pages.Scope()}, "en")[0].about)
     assert english["Programme line"] == "All programme lines" and english["Fund"] == "All funds"
+
+
+def test_a_kpis_periods_show_target_reported_approved_to_date_and_versions() -> None:
+    """Akvo RSR's indicator periods: per period the target, the current version's value, the
+    approved one, the total to date and the state, with every version behind it."""
+
+    def version(period: str, n: int, state: str, value: int, **extra: Any) -> dict[str, Any]:
+        return {
+            "id": f"{period}-{n}",
+            "indicator_code": "REACHED",
+            "period": period,
+            "version": n,
+            "state": state,
+            "value": str(value),
+            "submitted_by": "organisation:o1",
+            **extra,
+        }
+
+    reports = [
+        version("2019-Q1", 1, "approved", 10),
+        version("2019-Q2", 1, "returned", 50, review_reason="cumulative, not the quarter"),
+        version("2019-Q2", 2, "submitted", 5, flags=["jump"]),
+        version("2019-Q2", 1, "approved", 3, dimension_key="gender=f"),  # a breakdown: apart
+    ]
+    kpi = {
+        "indicator_code": "REACHED",
+        "kind": "flow",
+        "series": [{"period": "2019-Q1", "value": "10"}, {"period": "2019-Q2", "value": "5"}],
+    }
+    kpis = [{"indicator_code": "REACHED", "period_targets": {"2019-Q2": "20", "2019-Q3": "20"}}]
+    q1, q2, q3 = indicator_periods(kpi, reports, kpis)
+    assert (q1.period, q1.target, q1.reported, q1.approved, q1.cumulative, q1.state) == (
+        "2019-Q1",
+        None,
+        D(10),
+        D(10),
+        D(10),
+        "approved",
+    )
+    assert (q2.target, q2.reported, q2.approved, q2.cumulative, q2.state, q2.flags) == (
+        D(20),
+        D(5),
+        None,
+        D(15),
+        "submitted",
+        ["jump"],
+    )
+    assert [(v.version, v.state, v.review_reason) for v in q2.versions] == [
+        (1, "returned", "cumulative, not the quarter"),
+        (2, "submitted", None),
+    ]
+    assert (q3.target, q3.reported, q3.state, q3.versions) == (D(20), None, None, [])
