@@ -231,7 +231,8 @@ async def eu_totals(
     uow: KpiUnitOfWork, programme_id: uuid.UUID, approved_only: bool
 ) -> list[EuTotalPublic]:
     """Per EU code, the programme's totals of the indicators mapped to it; enterprises
-    (and participants) counted once across projects and indicators (domain.distinct)."""
+    (and participants) counted once across projects and indicators (domain.distinct); a
+    redefined indicator as /v1/aggregates counts it: converted, and no total across a break."""
     view = APPROVED if approved_only else CURRENT
     async with uow:
         mapping = await uow.catalogue.by_eu_code()
@@ -248,8 +249,66 @@ async def eu_totals(
                 if c in by_code and (by_code[c].projects or by_code[c].value)
             ]
             if present:
-                once = await _counted_once(uow, reference, programme_id, view, present)
-                out.append(_eu_total(eu_code, present, once))
+                out.append(await _eu_total(uow, reference, programme_id, view, eu_code, present))
+    return out
+
+
+async def _eu_total(
+    uow: KpiUnitOfWork,
+    reference: Reference,
+    programme_id: uuid.UUID,
+    view: str,
+    eu_code: str,
+    present: list[NodeTotal],
+) -> EuTotalPublic:
+    """One EU code's value: its indicators' totals added up in their current units, none
+    across a break in series (a note says which), enterprises counted once."""
+    indicators = sorted(r.indicator_code for r in present)
+    projects = sum(r.projects for r in present)
+    redefined = await _under_definitions(uow, reference, programme_id, view, present)
+    breaks = [a.note for a in redefined.values() if a.total is None and a.note]
+    if breaks:  # old and new definitions do not add up: each side's total is per indicator
+        note = "; ".join(breaks)
+        return EuTotalPublic(
+            eu_code=eu_code, indicators=indicators, value=None, projects=projects, note=note
+        )
+    values = {r.indicator_code: r.value for r in present} | {
+        code: a.total.value or Decimal(0) for code, a in redefined.items() if a.total is not None
+    }
+    once = await _counted_once(uow, reference, programme_id, view, values)
+    return EuTotalPublic(
+        eu_code=eu_code,
+        indicators=indicators,
+        value=once.value if once else sum(values.values(), Decimal(0)),
+        projects=projects,
+        reported_value=once.reported if once else None,
+        more_than_one_project=once.more_than_one_project if once else None,
+    )
+
+
+async def _under_definitions(
+    uow: KpiUnitOfWork,
+    reference: Reference,
+    programme_id: uuid.UUID,
+    view: str,
+    present: list[NodeTotal],
+) -> dict[str, AggregatePublic]:
+    """The programme's total of each redefined indicator of an EU code, as /v1/aggregates
+    gives it (ADR 32): in the current unit, or none across a break (with the note why)."""
+    out = {}
+    for r in present:
+        indicator = reference.indicators[r.indicator_code]
+        if indicator.definition_version <= 1:
+            continue
+        periods = {
+            t.period_key: (Measure(t.value, t.numerator, t.denominator), t.projects)
+            for t in await uow.totals.node_totals(programme_id, view, r.indicator_code)
+            if t.projects or t.value or t.numerator or t.denominator
+        }
+        redefined = [definition_of(d) for d in await uow.catalogue.definitions(indicator.code)]
+        out[indicator.code] = _aggregate(
+            programme_id, indicator, view, periods, Span(), None, redefined
+        )
     return out
 
 
@@ -258,30 +317,15 @@ async def _counted_once(
     reference: Reference,
     programme_id: uuid.UUID,
     view: str,
-    present: list[NodeTotal],
+    values: dict[str, Decimal],
 ) -> CountedOnceTotal | None:
-    codes = [
-        r.indicator_code for r in present if counts_once(reference.indicators[r.indicator_code])
-    ]
+    codes = [code for code in values if counts_once(reference.indicators[code])]
     if not codes:
         return None
     cells = []
     for code in codes:
         cells += [c for _, c in await identified_values(uow, reference, programme_id, code, view)]
-    return counted_once(sum((r.value for r in present), Decimal(0)), cells)
-
-
-def _eu_total(
-    eu_code: str, present: list[NodeTotal], once: CountedOnceTotal | None
-) -> EuTotalPublic:
-    return EuTotalPublic(
-        eu_code=eu_code,
-        indicators=sorted(r.indicator_code for r in present),
-        value=once.value if once else sum((r.value for r in present), Decimal(0)),
-        projects=sum(r.projects for r in present),
-        reported_value=once.reported if once else None,
-        more_than_one_project=once.more_than_one_project if once else None,
-    )
+    return counted_once(sum(values.values(), Decimal(0)), cells)
 
 
 def _progress_public(

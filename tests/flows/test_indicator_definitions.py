@@ -1,6 +1,7 @@
 """Versioned indicator definitions: a unit changed on data already reported is converted
 (old values times the factor, in the new unit) or declared a break in series, across which
-no total is given — one per definition instead. The catalogue keeps the history. Registry
+no total is given — one per definition instead; the programme's totals per EU code
+convert likewise and give none across a break. The catalogue keeps the history. Registry
 and KPI service as deployed, on the real broker, on SQLite and PostgreSQL."""
 
 import secrets
@@ -52,6 +53,7 @@ async def test_a_unit_converted_or_broken_counts_under_the_definition_of_its_per
                     "unit": unit,
                     "level": "output",
                     "kind": "flow",
+                    "eu_code": f"EU_{code}",
                 },
                 headers=manager,
             )
@@ -142,6 +144,18 @@ async def test_a_unit_converted_or_broken_counts_under_the_definition_of_its_per
             kpi.client, staff, hours, programme=programme["id"], **{"from": "2021-Q2"}
         )
         assert after["total"]["value"] == "2"
+
+        # the programme's totals per EU code follow the same rules: converted, and none
+        # across the break (it names why)
+        eu = await kpi.client.get(
+            "/v1/aggregates/eu", params={"programme": programme["id"]}, headers=staff
+        )
+        assert eu.status_code == 200, eu.text
+        by_code = {t["eu_code"]: t for t in eu.json()}
+        assert (by_code[f"EU_{road}"]["value"], by_code[f"EU_{road}"]["note"]) == ("5500", None)
+        hours_eu = by_code[f"EU_{hours}"]
+        assert hours_eu["value"] is None and hours_eu["projects"] == 1, hours_eu
+        assert f"{hours}'s definition has a break in series on 2021-04-01" in hours_eu["note"]
 
         history = (await kpi.client.get(definitions, headers=staff)).json()
         assert [(d["version"], d["unit"], d["change"]) for d in history] == [

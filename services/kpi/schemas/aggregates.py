@@ -93,9 +93,15 @@ class ProgressPublic(BaseModel):
 class EuTotalPublic(BaseModel):
     eu_code: str
     indicators: list[str]
-    value: Decimal = Field(description="enterprise indicators: each listed enterprise once")
+    value: Decimal | None = Field(
+        description="enterprise indicators: each listed enterprise once; in each indicator's "
+        "current unit; null when an indicator's definition has a break in series (see note)"
+    )
     projects: int
     reported_value: Decimal | None = Field(
         default=None, description="as the projects reported it, where identifiers were listed"
     )
     more_than_one_project: int | None = None
+    note: str | None = Field(
+        default=None, description="why no value is given: the break in series it would run across"
+    )
