@@ -167,6 +167,11 @@ def test_the_overview_in_any_programme_period_line_and_fund(page: Page, platform
     assert "from=2019-Q1" in page.url and "fund=efro" in page.url and "approved=1" in page.url
     for money in page.locator("section.line table").first.locator("tbody th").all():
         assert money.inner_text() == "EFRO"  # only the chosen fund
+    outputs = page.locator("section.line table.outputs").first
+    expect(outputs.locator("thead")).not_to_contain_text("Ingediend")  # approved values only
+    for row in outputs.locator("tbody tr[data-indicator]").all():
+        cells = row.locator("td").all_inner_texts()  # unit, approved, target, %, status
+        assert cells[1] != "\u2013" or cells[3] == "\u2013", cells  # no share of nothing
     with page.expect_download() as download:
         page.get_by_role("link", name="CSV voor Nederlandse Excel (puntkomma)").click()
     body = Path(download.value.path()).read_bytes()
@@ -189,7 +194,9 @@ def test_review_decides_with_context_and_comes_back_to_the_same_place(
     filters = page.get_by_role("form", name="Filters")
     choose(filters.locator("select[name=project]"), "HHR")
     filters.get_by_role("button", name="Filteren").click()
+    page.wait_for_url(re.compile(r"project="))
     rows = page.locator("table.review tbody tr[data-report]")
+    expect(rows.first).to_be_visible()  # the filtered page, loaded
     assert rows.count() >= 3 and all("HHR" in r.inner_text() for r in rows.all())
     where = page.url
 

@@ -49,6 +49,18 @@ class LineView:
     children: list[dict[str, Any]] = field(default_factory=list)
 
 
+def counted(
+    current: Sequence[Mapping[str, Any]], approved: Sequence[Mapping[str, Any]], scope: Scope
+) -> Sequence[Mapping[str, Any]]:
+    """The figures an output's realised value and its % of target are read from: with
+    "approved only" the approved ones (a share of the target nobody approved is no share);
+    an output with nothing approved yet stays listed, without a figure."""
+    if not scope.approved_only:
+        return current
+    by_code = {a["indicator_code"]: a for a in approved}
+    return [by_code.get(a["indicator_code"], {**a, "total": {}, "series": []}) for a in current]
+
+
 def clip(periods: list[str], scope: Scope) -> list[str]:
     """The programme's quarters within the chosen range (a year means its four quarters)."""
     first = scope.period_from if "-Q" in scope.period_from else f"{scope.period_from}-Q1"
@@ -100,7 +112,9 @@ async def _line(
         api.get("kpi", "/v1/aggregates", goal=node["id"], **scope.params()),
         api.get("kpi", "/v1/aggregates", goal=node["id"], approved_only="true", **scope.params()),
     )
-    rows = views.output_rows(current, approved, chain["progress"], known.indicator)
+    rows = views.output_rows(
+        counted(current, approved, scope), approved, chain["progress"], known.indicator
+    )
     return LineView(
         goal=node,
         money=[
@@ -175,7 +189,9 @@ async def goal_page(api: Services, goal_id: str, language: str, scope: Scope) ->
             api.get("projects", f"/v1/programmes/{programme_id}/goals"),
         )
     known = Names.of(language, indicators, projects, trees=tree)
-    rows = views.output_rows(current, approved, chain["progress"], known.indicator)
+    rows = views.output_rows(
+        counted(current, approved, scope), approved, chain["progress"], known.indicator
+    )
     chart = None
     if programme is not None:
         periods = views.quarters(programme["period_start"], programme["period_end"])

@@ -14,7 +14,7 @@ from services.portal import pages
 from services.portal.domain import completeness, exports, problems, review, views
 from services.portal.domain.catalogue import Names
 from services.portal.domain.charts import Series, line_chart
-from services.portal.pages.programme import LineView
+from services.portal.pages.programme import LineView, counted
 from services.portal.pages.project import indicator_periods
 from services.portal.routes.exports import overview_tables
 
@@ -271,3 +271,28 @@ def test_a_kpis_periods_show_target_reported_approved_to_date_and_versions() -> 
         (2, "submitted", None),
     ]
     assert (q3.target, q3.reported, q3.state, q3.versions) == (D(20), None, None, [])
+
+
+def test_approved_only_reads_outputs_and_their_share_of_the_target_from_approved_values() -> None:
+    current = [
+        {"indicator_code": "REACHED", "kind": "flow", "total": {"value": "1705"}},
+        {"indicator_code": "MEETINGS", "kind": "flow", "total": {"value": "8"}},
+    ]
+    approved = [{"indicator_code": "REACHED", "kind": "flow", "total": {"value": "300"}}]
+    progress = [
+        {"indicator_code": "REACHED", "target_value": "1500"},
+        {"indicator_code": "MEETINGS", "target_value": "10"},
+    ]
+    only = pages.Scope(approved_only=True)
+    rows = {
+        r.indicator: r
+        for r in views.output_rows(counted(current, approved, only), approved, progress)
+    }
+    assert (rows["REACHED"].realised, rows["REACHED"].percent_of_target) == (D(300), D("20.0"))
+    # nothing approved yet: still listed, with no figure and no share
+    assert (rows["MEETINGS"].realised, rows["MEETINGS"].percent_of_target) == (None, None)
+    everything = views.output_rows(counted(current, approved, pages.Scope()), approved, progress)
+    assert {r.indicator: r.percent_of_target for r in everything} == {
+        "REACHED": D("113.7"),
+        "MEETINGS": D("80.0"),
+    }
