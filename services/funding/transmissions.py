@@ -118,6 +118,8 @@ async def transmit(
         codes = {line.project_id: line.code for line in report.projects}
         known, latest = await reports.counted_outputs(uow, codes, data.as_of)
         versions = await _versions(uow, known, data.as_of)
+        definitions = await _definitions(uow, known, latest, versions, data.as_of)
+        rules.refuse_totals_across_breaks(definitions)
         carried = await _carried(uow, programme_id, codes, [t.number for t in existing], fund)
         sealed_at = uow.now
         row_id = uuid.uuid4()
@@ -138,7 +140,7 @@ async def transmit(
             report=report,
             outputs=outputs_of(codes, known, latest),
             report_versions=versions,
-            definitions=await _definitions(uow, known, latest, versions, data.as_of),
+            definitions=definitions,
             cofinancing=await _rules_in_force(uow, programme_id, fund, data.as_of),
             late_data_policy={"reason_required": policy.reason_required, "notify": policy.notify},
             restatements=[restatement_line(r, codes) for r in carried],

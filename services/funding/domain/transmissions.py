@@ -79,6 +79,60 @@ def definitions_used(
     return [(fallback, None, None)] if fallback is not None else []
 
 
+class CountedUnder(Protocol):
+    """A definition one indicator's figures counted under, with the periods counted under
+    it (a transmission's definition line), as the rule below reads it."""
+
+    @property
+    def indicator_code(self) -> str: ...
+
+    @property
+    def change(self) -> str | None: ...
+
+    @property
+    def unit(self) -> str | None: ...
+
+    @property
+    def effective_from(self) -> date | None: ...
+
+    @property
+    def first_period(self) -> str | None: ...
+
+    @property
+    def last_period(self) -> str | None: ...
+
+
+def refuse_totals_across_breaks(lines: Iterable[CountedUnder]) -> None:
+    """A figure may not add up reports counted under definitions that do not add up (ADR
+    32): across a break in series (old and new count different things; the KPI service
+    gives no total across one either), or across a change of unit (the EU report adds the
+    values as they were reported and converts nothing). `lines`: per indicator, oldest
+    definition first. 409 naming the indicator, the change and the periods either side."""
+    before: dict[str, tuple[str, str, str | None]] = {}  # per indicator: first, last, unit
+    for line in lines:
+        if line.first_period is None or line.last_period is None:
+            continue
+        code = line.indicator_code
+        if code in before and (line.change == "break" or line.unit != before[code][2]):
+            first, last, unit = before[code]
+            what = (
+                "a break in series"
+                if line.change == "break"
+                else f"its unit changed from {unit} to {line.unit}"
+            )
+            raise ConflictError(
+                f"{code}'s definition has {what} on {line.effective_from}: the report would "
+                f"add up {first}..{last}, counted under the definition before it, and "
+                f"{line.first_period}..{line.last_period}, counted under the new one; no "
+                f"total is given across {'a break' if line.change == 'break' else 'units'}",
+                indicator=code,
+                change=line.change,
+                effective_from=str(line.effective_from),
+            )
+        first = before[code][0] if code in before else line.first_period
+        before[code] = (first, line.last_period, line.unit)
+
+
 @dataclass(frozen=True)
 class Sealed:
     """An earlier transmission of the same programme and fund, as the rules need it."""

@@ -38,7 +38,9 @@ def rco01(*versions: kpi.DefinitionVersion) -> kpi.IndicatorDefined:
     )
 
 
-def version(number: int, start: date, name: str, methodology: str) -> kpi.DefinitionVersion:
+def version(
+    number: int, start: date, name: str, methodology: str, change: str = "edit"
+) -> kpi.DefinitionVersion:
     return kpi.DefinitionVersion(
         version=number,
         effective_from=start,
@@ -48,7 +50,7 @@ def version(number: int, start: date, name: str, methodology: str) -> kpi.Defini
         kind="flow",
         eu_code="RCO01",
         methodology=methodology,
-        change="first" if number == 1 else "edit",
+        change="first" if number == 1 else change,
         conversion_factor=None,
         reason=None if number == 1 else "methodology sharpened",
         defined_by="catalogue" if number == 1 else "admin",
@@ -58,6 +60,9 @@ def version(number: int, start: date, name: str, methodology: str) -> kpi.Defini
 
 FIRST = version(1, date(1900, 1, 1), "Enterprises supported", METHOD_V1)
 SECOND = version(2, date(2026, 10, 1), "Enterprises supported (all sizes)", METHOD_V2)
+BROKEN = version(
+    2, date(2026, 10, 1), "Enterprises supported (with a KvK number)", METHOD_V2, "break"
+)
 
 
 async def test_a_transmission_names_the_definition_in_force_for_each_period_it_counted(
@@ -162,3 +167,36 @@ async def test_a_transmission_sealed_before_definitions_were_named_keeps_its_byt
         for f in diff.json()["figures"]
         if (f["scope"], f["field"]) == ("indicator", "value")
     ] == [("RCO01", Decimal(7), None)]
+
+
+async def test_no_transmission_adds_up_periods_on_both_sides_of_a_break_in_series(
+    funding: FundingService,  # noqa: F811
+    auth: AuthHeaders,
+) -> None:
+    """Q3 counted under the old definition, Q4 under one declared a break in series: the
+    seal is refused with the reason, and nothing is sealed; a cut-off before the break
+    counts one side only and goes."""
+    q3 = submitted(funding, "5", period="2026-Q3")
+    q4 = submitted(funding, "7", period="2026-Q4")
+    await deliver(funding, rco01(FIRST, BROKEN))
+    await deliver(funding, q3, approved(funding, q3), q4, approved(funding, q4))
+    await deliver(funding, output(funding, "12"))
+    refused = await transmit(funding, auth)
+    assert refused.status_code == 409, refused.text
+    assert (
+        refused.json()["indicator"],
+        refused.json()["change"],
+        refused.json()["effective_from"],
+    ) == ("RCO01", "break", "2026-10-01")
+    assert refused.json()["detail"] == (
+        "RCO01's definition has a break in series on 2026-10-01: the report would add up "
+        "2026-Q3..2026-Q3, counted under the definition before it, and 2026-Q4..2026-Q4, "
+        "counted under the new one; no total is given across a break"
+    )
+    listed = await funding.client.get(url(funding), headers=auth())
+    assert listed.status_code == 200 and listed.json() == []
+
+    before_the_break = await transmit(funding, auth, as_of="2026-09-30", reason="Q3 only")
+    assert before_the_break.status_code == 201, before_the_break.text
+    [line] = json.loads((await files(funding, auth, 1))["json"])["definitions"]
+    assert (line["version"], line["first_period"], line["last_period"]) == (1, "2026-Q3", "2026-Q3")
