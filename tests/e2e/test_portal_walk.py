@@ -180,6 +180,13 @@ def test_the_overview_in_any_programme_period_line_and_fund(page: Page, platform
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig")), delimiter=";"))
     assert any(r[:2] == ["Alleen goedgekeurde waarden", "ja"] for r in rows)
     looks_right(page, "/ filtered")
+    page.locator("section.line h2 a").first.click()  # a line's goal page, the same filters
+    expect(page.get_by_role("form", name="Filters").get_by_label("Vanaf periode")).to_have_value(
+        "2019-Q1"
+    )
+    assert "approved=1" in page.url and "fund=efro" in page.url
+    expect(page.locator("table.outputs thead").first).not_to_contain_text("Ingediend")
+    looks_right(page, "goal filtered")
 
     bad = page.goto(platform.portal + "/?from=2019-Q9")
     assert bad is not None and bad.status == 422
@@ -324,6 +331,9 @@ def test_exports_for_brussels_and_for_excel(page: Page, platform: Platform) -> N
     assert name.startswith("eu-rapportage-efro-") and f"peildatum-{cutoff}" in name, name
     text = Path(download.value.path()).read_bytes().decode("utf-8-sig")
     assert "Economische Koers" in text and "Totaal" in text
+    waiting = text.split("Wachtend op beoordeling", 1)[1]  # what is not in the totals yet
+    assert "Code;Indicator;EU-code;Eenheid;Rapportages;Waarde;Met signaal\r\n" in waiting
+    assert not re.search(r"\b[A-Z]{2,}_[A-Z0-9_]{2,}\b", text)  # indicators by name
     form = page.locator("form[action='/exports/overview']").first
     with page.expect_download() as download:
         form.get_by_role("button", name="Downloaden").click()

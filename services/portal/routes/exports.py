@@ -3,6 +3,7 @@ overview's filters) and the EU report per fund at a cut-off the user chooses, ea
 standard CSV, a Dutch CSV or XLSX, named after programme, fund, cut-off and date."""
 
 import uuid
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -13,6 +14,7 @@ from services.portal import pages
 from services.portal.api import Api, User
 from services.portal.clients import Services
 from services.portal.domain import exports
+from services.portal.domain.catalogue import Names
 from services.portal.domain.exports import Column, Table
 from services.portal.domain.formatting import day
 from services.portal.i18n import label, translate
@@ -172,7 +174,9 @@ async def eu_export(
     when none is chosen), with the programme's name."""
     found = await api.get("projects", f"/v1/programmes/{programme}")
     report = await eu_report(api, str(programme), fund, as_of)
-    tables = eu_tables(report, found, who.language)
+    indicators = await pages.optional(api.get("kpi", "/v1/indicators"), [])
+    names = Names.of(who.language, indicators)
+    tables = eu_tables(report, found, who.language, names.indicator)
     name = exports.file_name(
         translate("eu_report", who.language),
         label("fund", fund, "nl"),
@@ -190,7 +194,15 @@ async def eu_report(api: Services, programme: str, fund: str, as_of: date | None
     return await api.get("funding", f"/v1/programmes/{programme}/eu-reports/{fund}", **params)
 
 
-def eu_tables(report: dict[str, Any], programme: dict[str, Any], language: str) -> list[Table]:
+def eu_tables(
+    report: dict[str, Any],
+    programme: dict[str, Any],
+    language: str,
+    name_of: Callable[[str], str] = str,
+) -> list[Table]:
+    """The report's projects and EU indicators as the funding service totals them, and what
+    awaited review at the cut-off (not in the totals: what is still to be decided)."""
+
     def t(key: str) -> str:
         return translate(key, language)
 
@@ -265,4 +277,43 @@ def eu_tables(report: dict[str, Any], programme: dict[str, Any], language: str) 
             for i in report["indicators"]
         ],
     )
-    return [projects, indicators]
+    return [projects, indicators, _pending(report, about, language, name_of)]
+
+
+def _pending(
+    report: dict[str, Any],
+    about: list[tuple[str, str]],
+    language: str,
+    name_of: Callable[[str], str],
+) -> Table:
+    """What awaited review at the cut-off, per project and indicator, by name."""
+    nl = language == "nl"
+
+    def t(key: str) -> str:
+        return translate(key, language)
+
+    return Table(
+        "Wachtend op beoordeling" if nl else "Awaiting review",
+        about,
+        [
+            Column("Code"),
+            Column(t("indicator")),
+            Column("EU-code" if nl else "EU code"),
+            Column(t("unit")),
+            Column(t("reports"), "number"),
+            Column(t("value"), "number"),
+            Column(t("flagged_reports").capitalize(), "number"),
+        ],
+        [
+            [
+                p["code"],
+                name_of(p["indicator_code"]),
+                p["eu_code"],
+                label("unit", p["unit"], language) if p.get("unit") else "",
+                p["pending_reports"],
+                p["pending_value"],
+                p.get("flagged_reports"),
+            ]
+            for p in report.get("pending", [])
+        ],
+    )

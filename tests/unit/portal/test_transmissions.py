@@ -146,7 +146,7 @@ def test_the_eu_export_shows_enterprises_counted_once_beside_the_reported_sum() 
             {"eu_code": "RCO02", "unit": "enterprises", "value": "3", "projects": 1},
         ],
     }
-    _, indicators = eu_tables(report, {"name": "Koers"}, "nl")
+    _, indicators, pending = eu_tables(report, {"name": "Koers"}, "nl")
     assert [c.title for c in indicators.columns][-2:] == [
         "Zoals gerapporteerd",
         "In meer dan één project",
@@ -155,3 +155,38 @@ def test_the_eu_export_shows_enterprises_counted_once_beside_the_reported_sum() 
         ["RCO01", "ondernemingen", "5", 2, "6", 1],
         ["RCO02", "ondernemingen", "3", 1, None, None],
     ]
+    assert pending.rows == []
+
+
+def test_the_eu_export_lists_what_awaited_review_at_the_cutoff_by_name() -> None:
+    report = {
+        "fund": "efro",
+        "as_of": "2019-07-31",
+        "is_cutoff": True,
+        "projects": [],
+        "indicators": [],
+        "pending": [
+            {
+                "code": "IBDO",
+                "indicator_code": "ENTREPRENEURS_REACHED",
+                "eu_code": "RCO01",
+                "unit": "enterprises",
+                "pending_reports": 2,
+                "pending_value": "205",
+                "flagged_reports": 1,
+            }
+        ],
+    }
+    names = {"ENTREPRENEURS_REACHED": "Bereikte ondernemers"}
+    *_, pending = eu_tables(report, {"name": "Koers"}, "nl", lambda c: names.get(c, c))
+    assert pending.title == "Wachtend op beoordeling"
+    assert [c.title for c in pending.columns] == [
+        "Code",
+        "Indicator",
+        "EU-code",
+        "Eenheid",
+        "Rapportages",
+        "Waarde",
+        "Met signaal",
+    ]
+    assert pending.rows == [["IBDO", "Bereikte ondernemers", "RCO01", "ondernemingen", 2, "205", 1]]
