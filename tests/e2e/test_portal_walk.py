@@ -32,6 +32,7 @@ RAW = re.compile(r'^\s*[\[{]|"detail"\s*:|"loc"\s*:|Traceback|Internal Server Er
 CODE = re.compile(
     r"\b[A-Z]{2,}_[A-Z0-9_]{2,}\b|\b[a-z]+_[a-z_]+\b"
 )  # ENTREPRENEURS_REACHED, on_track
+ACTOR = re.compile(r"\b(?:organisation|staff):[\w-]+")
 CONSOLE: dict[int, list[str]] = {}  # per page: the browser's errors
 NOT_A_PAGE = ("/static/", "/exports/", "/upload/template", "/favicon.ico")
 
@@ -69,6 +70,8 @@ def looks_right(page: Page, where: str) -> None:
     main = page.locator("main").inner_text()
     codes = set(CODE.findall(main)) - {"staff_seed"}
     assert not codes, (where, sorted(codes)[:10])
+    actors = ACTOR.findall(main)  # who did it by name, not `organisation:<id>`
+    assert not actors, (where, actors[:3])
 
 
 def accessible(page: Page, where: str) -> None:
