@@ -27,6 +27,11 @@ from tests.kafka_helpers import eventually, partner_key
 from tests.ops_audit import audit_verify, verified_heads
 from tests.running import running_service
 
+# Each service here is a new consumer group: on the embedded broker, which holds every
+# earlier test's events, it first reads them all, which on a loaded CI machine took over
+# 40 s late in the suite. The waits end as soon as the state is there.
+CATCH_UP_S = 120
+
 
 async def _count(sessions: Any, sql: str) -> int:
     async with sessions() as session:
@@ -77,7 +82,7 @@ async def test_a_sealed_transmission_survives_a_revision_that_the_diff_and_finan
             project_known = await funding.client.get(f"{money}/funding", headers=staff)
             return programme_known.status_code == project_known.status_code == 200
 
-        await eventually(funding_knows_project, timeout_s=40)
+        await eventually(funding_knows_project, timeout_s=CATCH_UP_S)
         for method, url, body in (
             ("PUT", f"/v1/programmes/{programme['id']}/funding", {"region_category": "transition"}),
             (
@@ -108,7 +113,7 @@ async def test_a_sealed_transmission_survives_a_revision_that_the_diff_and_finan
         async def kpi_knows_project() -> bool:
             return (await kpi.client.get(kpis, headers=staff)).status_code == 200
 
-        await eventually(kpi_knows_project, timeout_s=40)
+        await eventually(kpi_knows_project, timeout_s=CATCH_UP_S)
         assert (await kpi.client.put(f"{kpis}/RCO01", json={}, headers=staff)).status_code == 200
         partner = await partner_key(kpi.client, staff, lead["id"])
         reported = await kpi.client.post(
@@ -142,7 +147,7 @@ async def test_a_sealed_transmission_survives_a_revision_that_the_diff_and_finan
             )
             return totals == [("RCO01", Decimal(12))] and approved_versions == 2
 
-        await eventually(funding_counts_12_from_two_approved_versions, timeout_s=40)
+        await eventually(funding_counts_12_from_two_approved_versions, timeout_s=CATCH_UP_S)
 
         # 31 January: the finance officer transmits
         transmissions = f"{report_url}/transmissions"
@@ -183,7 +188,7 @@ async def test_a_sealed_transmission_survives_a_revision_that_the_diff_and_finan
                 == 1
             )
 
-        await eventually(kpi_knows_the_transmission, timeout_s=40)
+        await eventually(kpi_knows_the_transmission, timeout_s=CATCH_UP_S)
 
         # a late report without a reason is refused; a revision of an approved value with one
         # goes in, flagged
@@ -223,7 +228,7 @@ async def test_a_sealed_transmission_survives_a_revision_that_the_diff_and_finan
                 and {f["field"] for f in counted} == {"value"}
             )
 
-        await eventually(diff_names_the_approved_revision, timeout_s=40)
+        await eventually(diff_names_the_approved_revision, timeout_s=CATCH_UP_S)
         revision, approval = diff["versions"]
         assert (revision["period"], revision["version"], revision["reason"], revision["actor"]) == (
             "2018-Q4",
@@ -272,7 +277,7 @@ async def test_a_sealed_transmission_survives_a_revision_that_the_diff_and_finan
             feed[:] = [n for n in response.json() if n["rule"] == "restatement_flagged"]
             return bool(feed)
 
-        await eventually(finance_told, timeout_s=40)
+        await eventually(finance_told, timeout_s=CATCH_UP_S)
         [told] = feed
         assert "efro-1" in told["title"] and reason in told["body"]
 
