@@ -54,6 +54,7 @@ from services.kpi.schemas import (
     OutcomePublic,
     Page,
     PeriodLockIn,
+    ProgrammeLocksPublic,
     ProgressPublic,
     ProjectDirectoryPublic,
     ProjectKpiIn,
@@ -403,6 +404,12 @@ async def lock_period(data: PeriodLockIn, uow: Uow, user: Manager) -> None:
 @router.post("/lock-exceptions", status_code=status.HTTP_204_NO_CONTENT, tags=["review"])
 async def grant_lock_exception(data: LockExceptionIn, uow: Uow, user: Manager) -> None:
     await services.grant_lock_exception(uow, data, user)
+
+
+@router.get("/programmes/{programme_id}/locks", tags=["review"])
+async def programme_locks(programme_id: uuid.UUID, uow: Uow, _: Manager) -> ProgrammeLocksPublic:
+    """A programme's locked periods (who, when) and its projects' exceptions (why)."""
+    return await services.programme_locks(uow, programme_id)
 
 
 # --- the results chain ----------------------------------------------------------------------

@@ -14,6 +14,7 @@ from services.kpi.models import (
     IdempotencyRecord,
     LockException,
     PeriodLock,
+    ProjectReplica,
 )
 from shared.db import (
     table_of,
@@ -62,6 +63,28 @@ class AccessRepository:
 
     async def lock_exception(self, project_id: uuid.UUID, period: str) -> LockException | None:
         return await self.session.get(LockException, (project_id, period))
+
+    async def locks_of(self, programme_id: uuid.UUID) -> list[PeriodLock]:
+        """A programme's locked periods, in the order they were locked."""
+        result = await self.session.exec(
+            select(PeriodLock)
+            .where(PeriodLock.programme_id == programme_id)
+            .order_by(col(PeriodLock.locked_at), col(PeriodLock.period))
+        )
+        return list(result.all())
+
+    async def exceptions_of(
+        self, programme_id: uuid.UUID
+    ) -> list[tuple[LockException, ProjectReplica]]:
+        """The lock exceptions of a programme's projects, with the project they are for
+        (an exception names a project only; the registry replica says whose it is)."""
+        result = await self.session.exec(
+            select(LockException, ProjectReplica)
+            .join(ProjectReplica, col(ProjectReplica.id) == col(LockException.project_id))
+            .where(ProjectReplica.programme_id == programme_id)
+            .order_by(col(LockException.granted_at), col(ProjectReplica.code))
+        )
+        return [(exception, project) for exception, project in result.all()]
 
     async def idempotency_many(
         self, principal: str, keys: Iterable[str]

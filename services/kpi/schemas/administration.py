@@ -36,3 +36,36 @@ class LockExceptionIn(Input):
     project_id: uuid.UUID
     period: PeriodText
     reason: Reason
+
+
+class PeriodLockPublic(BaseModel):
+    """A locked period of a programme: no reports or revisions for it unless excepted."""
+
+    programme_id: uuid.UUID
+    programme_name: str
+    period: str
+    locked_by: str
+    locked_at: datetime
+
+
+class LockExceptionPublic(BaseModel):
+    """A project still allowed to report a (locked) period, and why."""
+
+    project_id: uuid.UUID
+    project_code: str
+    project_name: str
+    period: str
+    reason: str
+    granted_by: str
+    granted_at: datetime
+
+
+class ProgrammeLocksPublic(BaseModel):
+    """What a programme has locked and which of its projects may still report a period."""
+
+    programme_id: uuid.UUID
+    programme_name: str
+    period_start: int
+    period_end: int
+    locks: list[PeriodLockPublic]
+    exceptions: list[LockExceptionPublic]

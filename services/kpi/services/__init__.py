@@ -23,6 +23,7 @@ from services.kpi.services.keys_and_locks import (
     issue_api_key,
     list_api_keys,
     lock_period,
+    programme_locks,
     revoke_api_key,
 )
 from services.kpi.services.review import (
@@ -66,6 +67,7 @@ __all__ = [
     "list_indicators",
     "lock_period",
     "parse_items",
+    "programme_locks",
     "project_kpis",
     "redefine_indicator",
     "report_comments",

@@ -20,7 +20,10 @@ from services.kpi.schemas import (
     ApiKeyIssued,
     ApiKeyPublic,
     LockExceptionIn,
+    LockExceptionPublic,
     PeriodLockIn,
+    PeriodLockPublic,
+    ProgrammeLocksPublic,
 )
 from services.kpi.services.common import commit, key_lock
 from services.kpi.uow import KpiUnitOfWork
@@ -93,11 +96,20 @@ class PartnerKeys:
 
 
 async def lock_period(uow: KpiUnitOfWork, data: PeriodLockIn, user: StaffUser) -> None:
-    _parse_period(data.period)
+    """Lock a period of a programme's own years: a period outside them has no reports of
+    the programme to close, so locking it can only be a typing error (or a forged form)."""
+    period = _parse_period(data.period)
     async with uow:
         await uow.lock(intake.PERIOD_LOCKS)  # after the reports under way, before any more
-        if await uow.replica.programme(data.programme_id) is None:
+        programme = await uow.replica.programme(data.programme_id)
+        if programme is None:
             raise InvalidKpiInputError.single(("body", "programme_id"), "unknown programme")
+        if not programme.period_start <= period.year <= programme.period_end:
+            raise InvalidKpiInputError.single(
+                ("body", "period"),
+                f"{data.period} lies outside the programme's years "
+                f"{programme.period_start}-{programme.period_end}",
+            )
         if await uow.access.lock(data.programme_id, data.period):
             return
         uow.access.add(
@@ -123,6 +135,45 @@ async def grant_lock_exception(uow: KpiUnitOfWork, data: LockExceptionIn, user: 
             )
         )
         await commit(uow)
+
+
+async def programme_locks(uow: KpiUnitOfWork, programme_id: uuid.UUID) -> ProgrammeLocksPublic:
+    """A programme's locked periods and its projects' exceptions to them, for the people
+    who lock: they see what is closed before closing more or granting an exception."""
+    async with uow:
+        programme = await uow.replica.programme(programme_id)
+        if programme is None:
+            raise UnknownRecordError("programme", programme_id)
+        locks = await uow.access.locks_of(programme_id)
+        exceptions = await uow.access.exceptions_of(programme_id)
+        return ProgrammeLocksPublic(
+            programme_id=programme.id,
+            programme_name=programme.name,
+            period_start=programme.period_start,
+            period_end=programme.period_end,
+            locks=[
+                PeriodLockPublic(
+                    programme_id=programme.id,
+                    programme_name=programme.name,
+                    period=lock.period,
+                    locked_by=lock.locked_by,
+                    locked_at=lock.locked_at,
+                )
+                for lock in locks
+            ],
+            exceptions=[
+                LockExceptionPublic(
+                    project_id=project.id,
+                    project_code=project.code,
+                    project_name=project.name,
+                    period=exception.period,
+                    reason=exception.reason,
+                    granted_by=exception.granted_by,
+                    granted_at=exception.granted_at,
+                )
+                for exception, project in exceptions
+            ],
+        )
 
 
 def _parse_period(text: str) -> Period:
