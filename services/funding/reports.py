@@ -1,6 +1,7 @@
 """The EU report per fund (a read use case) and its CSV and XLSX renderings."""
 
 import csv
+import hashlib
 import io
 import uuid
 from collections.abc import Iterable, Mapping
@@ -16,10 +17,12 @@ from services.funding.domain.eu_report import IdentifiedValue, counted_once, is_
 from services.funding.domain.funds import EU_FUNDS, FundSource
 from services.funding.models import RealisedHistory, RealisedOutput
 from services.funding.schemas import (
+    DefinitionLine,
     EuIndicatorTotal,
     EuPendingLine,
     EuProjectLine,
     EuReportPublic,
+    VersionLine,
 )
 from services.funding.services import ledgers_of, require_programme
 from services.funding.uow import FundingUnitOfWork
@@ -83,6 +86,7 @@ async def draw_eu_report(
         is_cutoff=is_cutoff(as_of),
         projects=lines,
         eligible_costs=sum((line.eligible_costs for line in lines), ZERO),
+        eu_planned=sum((line.eu_planned for line in lines), ZERO),
         eu_committed=sum((line.eu_committed for line in lines), ZERO),
         eu_paid=sum((line.eu_paid for line in lines), ZERO),
         indicators=indicators,
@@ -116,12 +120,16 @@ async def _indicator_totals(
     uow: FundingUnitOfWork, codes: Mapping[uuid.UUID, str], as_of: date
 ) -> tuple[list[EuIndicatorTotal], list[EuPendingLine]]:
     """Per EU code, the approved values as they stood at `as_of` (reports still awaiting
-    review are not counted: they are listed, with their plausibility flags, beside)."""
+    review are not counted: they are listed, with their plausibility flags, beside). An EU
+    code one of whose indicators counts reports on both sides of a break in series or a
+    change of unit has no value, and a note naming the indicator, the change and its date:
+    the rule that refuses to transmit such a total (ADR 32)."""
     if not codes:
         return [], []
     known, latest = await counted_outputs(uow, codes, as_of)
     identified = await identified_values(uow, known, latest, as_of)
     totals: dict[str, EuIndicatorTotal] = {}
+    values: dict[str, Decimal] = {}
     pending: list[EuPendingLine] = []
     for key, h in sorted(latest.items(), key=lambda kv: (codes[kv[0][0]], kv[0][1])):
         output = known[key]
@@ -130,7 +138,8 @@ async def _indicator_totals(
             eu_code, EuIndicatorTotal(eu_code=eu_code, unit=output.unit, value=ZERO, projects=0)
         )
         if h.approved is not None:
-            total.value += h.approved
+            values[eu_code] = values.get(eu_code, ZERO) + h.approved
+            total.value = values[eu_code]
             total.projects += 1
         if h.pending_reports:
             total.pending_reports += h.pending_reports
@@ -148,11 +157,121 @@ async def _indicator_totals(
                 )
             )
     for eu_code, cells in identified.items():
-        once = counted_once(totals[eu_code].value, cells)
+        once = counted_once(values.get(eu_code, ZERO), cells)
         totals[eu_code].value = once.value
         totals[eu_code].reported_value = once.reported
         totals[eu_code].more_than_one_project = once.more_than_one_project
+    for across in await totals_across_breaks(uow, known, latest, as_of):
+        for eu_code in sorted(
+            {o.eu_code or "" for k, o in known.items() if k[1] == across.indicator_code}
+        ):
+            if eu_code in totals:
+                total = totals[eu_code]
+                total.value = total.reported_value = total.more_than_one_project = None
+                total.note = "; ".join(filter(None, [total.note, across.note]))
     return [totals[code] for code in sorted(totals)], pending
+
+
+async def totals_across_breaks(
+    uow: FundingUnitOfWork,
+    known: Mapping[OutputKey, RealisedOutput],
+    latest: Mapping[OutputKey, RealisedHistory],
+    as_of: date,
+) -> list[rules.TotalAcross]:
+    """The indicators whose counted report versions lie on both sides of a break in series
+    or a change of unit (the transmission's rule, `rules.totals_across_breaks`). Only an
+    indicator with more than one announced definition can have one, so the versions of the
+    others are not read."""
+    announced = await uow.transmissions.definitions({k[1] for k in known})
+    redefined = {code for code, found in announced.items() if len(found) > 1}
+    if not redefined:
+        return []
+    of_redefined = {k: o for k, o in known.items() if k[1] in redefined}
+    versions = await report_versions(uow, of_redefined, as_of, indicators=redefined)
+    lines = await definition_lines(uow, of_redefined, latest, versions, as_of)
+    return rules.totals_across_breaks(lines)
+
+
+async def report_versions(
+    uow: FundingUnitOfWork,
+    known: Mapping[OutputKey, RealisedOutput],
+    as_of: date,
+    indicators: set[str] | None = None,
+) -> list[VersionLine]:
+    """The report versions of the counted outputs' cells up to `as_of`, each saying whether
+    the approved figures count it (of a cell its latest approved version; ADR 30)."""
+    rows = [
+        v
+        for v in await uow.transmissions.versions(
+            {k[0] for k in known}, as_of, indicators=indicators
+        )
+        if (v.project_id, v.indicator_code) in known
+    ]
+    counted = {v.report_id for v in rules.counted(rows).values()}
+    return [
+        VersionLine(
+            report_id=v.report_id,
+            project_id=v.project_id,
+            indicator_code=v.indicator_code,
+            period=v.period,
+            dimension_key=v.dimension_key,
+            version=v.version,
+            state=v.state,
+            value=v.value,
+            counted=v.report_id in counted,
+        )
+        for v in rows
+    ]
+
+
+async def definition_lines(
+    uow: FundingUnitOfWork,
+    known: Mapping[OutputKey, RealisedOutput],
+    latest: Mapping[OutputKey, RealisedHistory],
+    versions: Iterable[VersionLine],
+    as_of: date,
+) -> list[DefinitionLine]:
+    """Per indicator reported, the definition versions in force for the periods its counted
+    report versions cover (ADR 32), as the KPI service announced them; an indicator whose
+    definitions were not announced yet keeps what its outputs said (version unknown)."""
+    outputs = {k[1]: o for k, o in sorted(known.items(), key=lambda kv: str(kv[0]))}
+    announced = await uow.transmissions.definitions(outputs)
+    lines = []
+    for code, output in sorted(outputs.items()):
+        periods = [v.period for v in versions if v.indicator_code == code and v.counted]
+        runs_to = [h.as_of for k, h in latest.items() if k[1] == code]
+        used = rules.definitions_used(announced.get(code, []), periods, max(runs_to, default=as_of))
+        if not used:
+            lines.append(
+                DefinitionLine(
+                    indicator_code=code,
+                    eu_code=output.eu_code or "",
+                    kind=output.indicator_kind,
+                    unit=output.unit,
+                )
+            )
+        for d, first, last in used:
+            lines.append(
+                DefinitionLine(
+                    indicator_code=code,
+                    eu_code=d.eu_code or "",
+                    kind=d.kind,
+                    unit=d.unit,
+                    version=d.version,
+                    effective_from=d.effective_from,
+                    name_en=d.name_en,
+                    name_nl=d.name_nl,
+                    methodology=d.methodology,
+                    methodology_sha256=hashlib.sha256(d.methodology.encode()).hexdigest()
+                    if d.methodology
+                    else None,
+                    change=d.change,
+                    conversion_factor=d.conversion_factor,
+                    first_period=first,
+                    last_period=last,
+                )
+            )
+    return lines
 
 
 async def identified_values(
@@ -195,6 +314,7 @@ async def identified_values(
 PROJECT_COLUMNS = ["code", "name", "eligible_costs", "eu_planned", "eu_committed", "eu_paid"]
 INDICATOR_COLUMNS = ["eu_code", "unit", "value", "projects", "pending_reports", "pending_value"]
 INDICATOR_COLUMNS += ["reported_value", "more_than_one_project"]  # enterprises counted once
+INDICATOR_COLUMNS += ["note"]  # why there is no value (a break in series, a unit change)
 PENDING_COLUMNS = [
     "code",
     "indicator_code",
@@ -218,7 +338,16 @@ def _project_rows(report: EuReportPublic) -> list[list[object]]:
     rows: list[list[object]] = [
         [getattr(line, c) for c in PROJECT_COLUMNS] for line in report.projects
     ]
-    rows.append(["total", "", report.eligible_costs, "", report.eu_committed, report.eu_paid])
+    rows.append(
+        [
+            "total",
+            "",
+            report.eligible_costs,
+            report.eu_planned,
+            report.eu_committed,
+            report.eu_paid,
+        ]
+    )
     return rows
 
 

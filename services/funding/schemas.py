@@ -294,7 +294,10 @@ class EuProjectLine(BaseModel):
 class EuIndicatorTotal(BaseModel):
     eu_code: str
     unit: str | None
-    value: Decimal = Field(description="approved values only")
+    value: Decimal | None = Field(
+        description="approved values only; null where one of the EU code's indicators "
+        "counts reports on both sides of a break in series or a change of unit (see `note`)"
+    )
     projects: int
     pending_reports: int = Field(default=0, description="reports awaiting review, not counted")
     pending_value: Decimal = Field(default=Decimal(0), description="their values' sum")
@@ -305,6 +308,11 @@ class EuIndicatorTotal(BaseModel):
     )
     more_than_one_project: int | None = Field(
         default=None, description="enterprises counted by more than one project"
+    )
+    note: str | None = Field(
+        default=None,
+        description="why there is no value: the indicator, the break in series or unit "
+        "change, its date and the periods on either side (ADR 32)",
     )
 
 
@@ -328,6 +336,11 @@ class EuReportPublic(BaseModel):
     is_cutoff: bool = Field(description="as_of is an indicator cut-off (31 January or 31 July)")
     projects: list[EuProjectLine]
     eligible_costs: Decimal
+    eu_planned: Decimal | None = Field(
+        default=None,
+        description="the EU money the projects' current plans give the fund (null in records "
+        "sealed before it was given)",
+    )
     eu_committed: Decimal
     eu_paid: Decimal
     indicators: list[EuIndicatorTotal]

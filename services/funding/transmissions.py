@@ -32,13 +32,11 @@ from services.funding.models import (
 )
 from services.funding.schemas import (
     CountedOutput,
-    DefinitionLine,
     RestatementLine,
     RulesInForce,
     TransmissionIn,
     TransmissionPublic,
     TransmissionRecord,
-    VersionLine,
 )
 from services.funding.services import UnknownError, require_programme
 from services.funding.uow import FundingUnitOfWork
@@ -117,8 +115,8 @@ async def transmit(
         report = await reports.draw_eu_report(uow, programme_id, fund, data.as_of)
         codes = {line.project_id: line.code for line in report.projects}
         known, latest = await reports.counted_outputs(uow, codes, data.as_of)
-        versions = await _versions(uow, known, data.as_of)
-        definitions = await _definitions(uow, known, latest, versions, data.as_of)
+        versions = await reports.report_versions(uow, known, data.as_of)
+        definitions = await reports.definition_lines(uow, known, latest, versions, data.as_of)
         rules.refuse_totals_across_breaks(definitions)
         carried = await _carried(uow, programme_id, codes, [t.number for t in existing], fund)
         sealed_at = uow.now
@@ -219,81 +217,6 @@ def outputs_of(
         )
         for key, h in sorted(latest.items(), key=lambda kv: (codes[kv[0][0]], kv[0][1]))
     ]
-
-
-async def _versions(
-    uow: FundingUnitOfWork, known: Mapping[OutputKey, RealisedOutput], as_of: date
-) -> list[VersionLine]:
-    rows = [
-        v
-        for v in await uow.transmissions.versions({k[0] for k in known}, as_of)
-        if (v.project_id, v.indicator_code) in known
-    ]
-    counted = {v.report_id for v in rules.counted(rows).values()}
-    return [
-        VersionLine(
-            report_id=v.report_id,
-            project_id=v.project_id,
-            indicator_code=v.indicator_code,
-            period=v.period,
-            dimension_key=v.dimension_key,
-            version=v.version,
-            state=v.state,
-            value=v.value,
-            counted=v.report_id in counted,
-        )
-        for v in rows
-    ]
-
-
-async def _definitions(
-    uow: FundingUnitOfWork,
-    known: Mapping[OutputKey, RealisedOutput],
-    latest: Mapping[OutputKey, RealisedHistory],
-    versions: Iterable[VersionLine],
-    as_of: date,
-) -> list[DefinitionLine]:
-    """Per indicator reported, the definition versions in force for the periods its counted
-    report versions cover (ADR 32), as the KPI service announced them; an indicator whose
-    definitions were not announced yet keeps what its outputs said (version unknown)."""
-    outputs = {k[1]: o for k, o in sorted(known.items(), key=lambda kv: str(kv[0]))}
-    announced = await uow.transmissions.definitions(outputs)
-    lines = []
-    for code, output in sorted(outputs.items()):
-        periods = [v.period for v in versions if v.indicator_code == code and v.counted]
-        runs_to = [h.as_of for k, h in latest.items() if k[1] == code]
-        used = rules.definitions_used(announced.get(code, []), periods, max(runs_to, default=as_of))
-        if not used:
-            lines.append(
-                DefinitionLine(
-                    indicator_code=code,
-                    eu_code=output.eu_code or "",
-                    kind=output.indicator_kind,
-                    unit=output.unit,
-                )
-            )
-        for d, first, last in used:
-            lines.append(
-                DefinitionLine(
-                    indicator_code=code,
-                    eu_code=d.eu_code or "",
-                    kind=d.kind,
-                    unit=d.unit,
-                    version=d.version,
-                    effective_from=d.effective_from,
-                    name_en=d.name_en,
-                    name_nl=d.name_nl,
-                    methodology=d.methodology,
-                    methodology_sha256=transmission_files.sha256(d.methodology.encode())
-                    if d.methodology
-                    else None,
-                    change=d.change,
-                    conversion_factor=d.conversion_factor,
-                    first_period=first,
-                    last_period=last,
-                )
-            )
-    return lines
 
 
 async def _carried(

@@ -102,35 +102,64 @@ class CountedUnder(Protocol):
     def last_period(self) -> str | None: ...
 
 
-def refuse_totals_across_breaks(lines: Iterable[CountedUnder]) -> None:
-    """A figure may not add up reports counted under definitions that do not add up (ADR
-    32): across a break in series (old and new count different things; the KPI service
-    gives no total across one either), or across a change of unit (the EU report adds the
-    values as they were reported and converts nothing). `lines`: per indicator, oldest
-    definition first. 409 naming the indicator, the change and the periods either side."""
+@dataclass(frozen=True)
+class TotalAcross:
+    """One indicator whose counted reports lie on both sides of a change that does not add
+    up: no total may be given for it."""
+
+    indicator_code: str
+    change: str | None
+    effective_from: date | None
+    note: str  # the indicator, the change, its date and the periods on either side
+
+
+def totals_across_breaks(lines: Iterable[CountedUnder]) -> list[TotalAcross]:
+    """The indicators whose figure would add up reports counted under definitions that do
+    not add up (ADR 32): across a break in series (old and new count different things; the
+    KPI service gives no total across one either), or across a change of unit (the EU
+    report adds the values as they were reported and converts nothing). `lines`: per
+    indicator, oldest definition first. The first such change of each indicator."""
     before: dict[str, tuple[str, str, str | None]] = {}  # per indicator: first, last, unit
+    found: dict[str, TotalAcross] = {}
     for line in lines:
         if line.first_period is None or line.last_period is None:
             continue
         code = line.indicator_code
-        if code in before and (line.change == "break" or line.unit != before[code][2]):
+        if (
+            code in before
+            and code not in found
+            and (line.change == "break" or line.unit != before[code][2])
+        ):
             first, last, unit = before[code]
             what = (
                 "a break in series"
                 if line.change == "break"
                 else f"its unit changed from {unit} to {line.unit}"
             )
-            raise ConflictError(
+            found[code] = TotalAcross(
+                code,
+                line.change,
+                line.effective_from,
                 f"{code}'s definition has {what} on {line.effective_from}: the report would "
                 f"add up {first}..{last}, counted under the definition before it, and "
                 f"{line.first_period}..{line.last_period}, counted under the new one; no "
                 f"total is given across {'a break' if line.change == 'break' else 'units'}",
-                indicator=code,
-                change=line.change,
-                effective_from=str(line.effective_from),
             )
         first = before[code][0] if code in before else line.first_period
         before[code] = (first, line.last_period, line.unit)
+    return list(found.values())
+
+
+def refuse_totals_across_breaks(lines: Iterable[CountedUnder]) -> None:
+    """What is sealed is never a total across a break or a unit change: 409 naming the
+    (first) indicator, the change and the periods either side (`totals_across_breaks`)."""
+    for across in totals_across_breaks(lines):
+        raise ConflictError(
+            across.note,
+            indicator=across.indicator_code,
+            change=across.change,
+            effective_from=str(across.effective_from),
+        )
 
 
 @dataclass(frozen=True)

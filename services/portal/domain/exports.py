@@ -20,6 +20,7 @@ from typing import Any, Literal
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from services.portal.domain.formatting import MISSING
 from shared.spreadsheet import safe_cell, xlsx_cell
 
 Kind = Literal["text", "number", "money", "percent"]
@@ -51,6 +52,8 @@ def _plain(value: Any, kind: Kind, dutch: bool) -> str:
     number of percent (113.7), the way a reader types them."""
     if value is None or value == "":
         return ""
+    if value == MISSING:  # no figure on purpose (a note beside says why): not a number
+        return MISSING
     if kind in ("number", "money", "percent"):
         amount = Decimal(str(value))
         if kind == "money":
@@ -84,6 +87,8 @@ def csv_bytes(tables: Sequence[Table], dutch: bool) -> bytes:
 def _xlsx_value(value: Any, kind: Kind) -> Any:
     if value is None or value == "":
         return None
+    if value == MISSING:
+        return value
     if kind == "percent":
         return float(Decimal(str(value)) / 100)
     if kind in ("number", "money"):

@@ -16,7 +16,7 @@ from services.portal.clients import Services
 from services.portal.domain import exports
 from services.portal.domain.catalogue import Names
 from services.portal.domain.exports import Column, Table
-from services.portal.domain.formatting import day
+from services.portal.domain.formatting import MISSING, day
 from services.portal.i18n import label, translate
 from services.portal.routes.programme import PERIOD, scope_of
 from services.portal.web import render
@@ -240,8 +240,8 @@ def eu_tables(
                 p["eu_paid"],
             ]
         )
-    # Every total as the funding service gives it; `eu_planned` once it gives that too
-    # (issue 19: the portal adds up no figures of its own).
+    # Every total as the funding service gives it (issue 19: the portal adds up no figures
+    # of its own); `eu_planned` is empty only for a report that predates it.
     projects.rows.append(
         [
             "Totaal" if nl else "Total",
@@ -264,15 +264,19 @@ def eu_tables(
             # how many were counted by more than one project (empty where not counted once)
             Column("Zoals gerapporteerd" if nl else "As reported", "number"),
             Column(t("more_than_one_project").capitalize(), "number"),
+            # no value where the funding service gives none across a break in series or a
+            # unit change (ADR 32): a dash, and its note naming the indicator and the change
+            Column("Toelichting" if nl else "Note"),
         ],
         [
             [
                 i["eu_code"],
                 label("unit", i["unit"], language) if i["unit"] else "",
-                i["value"],
+                MISSING if i["value"] is None else i["value"],
                 i["projects"],
                 i.get("reported_value"),
                 i.get("more_than_one_project"),
+                i.get("note") or "",
             ]
             for i in report["indicators"]
         ],

@@ -1,5 +1,6 @@
 """Finance staff at work on SQLite and PostgreSQL: rules, plans, grants, payments, views."""
 
+import csv
 import io
 import uuid
 from collections.abc import AsyncIterator
@@ -433,6 +434,13 @@ async def test_eu_report_as_of_a_cutoff_counts_money_and_indicators_up_to_that_d
     funding: FundingService, auth: AuthHeaders
 ) -> None:
     await put_plan(funding, auth, "IBDO", PLAN)
+    emmen = {
+        "total_costs": "200000.00",
+        "eligible_costs": "200000.00",
+        "ineligible_costs": "0.00",
+        "contributions": {"efro": "80000.00", "province": "120000.00"},
+    }
+    await put_plan(funding, auth, "EMMEN", emmen)
     await grant(funding, auth, amount="190000.00", reference="B-1")
     await pay(funding, auth, kind="advance", amount="95000.00", paid_on="2023-01-15")
     await pay(funding, auth, kind="interim", amount="50000.00", paid_on="2023-03-01")
@@ -445,8 +453,14 @@ async def test_eu_report_as_of_a_cutoff_counts_money_and_indicators_up_to_that_d
     report = (await funding.client.get(url, params={"as_of": "2023-01-31"}, headers=auth())).json()
     assert report["is_cutoff"] is True
     assert [
-        (p["code"], Decimal(p["eu_committed"]), Decimal(p["eu_paid"])) for p in report["projects"]
-    ] == [("IBDO", Decimal(190000), Decimal(95000))]
+        (p["code"], Decimal(p["eu_planned"]), Decimal(p["eu_committed"]), Decimal(p["eu_paid"]))
+        for p in report["projects"]
+    ] == [
+        ("EMMEN", Decimal(80000), Decimal(0), Decimal(0)),
+        ("IBDO", Decimal(190000), Decimal(190000), Decimal(95000)),
+    ]
+    # the EU money planned adds up as the other money does: the total the portal shows
+    assert Decimal(report["eu_planned"]) == Decimal(270000)
     assert [(i["eu_code"], Decimal(i["value"])) for i in report["indicators"]] == [
         ("RCO01", Decimal(12))
     ]
@@ -458,6 +472,8 @@ async def test_eu_report_as_of_a_cutoff_counts_money_and_indicators_up_to_that_d
         )
     ).text
     assert "IBDO,Ik" not in csv_text and "IBDO,IBDO,380000" in csv_text
+    [total] = [row for row in csv.reader(io.StringIO(csv_text)) if row[:1] == ["total"]]
+    assert [Decimal(v) for v in total[2:]] == [580000, 270000, 190000, 145000]
     assert "RCO01,enterprises,20,1" in csv_text
     xlsx = await funding.client.get(url, params={"format": "xlsx"}, headers=auth())
     assert xlsx.headers["content-type"].startswith("application/vnd.openxmlformats")

@@ -200,3 +200,51 @@ async def test_no_transmission_adds_up_periods_on_both_sides_of_a_break_in_serie
     assert before_the_break.status_code == 201, before_the_break.text
     [line] = json.loads((await files(funding, auth, 1))["json"])["definitions"]
     assert (line["version"], line["first_period"], line["last_period"]) == (1, "2026-Q3", "2026-Q3")
+
+
+async def test_the_report_preview_gives_no_total_across_a_break_and_says_why(
+    funding: FundingService,  # noqa: F811
+    auth: AuthHeaders,
+) -> None:
+    """What the transmission refuses to seal, the preview does not show as a figure either:
+    RCO01 without a value and with the note naming the indicator, the break and its date,
+    in JSON, CSV and XLSX; a cut-off before the break shows its value."""
+    q3 = submitted(funding, "5", period="2026-Q3")
+    q4 = submitted(funding, "7", period="2026-Q4")
+    await deliver(funding, rco01(FIRST, BROKEN))
+    await deliver(funding, q3, approved(funding, q3), q4, approved(funding, q4))
+    by_q3 = output(funding, "5")
+    by_q3.outputs[0] = by_q3.outputs[0].model_copy(update={"as_of": date(2026, 9, 30)})
+    await deliver(funding, by_q3, output(funding, "12"))
+    preview = url(funding).removesuffix("/transmissions")
+    note = (
+        "RCO01's definition has a break in series on 2026-10-01: the report would add up "
+        "2026-Q3..2026-Q3, counted under the definition before it, and 2026-Q4..2026-Q4, "
+        "counted under the new one; no total is given across a break"
+    )
+    report = await funding.client.get(preview, params={"as_of": "2027-01-31"}, headers=auth())
+    assert report.status_code == 200, report.text
+    [rco01_total] = report.json()["indicators"]
+    assert (rco01_total["eu_code"], rco01_total["value"], rco01_total["note"]) == (
+        "RCO01",
+        None,
+        note,
+    )
+    assert rco01_total["projects"] == 1
+
+    csv_text = (
+        await funding.client.get(
+            preview, params={"as_of": "2027-01-31", "format": "csv"}, headers=auth()
+        )
+    ).text
+    assert f'RCO01,enterprises,,1,0,0,,,"{note}"' in csv_text
+    xlsx = await funding.client.get(
+        preview, params={"as_of": "2027-01-31", "format": "xlsx"}, headers=auth()
+    )
+    sheet = load_workbook(io.BytesIO(xlsx.content))["Indicators"]
+    header, row = [[c.value for c in r] for r in sheet.iter_rows(max_row=2)]
+    assert (row[header.index("value")], row[header.index("note")]) == (None, note)
+
+    before = await funding.client.get(preview, params={"as_of": "2026-09-30"}, headers=auth())
+    [q3_only] = before.json()["indicators"]
+    assert (Decimal(q3_only["value"]), q3_only["note"]) == (Decimal(5), None)

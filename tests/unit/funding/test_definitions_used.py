@@ -13,6 +13,7 @@ from services.funding.domain.transmissions import (
     in_force,
     period_start,
     refuse_totals_across_breaks,
+    totals_across_breaks,
 )
 from shared.errors import ConflictError
 
@@ -110,4 +111,27 @@ def test_one_side_counted_or_another_indicator_is_no_total_across_a_change() -> 
             Line("RCO05", "first", "km", date(1900, 1, 1), None, None),
             Line("RCO05", "conversion", "m", date(2026, 10, 1), "2026-Q4", "2026-Q4"),
         ]
+    )
+
+
+def test_every_indicator_across_a_change_is_named_once_for_a_report_preview() -> None:
+    """The preview gives no value for each of them (the transmission refuses the first)."""
+    found = totals_across_breaks(
+        [
+            Line("RCO01", "first", "enterprises", date(1900, 1, 1), "2026-Q3", "2026-Q3"),
+            Line("RCO01", "break", "enterprises", date(2026, 10, 1), "2026-Q4", "2026-Q4"),
+            Line("RCO01", "break", "enterprises", date(2027, 1, 1), "2027-Q1", "2027-Q1"),
+            Line("RCO02", "first", "enterprises", date(1900, 1, 1), "2026-Q1", "2026-Q3"),
+            Line("ROAD", "first", "km", date(1900, 1, 1), "2026-Q1", "2026-Q2"),
+            Line("ROAD", "conversion", "m", date(2026, 7, 1), "2026-Q3", "2026-Q3"),
+        ]
+    )
+    assert [(f.indicator_code, f.change, f.effective_from) for f in found] == [
+        ("RCO01", "break", date(2026, 10, 1)),
+        ("ROAD", "conversion", date(2026, 7, 1)),
+    ]
+    assert found[1].note == (
+        "ROAD's definition has its unit changed from km to m on 2026-07-01: the report "
+        "would add up 2026-Q1..2026-Q2, counted under the definition before it, and "
+        "2026-Q3..2026-Q3, counted under the new one; no total is given across units"
     )

@@ -1,7 +1,14 @@
 """The export page's transmissions without I/O: the form read into a request, the funding
 service's refusals in words, and a diff's codes named (ADR 30)."""
 
+import csv
+import io
+
+from openpyxl import load_workbook
+
 from services.portal.domain.catalogue import Names
+from services.portal.domain.exports import csv_bytes, xlsx_bytes
+from services.portal.domain.formatting import MISSING
 from services.portal.domain.transmissions import (
     Transmit,
     figure_rows,
@@ -147,13 +154,14 @@ def test_the_eu_export_shows_enterprises_counted_once_beside_the_reported_sum() 
         ],
     }
     _, indicators, pending = eu_tables(report, {"name": "Koers"}, "nl")
-    assert [c.title for c in indicators.columns][-2:] == [
+    assert [c.title for c in indicators.columns][-3:] == [
         "Zoals gerapporteerd",
         "In meer dan één project",
+        "Toelichting",
     ]
     assert indicators.rows == [  # units in the file's language, as on the pages
-        ["RCO01", "ondernemingen", "5", 2, "6", 1],
-        ["RCO02", "ondernemingen", "3", 1, None, None],
+        ["RCO01", "ondernemingen", "5", 2, "6", 1, ""],
+        ["RCO02", "ondernemingen", "3", 1, None, None, ""],
     ]
     assert pending.rows == []
 
@@ -190,3 +198,47 @@ def test_the_eu_export_lists_what_awaited_review_at_the_cutoff_by_name() -> None
         "Met signaal",
     ]
     assert pending.rows == [["IBDO", "Bereikte ondernemers", "RCO01", "ondernemingen", 2, "205", 1]]
+
+
+def test_the_eu_export_shows_no_figure_and_the_note_where_funding_gives_no_total() -> None:
+    """Across a break in series the funding service gives no value (null) and a note: the
+    file shows a dash and the note in every format, and the rest of the report as given."""
+    note = (
+        "RCO01's definition has a break in series on 2026-10-01: the report would add up "
+        "2026-Q3..2026-Q3, counted under the definition before it, and 2026-Q4..2026-Q4, "
+        "counted under the new one; no total is given across a break"
+    )
+    report = {
+        "fund": "efro",
+        "as_of": "2027-01-31",
+        "is_cutoff": True,
+        "projects": [
+            {
+                "code": "IBDO",
+                "name": "Ik Bouw",
+                "eligible_costs": "380000.00",
+                "eu_planned": "190000.00",
+                "eu_committed": "190000.00",
+                "eu_paid": "95000.00",
+            }
+        ],
+        "eligible_costs": "380000.00",
+        "eu_planned": "190000.00",
+        "eu_committed": "190000.00",
+        "eu_paid": "95000.00",
+        "indicators": [
+            {"eu_code": "RCO01", "unit": "enterprises", "value": None, "projects": 1, "note": note},
+            {"eu_code": "RCO02", "unit": "enterprises", "value": "3", "projects": 1},
+        ],
+    }
+    tables = eu_tables(report, {"name": "Koers"}, "en")
+    projects, indicators, _ = tables
+    assert projects.rows[-1] == ["Total", "", "380000.00", "190000.00", "190000.00", "95000.00"]
+    assert indicators.rows[0] == ["RCO01", "enterprises", MISSING, 1, None, None, note]
+    dutch = csv_bytes(tables, dutch=True).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(dutch), delimiter=";"))
+    assert ["RCO01", "enterprises", MISSING, "1", "", "", note] in rows
+    assert ["RCO02", "enterprises", "3", "1", "", "", ""] in rows
+    book = load_workbook(io.BytesIO(xlsx_bytes(tables)))
+    sheet = [[c.value for c in r] for r in book.worksheets[1].iter_rows()]
+    assert ["RCO01", "enterprises", MISSING, 1, None, None, note] in sheet
