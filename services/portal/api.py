@@ -15,7 +15,7 @@ from services.portal import services
 from services.portal.clients import Services, services_for
 from services.portal.config import PortalSettings
 from services.portal.domain import formatting, problems
-from services.portal.i18n import label, translate
+from services.portal.i18n import counted, label, translate
 from services.portal.security import same
 from shared.audit import name_actor
 from shared.db import writing
@@ -94,6 +94,7 @@ def page(
             "user": who,
             "lang": language,
             "t": lambda key: translate(key, language),
+            "tn": lambda key, count: counted(key, count, language),
             "n": lambda v, places=None: formatting.number(v, language, places),
             "eur": lambda v: formatting.money(v, language),
             "pct": lambda v: formatting.percent(v, language),

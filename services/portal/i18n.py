@@ -186,6 +186,13 @@ def translate(key: str, language: str) -> str:
     return nl if language == "nl" else en
 
 
+def counted(key: str, count: object, language: str) -> str:
+    """The words after a number: `key_one` after exactly one ("1 rij zou worden verwerkt",
+    not "1 rijen"), `key` after any other number; both languages count so."""
+    one = f"{key}_one"
+    return translate(one if str(count) == "1" and one in TEXTS else key, language)
+
+
 def label(category: str, code: object, language: str) -> str:
     """The name of a service's code in the language; an unknown code as it is."""
     if code is None or code == "":

@@ -42,6 +42,10 @@ DUTCH: Sequence[tuple[re.Pattern[str], str]] = [
             r"^(\S+) lies outside the project \((\S+) to (\S+)\)$",
             r"\1 valt buiten de looptijd van het project (\2 tot \3)",
         ),
+        (
+            r"^(\S+) lies outside the programme's years (\d+)-(\d+)$",
+            r"\1 valt buiten de jaren van het programma (\2 tot en met \3)",
+        ),
         (r"^may not be negative: .*$", "mag niet negatief zijn"),
         (r"^must be a whole number: .*$", "moet een geheel getal zijn"),
         (r"^must be a finite number$", "moet een eindig getal zijn"),

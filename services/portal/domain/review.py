@@ -35,15 +35,19 @@ class Filters:
 
     def query(self, **changes: Any) -> str:
         """The filters as a query string (with some changed): links keep the user's place."""
+        return "&".join(f"{k}={_quote(v)}" for k, v in self.pairs(**changes))
+
+    def pairs(self, **changes: Any) -> list[tuple[str, str]]:
+        """The filters set (not at their defaults), as names and values: also the hidden
+        fields of another form on the page that should keep them."""
         values = {**self.__dict__, **changes}
-        pairs = [
+        return [
             (k, "1" if v is True else str(v))
             for k, v in values.items()
             if v not in ("", False, None)
             and not (k == "sort" and v == "oldest")
             and not (k == "page" and v == 1)
         ]
-        return "&".join(f"{k}={_quote(v)}" for k, v in pairs)
 
 
 def _quote(value: str) -> str:

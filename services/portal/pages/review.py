@@ -6,16 +6,27 @@ from collections.abc import Sequence
 from typing import Any
 
 from services.portal.clients import Services
+from services.portal.domain import locks as period_locks
 from services.portal.domain import review as queue
-from services.portal.pages.common import all_projects, names, optional, per_project, programmes
+from services.portal.pages.common import (
+    all_projects,
+    names,
+    optional,
+    per_project,
+    programmes,
+    today,
+)
 
 MAX_QUEUE = 5000  # reports read for the review queue (500 a call)
 
 
-async def review_page(api: Services, language: str, filters: queue.Filters) -> dict[str, Any]:
-    """The queue with each report's context, filtered, sorted and paged; and what the
-    filters and the lock form offer."""
+async def review_page(
+    api: Services, language: str, filters: queue.Filters, programme: str = ""
+) -> dict[str, Any]:
+    """The queue with each report's context, filtered, sorted and paged; and the chosen
+    programme's locks and exceptions with what the lock forms offer."""
     reports, projects, found = await asyncio.gather(_queue(api), all_projects(api), programmes(api))
+    locks = await _locks(api, found, projects, programme)
     known = await names(api, language, projects=projects, organisations=True, trees_of=found)
     involved = sorted({str(r["project_id"]) for r in reports})
     history, kpis, progress = await asyncio.gather(
@@ -41,7 +52,23 @@ async def review_page(api: Services, language: str, filters: queue.Filters) -> d
         "indicators": sorted({(r.indicator_code, r.indicator) for r in rows}, key=lambda i: i[1]),
         "flagged": sum(1 for r in rows if r.flags),
         "waiting": len(rows),
+        "locks": locks,
     }
+
+
+async def _locks(
+    api: Services,
+    found: Sequence[dict[str, Any]],
+    projects: Sequence[dict[str, Any]],
+    wanted: str,
+) -> period_locks.Locks | None:
+    """The chosen programme's locks (the list shows none, and says so, when the KPI
+    service cannot answer); None when there is no programme at all."""
+    programme = period_locks.chosen_programme(found, wanted, today())
+    if programme is None:
+        return None
+    answer = await optional(api.get("kpi", f"/v1/programmes/{programme['id']}/locks"), None)
+    return period_locks.locks_of(programme, answer, projects)
 
 
 async def comments_of(api: Services, report_ids: Sequence[str]) -> dict[str, list[Any] | None]:

@@ -1,6 +1,7 @@
 """Review: the queue with each report's context, filters, sorting and pages; decisions on
 one report or on the selected ones with one reason (the user comes back to the same
-filters and page); locking a period and granting a project an exception to a lock."""
+filters and page); a programme's locks and exceptions, locking one of its quarters and
+granting one of its projects an exception to a lock."""
 
 import uuid
 from typing import Annotated, Any
@@ -52,6 +53,7 @@ async def review(
     sort: Text = "oldest",
     page: Text = "1",
     done: Annotated[str, Query(max_length=20)] = "",
+    programme: Text = "",
 ) -> HTMLResponse:
     require(who, "programme_manager")
     filters = filters_of(
@@ -66,7 +68,7 @@ async def review(
             "page": page,
         }
     )
-    return await _page(request, who, api, filters, done=done)
+    return await _page(request, who, api, filters, done=done, programme=programme)
 
 
 async def _page(
@@ -78,8 +80,9 @@ async def _page(
     done: str = "",
     problem: str | None = None,
     status: int = 200,
+    programme: str = "",
 ) -> HTMLResponse:
-    data = await pages.review_page(api, who.language, filters)
+    data = await pages.review_page(api, who.language, filters, programme)
     response = await render(request, "review.html", who, api, **data, done=done, problem=problem)
     response.status_code = status
     return response
@@ -183,11 +186,13 @@ async def lock(
     programme_id: Annotated[uuid.UUID, Form()],
     period: Annotated[str, Form(pattern=PERIOD, min_length=4, max_length=7)],
 ) -> Response:
-    """Lock a programme's period: no more reports or revisions for it."""
+    """Lock a quarter of the programme chosen on the page (the form offers its quarters
+    only): no more reports or revisions for it."""
     require(who, "programme_manager")
     check_csrf(who, csrf)
     body = {"programme_id": str(programme_id), "period": period}
-    return await _then_back(request, who, api, "POST", "/v1/period-locks", body, "lock")
+    back = str(programme_id)
+    return await _then_back(request, who, api, "/v1/period-locks", body, "lock", back)
 
 
 @router.post("/review/lock-exceptions", response_class=HTMLResponse)
@@ -199,20 +204,27 @@ async def lock_exception(
     project_id: Annotated[uuid.UUID, Form()],
     period: Annotated[str, Form(pattern=PERIOD, min_length=4, max_length=7)],
     reason: Annotated[str, Form(min_length=1, max_length=2000)],
+    programme: Annotated[uuid.UUID | None, Form()] = None,
 ) -> Response:
-    """Let one project (chosen by its code) still report a locked period, for a reason."""
+    """Let one project of the programme chosen on the page still report a locked period,
+    for a reason."""
     require(who, "programme_manager")
     check_csrf(who, csrf)
     body = {"project_id": str(project_id), "period": period, "reason": reason}
-    return await _then_back(request, who, api, "POST", "/v1/lock-exceptions", body, "exception")
+    back = str(programme or "")
+    return await _then_back(request, who, api, "/v1/lock-exceptions", body, "exception", back)
 
 
 async def _then_back(
-    request: Request, who: Any, api: Services, method: str, path: str, body: Any, done: str
+    request: Request, who: Any, api: Services, path: str, body: Any, done: str, programme: str
 ) -> Response:
+    """Back to the same programme's locks: with the new one listed, or with the refusal."""
     try:
-        await api.send(method, "kpi", path, body)
+        await api.send("POST", "kpi", path, body)
     except ServiceError as exc:
         problem = problems.readable(exc.detail, who.language)
-        return await _page(request, who, api, Filters(), problem=problem, status=exc.status)
-    return RedirectResponse(f"/review?done={done}#locks", status_code=303)
+        return await _page(
+            request, who, api, Filters(), problem=problem, status=exc.status, programme=programme
+        )
+    chosen = f"programme={programme}&" if programme else ""
+    return RedirectResponse(f"/review?{chosen}done={done}#locks", status_code=303)

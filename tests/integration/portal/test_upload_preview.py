@@ -38,6 +38,7 @@ class Portal:
     client: httpx.AsyncClient
     kpi: KpiService
     auth: AuthHeaders
+    services: httpx.AsyncClient  # the portal's own client to the registry and the KPI service
 
     async def stored(self) -> list[tuple[str, str]]:
         """The KPI service's versions of IBDO's reports, as (period, value)."""
@@ -105,7 +106,7 @@ async def portal(tmp_path: Path, auth: AuthHeaders) -> AsyncIterator[Portal]:
         password = await seed_admin(app.state.runtime)
         signed = await client.post("/login", data={"username": "admin", "password": password})
         assert signed.status_code == 303, signed.text
-        yield Portal(client, kpi, auth)
+        yield Portal(client, kpi, auth, app.state.http)
     await app.state.http.aclose()
     for a in (*apis.values(), app):
         await a.state.runtime.close()
