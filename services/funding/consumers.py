@@ -17,6 +17,7 @@ Handler = Callable[[Any, FundingUnitOfWork], Awaitable[None]]
 REGISTRY_REPLICA = "funding.registry-replica"
 OUTPUTS = "funding.outputs"
 REPORT_VERSIONS = "funding.report-versions"
+TARGETS = "funding.targets"
 
 
 def registry_handlers() -> dict[str, Handler]:
@@ -51,8 +52,15 @@ def report_version_handlers() -> dict[str, Handler]:
     }
 
 
+def target_handlers() -> dict[str, Handler]:
+    """The projects' declared targets (the EU report's planned values): a group of its own,
+    so it reads kpi.events.v1 from its start and learns the targets declared before it."""
+    return {kpi.TargetSet.type: replica.on_target_set}
+
+
 SUBSCRIPTIONS: tuple[Subscription[FundingSettings, FundingUnitOfWork], ...] = (
     Subscription(REGISTRY_REPLICA, (topics.PROJECTS,), handlers=lambda _: registry_handlers()),
     Subscription(OUTPUTS, (topics.KPI,), handlers=lambda _: output_handlers()),
     Subscription(REPORT_VERSIONS, (topics.KPI,), handlers=lambda _: report_version_handlers()),
+    Subscription(TARGETS, (topics.KPI,), handlers=lambda _: target_handlers()),
 )

@@ -242,6 +242,21 @@ class RealisedOutput(FundingBase, table=True):
     flagged_reports: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
+class DeclaredTarget(FundingBase, table=True):
+    """A project's end target of an indicator as its KPI declaration set it
+    (kpi.target.set.v1, the latest): what the EU report adds up as planned per EU code."""
+
+    __tablename__ = "replica_targets"
+
+    project_id: uuid.UUID = Field(primary_key=True)
+    indicator_code: str = Field(primary_key=True, max_length=40)
+    indicator_kind: str = Field(max_length=20)
+    target_value: Decimal | None = euro(nullable=True)
+    target_date: date | None = None
+    set_by: str = Field(max_length=200)
+    recorded_at: datetime
+
+
 class RealisedHistory(FundingBase, table=True):
     """The realised value as it stood with reports up to each period end (for cut-offs)."""
 

@@ -6,6 +6,7 @@ latest state, so a redelivered event changes nothing.
 
 from services.funding.domain.transmissions import period_end
 from services.funding.models import (
+    DeclaredTarget,
     DefinitionReplica,
     GoalReplica,
     ProgrammeReplica,
@@ -69,6 +70,21 @@ async def on_output_realised(event: kpi.OutputRealised, uow: FundingUnitOfWork) 
 async def on_outputs_realised(event: kpi.OutputsRealised, uow: FundingUnitOfWork) -> None:
     await uow.outputs.put(
         [RealisedOutput(project_id=event.project_id, **o.model_dump()) for o in event.outputs]
+    )
+
+
+async def on_target_set(event: kpi.TargetSet, uow: FundingUnitOfWork) -> None:
+    """A project's KPI declaration: its end target is what the EU report counts as planned."""
+    await uow.outputs.put_target(
+        DeclaredTarget(
+            project_id=event.project_id,
+            indicator_code=event.indicator_code,
+            indicator_kind=event.indicator_kind,
+            target_value=event.target_value,
+            target_date=event.target_date,
+            set_by=event.actor,
+            recorded_at=uow.now,
+        )
     )
 
 

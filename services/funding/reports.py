@@ -156,6 +156,11 @@ async def _indicator_totals(
                     flagged_reports=h.flagged_reports,
                 )
             )
+    for eu_code, (planned, unit) in (await planned_values(uow, codes, known, as_of)).items():
+        total = totals.setdefault(
+            eu_code, EuIndicatorTotal(eu_code=eu_code, unit=unit, value=ZERO, projects=0)
+        )
+        total.planned = planned
     for eu_code, cells in identified.items():
         once = counted_once(values.get(eu_code, ZERO), cells)
         totals[eu_code].value = once.value
@@ -170,6 +175,38 @@ async def _indicator_totals(
                 total.value = total.reported_value = total.more_than_one_project = None
                 total.note = "; ".join(filter(None, [total.note, across.note]))
     return [totals[code] for code in sorted(totals)], pending
+
+
+async def planned_values(
+    uow: FundingUnitOfWork,
+    project_ids: Iterable[uuid.UUID],
+    known: Mapping[OutputKey, RealisedOutput],
+    as_of: date,
+) -> dict[str, tuple[Decimal, str | None]]:
+    """Per EU code, the planned value and its unit: the end targets the projects declared
+    for the indicators mapped to it (their KPI declarations, as the KPI service announced
+    them last), added up as declared. An enterprise several projects plan to support counts
+    in each: a target lists no enterprises, so the EU's "planned" adds the operations'
+    targets. An indicator maps to the EU code of its definition in force at `as_of` (that
+    of its outputs when no definition was announced); one mapped to none plans nothing."""
+    targets = [
+        t
+        for t in await uow.outputs.targets(project_ids)
+        if t.target_value is not None and t.indicator_kind in COUNTABLE_KINDS
+    ]
+    if not targets:
+        return {}
+    announced = await uow.transmissions.definitions({t.indicator_code for t in targets})
+    of_outputs = {k[1]: o for k, o in known.items()}
+    out: dict[str, tuple[Decimal, str | None]] = {}
+    for t in targets:
+        found = rules.in_force(announced.get(t.indicator_code, []), as_of)
+        output = of_outputs.get(t.indicator_code)
+        eu_code = found.eu_code if found else output.eu_code if output else None
+        unit = found.unit if found else output.unit if output else None
+        if eu_code and t.target_value is not None:
+            out[eu_code] = (out.get(eu_code, (ZERO, unit))[0] + t.target_value, unit)
+    return out
 
 
 async def totals_across_breaks(
@@ -314,6 +351,7 @@ async def identified_values(
 PROJECT_COLUMNS = ["code", "name", "eligible_costs", "eu_planned", "eu_committed", "eu_paid"]
 INDICATOR_COLUMNS = ["eu_code", "unit", "value", "projects", "pending_reports", "pending_value"]
 INDICATOR_COLUMNS += ["reported_value", "more_than_one_project"]  # enterprises counted once
+INDICATOR_COLUMNS += ["planned"]  # the projects' declared targets
 INDICATOR_COLUMNS += ["note"]  # why there is no value (a break in series, a unit change)
 PENDING_COLUMNS = [
     "code",

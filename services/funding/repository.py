@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.funding.models import (
     Budget,
     CeilingRuleRow,
+    DeclaredTarget,
     DefinitionReplica,
     FinancingPlan,
     GoalReplica,
@@ -321,6 +322,21 @@ class OutputRepository:
                 col(RealisedHistory.project_id).in_(set(project_ids)),
                 col(RealisedHistory.as_of) <= until,
             )
+        )
+        return list(result.all())
+
+    async def put_target(self, target: DeclaredTarget) -> None:
+        """A project's declared target as it is now (a redelivery writes the same again)."""
+        await upsert_replace(
+            self.session,
+            table_of(DeclaredTarget),
+            [target.model_dump()],
+            ["project_id", "indicator_code"],
+        )
+
+    async def targets(self, project_ids: Iterable[uuid.UUID]) -> list[DeclaredTarget]:
+        result = await self.session.exec(
+            select(DeclaredTarget).where(col(DeclaredTarget.project_id).in_(set(project_ids)))
         )
         return list(result.all())
 

@@ -309,6 +309,11 @@ class EuIndicatorTotal(BaseModel):
     more_than_one_project: int | None = Field(
         default=None, description="enterprises counted by more than one project"
     )
+    planned: Decimal | None = Field(
+        default=None,
+        description="the end targets the projects declared for the indicators mapped to "
+        "this EU code, added up as declared (null: none declared one)",
+    )
     note: str | None = Field(
         default=None,
         description="why there is no value: the indicator, the break in series or unit "

@@ -259,6 +259,8 @@ def eu_tables(
             Column("EU-code" if nl else "EU code"),
             Column(t("unit")),
             Column(t("value"), "number"),
+            # the end targets the projects declared, added up by the funding service
+            Column("Gepland" if nl else "Planned", "number"),
             Column(t("projects"), "number"),
             # enterprises counted once across projects (ADR 29): the value as reported, and
             # how many were counted by more than one project (empty where not counted once)
@@ -273,6 +275,7 @@ def eu_tables(
                 i["eu_code"],
                 label("unit", i["unit"], language) if i["unit"] else "",
                 MISSING if i["value"] is None else i["value"],
+                i.get("planned"),
                 i["projects"],
                 i.get("reported_value"),
                 i.get("more_than_one_project"),

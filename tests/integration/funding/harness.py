@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from services.funding.config import FundingSettings
-from services.funding.consumers import output_handlers, registry_handlers
+from services.funding.consumers import output_handlers, registry_handlers, target_handlers
 from services.funding.main import create_app, run_worker
 from services.funding.uow import FundingUnitOfWork
 from shared.contracts.base import Event
@@ -43,9 +43,10 @@ class FundingService:
         return FundingUnitOfWork(self.runtime.sessions, source="funding")
 
     async def deliver(self, *kpi_events: Event) -> None:
-        """Registry facts pending, then KPI events, through the service's own handlers."""
+        """Registry facts pending, then KPI events (outputs, targets) through the service's own
+        handlers."""
         await self.registry.deliver(registry_handlers(), self.uow)
-        handlers = output_handlers()
+        handlers = {**output_handlers(), **target_handlers()}
         for event in kpi_events:
             async with self.uow() as uow:
                 await handlers[event.type](event, uow)

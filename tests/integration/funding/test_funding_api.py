@@ -480,6 +480,70 @@ async def test_eu_report_as_of_a_cutoff_counts_money_and_indicators_up_to_that_d
     assert xlsx.content[:2] == b"PK"
 
 
+def target(
+    funding: FundingService, code: str, indicator: str, value: str | None, kind: str = "flow"
+) -> kpi.TargetSet:
+    """A project's KPI declaration as the KPI service announces it."""
+    return kpi.TargetSet(
+        project_id=project(funding, code),
+        indicator_code=indicator,
+        indicator_kind=kind,
+        direction="increase",
+        frequency="quarterly",
+        dimensions=(),
+        baseline_value=None,
+        baseline_year=None,
+        target_value=None if value is None else Decimal(value),
+        target_date=None if value is None else date(2028, 12, 31),
+        period_targets={},
+        actor="ik-bouw",
+    )
+
+
+async def test_the_eu_report_gives_per_eu_code_the_targets_the_projects_declared_as_planned(
+    funding: FundingService, auth: AuthHeaders
+) -> None:
+    """Planned beside achieved: RCO01's end targets of both projects added up as declared
+    (enterprises too: a target names none), the latest declaration of each; a project
+    without an output yet plans all the same; an indicator with no EU code plans nothing,
+    nor does a ratio. In JSON, CSV and XLSX."""
+    await put_plan(funding, auth, "IBDO", PLAN)
+    emmen = {**PLAN, "contributions": {"efro": "150000.00", "province": "250000.00"}}
+    await put_plan(funding, auth, "EMMEN", emmen)
+    await funding.deliver(
+        realised(funding, "IBDO", "RCO01", "12", date(2026, 6, 30), eu_code="RCO01"),
+        realised(funding, "IBDO", "OWN", "99", date(2026, 6, 30)),
+        target(funding, "IBDO", "RCO01", "20"),
+        target(funding, "IBDO", "RCO01", "30"),  # declared again: the latest counts
+        target(funding, "EMMEN", "RCO01", "15.5"),
+        target(funding, "IBDO", "OWN", "500"),
+        target(funding, "EMMEN", "SHARE", "40", kind="ratio"),
+    )
+    url = f"/v1/programmes/{funding.registry.programme}/eu-reports/efro"
+    report = (await funding.client.get(url, params={"as_of": "2026-07-31"}, headers=auth())).json()
+    assert [
+        (i["eu_code"], Decimal(i["value"]), i["projects"], Decimal(i["planned"]))
+        for i in report["indicators"]
+    ] == [("RCO01", Decimal(12), 1, Decimal("45.5"))]
+
+    await funding.deliver(target(funding, "EMMEN", "RCO01", None))  # its target withdrawn
+    csv_text = (
+        await funding.client.get(
+            url, params={"as_of": "2026-07-31", "format": "csv"}, headers=auth()
+        )
+    ).text
+    rows = list(csv.reader(io.StringIO(csv_text)))
+    header = next(r for r in rows if r[:1] == ["eu_code"])
+    [rco01] = [r for r in rows if r[:1] == ["RCO01"]]
+    assert Decimal(rco01[header.index("planned")]) == 30
+    xlsx = await funding.client.get(
+        url, params={"as_of": "2026-07-31", "format": "xlsx"}, headers=auth()
+    )
+    sheet = load_workbook(io.BytesIO(xlsx.content))["Indicators"]
+    names, values = [[c.value for c in r] for r in sheet.iter_rows(max_row=2)]
+    assert values[names.index("planned")] == 30
+
+
 async def test_the_eu_report_export_keeps_a_formula_looking_name_as_text(
     funding: FundingService, auth: AuthHeaders
 ) -> None:

@@ -146,6 +146,7 @@ def test_the_eu_export_shows_enterprises_counted_once_beside_the_reported_sum() 
                 "eu_code": "RCO01",
                 "unit": "enterprises",
                 "value": "5",
+                "planned": "12",
                 "projects": 2,
                 "reported_value": "6",
                 "more_than_one_project": 1,
@@ -154,14 +155,15 @@ def test_the_eu_export_shows_enterprises_counted_once_beside_the_reported_sum() 
         ],
     }
     _, indicators, pending = eu_tables(report, {"name": "Koers"}, "nl")
+    assert [c.title for c in indicators.columns][2:4] == ["Waarde", "Gepland"]
     assert [c.title for c in indicators.columns][-3:] == [
         "Zoals gerapporteerd",
         "In meer dan één project",
         "Toelichting",
     ]
     assert indicators.rows == [  # units in the file's language, as on the pages
-        ["RCO01", "ondernemingen", "5", 2, "6", 1, ""],
-        ["RCO02", "ondernemingen", "3", 1, None, None, ""],
+        ["RCO01", "ondernemingen", "5", "12", 2, "6", 1, ""],
+        ["RCO02", "ondernemingen", "3", None, 1, None, None, ""],
     ]
     assert pending.rows == []
 
@@ -227,18 +229,25 @@ def test_the_eu_export_shows_no_figure_and_the_note_where_funding_gives_no_total
         "eu_committed": "190000.00",
         "eu_paid": "95000.00",
         "indicators": [
-            {"eu_code": "RCO01", "unit": "enterprises", "value": None, "projects": 1, "note": note},
+            {
+                "eu_code": "RCO01",
+                "unit": "enterprises",
+                "value": None,
+                "planned": "30",
+                "projects": 1,
+                "note": note,
+            },
             {"eu_code": "RCO02", "unit": "enterprises", "value": "3", "projects": 1},
         ],
     }
     tables = eu_tables(report, {"name": "Koers"}, "en")
     projects, indicators, _ = tables
     assert projects.rows[-1] == ["Total", "", "380000.00", "190000.00", "190000.00", "95000.00"]
-    assert indicators.rows[0] == ["RCO01", "enterprises", MISSING, 1, None, None, note]
+    assert indicators.rows[0] == ["RCO01", "enterprises", MISSING, "30", 1, None, None, note]
     dutch = csv_bytes(tables, dutch=True).decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(dutch), delimiter=";"))
-    assert ["RCO01", "enterprises", MISSING, "1", "", "", note] in rows
-    assert ["RCO02", "enterprises", "3", "1", "", "", ""] in rows
+    assert ["RCO01", "enterprises", MISSING, "30", "1", "", "", note] in rows
+    assert ["RCO02", "enterprises", "3", "", "1", "", "", ""] in rows
     book = load_workbook(io.BytesIO(xlsx_bytes(tables)))
     sheet = [[c.value for c in r] for r in book.worksheets[1].iter_rows()]
-    assert ["RCO01", "enterprises", MISSING, 1, None, None, note] in sheet
+    assert ["RCO01", "enterprises", MISSING, 30, 1, None, None, note] in sheet
