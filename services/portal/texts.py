@@ -304,6 +304,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Every quarter of this programme is locked.",
     ),
     "no_programmes": ("Nog geen programma's.", "No programmes yet."),
+    "no_projects_in_programme": (
+        "Dit programma heeft nog geen projecten.",
+        "This programme has no projects yet.",
+    ),
     "reports_waiting_one": ("rapportage wacht op een besluit", "report awaits a decision"),
     "filter_shows": ("Het filter toont er {n} van.", "The filter shows {n} of them."),
     "per_page": ("per pagina", "per page"),

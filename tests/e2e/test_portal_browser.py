@@ -129,13 +129,18 @@ def test_upload_with_one_bad_row(browser: Browser, platform: Platform, tmp_path:
     expect(page.get_by_role("status")).to_contain_text("er is niets opgeslagen")
     expect(page.locator(".accepted")).to_have_text("1")
     expect(page.locator(".rejected")).to_have_text("1")
+    expect(page.get_by_role("status")).to_contain_text(
+        "1 rij zou worden verwerkt, 1 rij zou worden afgewezen"
+    )
     expect(page.locator("table.preview tbody tr")).to_have_count(1)
     assert page.locator("table.preview tbody tr").first.inner_text().startswith("2")
     problem = page.locator("table.problems tbody tr").first.inner_text()
     assert problem.startswith("3") and "waarde" in problem
     shot(page, "upload-preview")
-    page.get_by_role("button", name="Deze 1 rapportages opslaan").click()
-    expect(page.get_by_role("status")).to_contain_text("rijen verwerkt")
+    page.get_by_role(
+        "button", name="Deze ene rapportage opslaan"
+    ).click()  # one, not "1 rapportages"
+    expect(page.get_by_role("status")).to_contain_text("1 rij verwerkt")
     expect(page.locator(".accepted")).to_have_text("1")
     expect(page.get_by_role("button", name=re.compile("opslaan"))).to_have_count(0)
     shot(page, "upload")

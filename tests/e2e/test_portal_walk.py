@@ -248,22 +248,43 @@ def test_review_decides_with_context_and_comes_back_to_the_same_place(
 
 def test_locking_a_period_and_granting_an_exception(page: Page, platform: Platform) -> None:
     page.goto(platform.portal + "/review")
+    chooser = page.locator("form[aria-label='Vergrendelingen van een programma']")
+    choose(chooser.locator("select[name=programme]"), "2016")
+    chooser.get_by_role("button", name="Vergrendelingen tonen").click()
     lock = page.locator("form[action='/review/locks']")
-    choose(lock.locator("select[name=programme_id]"), "2016")
-    lock.get_by_label("Periode").fill("2016-Q1")
+    offered = lock.get_by_label("Periode").locator("option").all_inner_texts()
+    assert offered[0] == "2016-Q1" and offered[-1] == "2019-Q4", offered  # its years only
+    lock.get_by_label("Periode").select_option("2016-Q1")
     lock.get_by_role("button", name="Periode vergrendelen").click()
     expect(page.get_by_role("status")).to_have_text("Periode vergrendeld.")
+    locked = page.locator("#locked-periods tbody tr", has_text="2016-Q1")
+    expect(locked).to_contain_text("admin")
+    expect(locked.locator("td").nth(2)).to_have_text(re.compile(r"\d{4},? \d{2}:\d{2}"))
+    assert "2016-Q1" not in page.locator("form[action='/review/locks'] option").all_inner_texts()
+    shot(page, "review-locked")
 
     exception = page.locator("form[action='/review/lock-exceptions']")
     choose(exception.locator("select[name=project_id]"), "IBDO")
-    exception.get_by_label("Periode").fill("2016-Q1")
+    exception.get_by_label("Periode").select_option("2016-Q1")
     exception.get_by_label("Reden").fill("Late factuur van de accountant")
     exception.get_by_role("button", name="Uitzondering verlenen").click()
     expect(page.get_by_role("status")).to_have_text("Uitzondering verleend.")
+    granted = page.locator("#lock-exceptions tbody tr", has_text="Late factuur van de accountant")
+    expect(granted).to_contain_text("Ik Ben Drents Ondernemer")
+    expect(granted).to_contain_text("2016-Q1")
+    looks_right(page, "locks listed")
+
+    # a period outside the programme's years, forged past the list: refused by the KPI service
+    lock = page.locator("form[action='/review/locks']")
+    lock.get_by_label("Periode").evaluate("e => { e.options[0].value = '2020-Q1' }")
+    lock.get_by_role("button", name="Periode vergrendelen").click()
+    expect(page.get_by_role("alert")).to_contain_text(
+        "2020-Q1 valt buiten de jaren van het programma (2016 tot en met 2019)"
+    )
+    looks_right(page, "lock 2020-Q1")
 
     lock = page.locator("form[action='/review/locks']")
-    lock.get_by_label("Periode").evaluate("e => e.removeAttribute('pattern')")  # past the browser
-    lock.get_by_label("Periode").fill("2016-Q7")
+    lock.get_by_label("Periode").evaluate("e => { e.options[0].value = '2016-Q7' }")
     lock.get_by_role("button", name="Periode vergrendelen").click()
     expect(page.get_by_role("alert")).to_contain_text("periode")
     looks_right(page, "lock 2016-Q7")
@@ -496,8 +517,11 @@ def test_the_other_forms_valid_and_invalid(
         stranger.close()
 
     page.goto(platform.portal + "/review")
+    chooser = page.locator("form[aria-label='Vergrendelingen van een programma']")
+    choose(chooser.locator("select[name=programme]"), "2016")
+    chooser.get_by_role("button", name="Vergrendelingen tonen").click()
     exception = page.locator("form[action='/review/lock-exceptions']")
-    exception.get_by_label("Periode").fill("2016-Q2")
+    exception.get_by_label("Periode").select_option(index=1)
     exception.get_by_label("Reden").evaluate("e => e.removeAttribute('required')")
     exception.get_by_role("button", name="Uitzondering verlenen").click()
     expect(page.get_by_role("alert")).to_contain_text("reden")

@@ -62,6 +62,7 @@ async def test_a_locked_quarter_is_listed_and_no_longer_offered(portal: Portal) 
     quarters = options_of(page, "/review/locks", "period")
     assert quarters[0] == "2016-Q1" and quarters[-1] == "2019-Q4" and len(quarters) == 16
     assert cells(page, "locked-periods") == [["Nog geen periode vergrendeld."]]
+    assert "Dit programma heeft nog geen projecten." in page.text  # no exception to grant
 
     locked = await portal.client.post(
         "/review/locks",
