@@ -68,3 +68,24 @@ async def test_a_report_sent_again_shows_the_return_and_the_partners_answer(
     assert thread[2].endswith("Lijst volgt: 42, niet 40")
     assert thread[3].startswith("v2 : 42 · ingediend · partner,")
     assert "organisation:" not in page.text
+
+
+def waiting_line(page: httpx.Response) -> str:
+    line = page.text.split('<p class="waiting">', 1)[1].split("</p>", 1)[0]
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", line)).split())
+
+
+async def test_the_queue_says_how_many_wait_and_how_many_the_filter_shows(
+    portal: Portal,
+) -> None:
+    key = await partner_key(portal.kpi, portal.auth, "IBDO BV")
+    [_] = await batch(portal.kpi, key, item("ENTREPRENEURS_REACHED", "2019-Q1", 40))
+    one = await portal.client.get("/review")
+    assert waiting_line(one) == "1 rapportage wacht op een besluit."
+    await batch(portal.kpi, key, item("ENTREPRENEURS_REACHED", "2019-Q2", 41))
+    everything = await portal.client.get("/review")
+    assert waiting_line(everything) == "2 rapportages wachten op een besluit."
+    filtered = await portal.client.get("/review?period=2019-Q2")
+    assert waiting_line(filtered) == (
+        "2 rapportages wachten op een besluit. Het filter toont er 1 van."
+    )
