@@ -6,6 +6,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from services.kpi.domain.plausibility import Thresholds
+from services.kpi.domain.progress import Tolerances
 from shared.config import ServiceSettings
 
 
@@ -42,6 +43,10 @@ class KpiSettings(ServiceSettings):
     @property
     def thresholds(self) -> Thresholds:
         return Thresholds(self.plausibility_target_percent, self.plausibility_jump_factor)
+
+    @property
+    def tolerances(self) -> Tolerances:
+        return Tolerances(self.on_track_tolerance, self.at_risk_tolerance)
 
     batch_max_reports: int = Field(default=1000, le=5000)
     # Partner API keys: requests per minute per key and per address (429 beyond, with

@@ -8,7 +8,6 @@ from typing import Any
 
 from services.kpi import chain, replica, restatements
 from services.kpi.config import KpiSettings
-from services.kpi.domain.progress import Tolerances
 from services.kpi.projection import Options, apply_kpi_events
 from services.kpi.uow import KpiUnitOfWork
 from shared.contracts import funding, topics
@@ -25,7 +24,7 @@ GOAL_INPUTS = "kpi.goal-inputs"
 
 def options(settings: KpiSettings) -> Options:
     """The projection's options from the settings: the progress tolerances."""
-    return Options(tolerances=Tolerances(settings.on_track_tolerance, settings.at_risk_tolerance))
+    return Options(tolerances=settings.tolerances)
 
 
 def funding_handlers() -> dict[str, Handler]:

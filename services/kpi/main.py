@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from services.kpi.api import PartnerLimits, router, unknown_project
 from services.kpi.catalogue import load_catalogue
+from services.kpi.chain_api import router as chain_router
 from services.kpi.config import KpiSettings
 from services.kpi.consumers import AGGREGATES, REGISTRY_REPLICA, SUBSCRIPTIONS
 from services.kpi.domain.errors import UnknownProjectError
@@ -37,7 +38,7 @@ def create_app(settings: KpiSettings, today: Callable[[], date] = date.today) ->
             "Partner systems report KPI values here (API key per organisation); staff review them, "
             "set targets, and read totals along the programme's goal tree."
         ),
-        routers=[router],
+        routers=[router, chain_router],
         on_close=probe.close,
     )
     app.state.today = today

@@ -17,30 +17,26 @@ from services.kpi.domain.errors import InvalidKpiInputError
 from services.kpi.domain.indicators import Indicator
 from services.kpi.domain.kinds import Kind, kind_of
 from services.kpi.domain.periods import Frequency, Period, PeriodError, periods_ended
-from services.kpi.domain.plausibility import Thresholds, above_target
 from services.kpi.domain.ranges import Span
 from services.kpi.domain.series import Measure
-from services.kpi.models import Indicator as IndicatorModel
-from services.kpi.models import NodeTotal, ProgressState, ProjectKpi
+from services.kpi.models import NodeTotal
 from services.kpi.projection import APPROVED, CURRENT, chosen_versions
-from services.kpi.reference import Reference, indicator_of
-from services.kpi.repository import KpiRule, ProjectFacts, VersionRow
+from services.kpi.reference import Reference
+from services.kpi.repository import KpiRule, ProjectFacts
 from services.kpi.schemas import (
     AggregatePublic,
     DefinitionTotalPublic,
     EuTotalPublic,
     KpiDuePublic,
     MeasurePublic,
-    ProgressPublic,
     ProjectDirectoryPublic,
 )
-from services.kpi.services import check_readable, definition_of
+from services.kpi.services import definition_of
 from services.kpi.uow import KpiUnitOfWork
 from shared.errors import NotFoundError
-from shared.kinds import IndicatorKind, Reported
 
 
-def _measure_public(period: str, m: Measure, kind: Kind, projects: int | None) -> MeasurePublic:
+def measure_public(period: str, m: Measure, kind: Kind, projects: int | None) -> MeasurePublic:
     value, numerator, denominator, share = kind.public(m)
     return MeasurePublic(
         period=period,
@@ -158,7 +154,7 @@ def _aggregate(
     if redefined and definitions.breaks_within(redefined, span):
         return _per_definition(node_id, indicator, view, periods, span, redefined)
     found = kind.total(periods, span)
-    series = [_measure_public(str(p), m, kind, n) for p, m, n in kind.by_quarter(periods, span)]
+    series = [measure_public(str(p), m, kind, n) for p, m, n in kind.by_quarter(periods, span)]
     once = None
     if identified is not None and found is not None:
         once = counted_once(found[0].value, (c for p, c in identified if span.holds(p)))
@@ -171,7 +167,7 @@ def _aggregate(
         unit=indicator.unit,
         kind=indicator.kind,
         view="approved" if view == APPROVED else "current",
-        total=_measure_public(_label(span), found[0], kind, found[1]) if found else None,
+        total=measure_public(_label(span), found[0], kind, found[1]) if found else None,
         series=series,
         counted_once=indicator.counted_once,
         reported_value=once.reported if once else None,
@@ -198,7 +194,7 @@ def _per_definition(
                 unit=definition.unit,
                 first=str(part.first) if part.first else None,
                 last=str(part.last) if part.last else None,
-                total=_measure_public(_label(part), found[0], kind, found[1]) if found else None,
+                total=measure_public(_label(part), found[0], kind, found[1]) if found else None,
             )
         )
     cut = definitions.breaks_within(redefined, span)[0]
@@ -210,7 +206,7 @@ def _per_definition(
         kind=indicator.kind,
         view="approved" if view == APPROVED else "current",
         total=None,
-        series=[_measure_public(str(p), m, kind, n) for p, m, n in kind.by_quarter(periods, span)],
+        series=[measure_public(str(p), m, kind, n) for p, m, n in kind.by_quarter(periods, span)],
         per_definition=parts,
         note=f"{indicator.code}'s definition has a break in series on {cut.effective_from}: "
         "no total across it; one per definition (ask for a range on one side for a total)",
@@ -326,79 +322,6 @@ async def _counted_once(
     for code in codes:
         cells += [c for _, c in await identified_values(uow, reference, programme_id, code, view)]
     return counted_once(sum(values.values(), Decimal(0)), cells)
-
-
-def _progress_public(
-    kpi: ProjectKpi,
-    indicator: IndicatorModel,
-    state: ProgressState | None,
-    rows: dict[str, tuple[Measure, int]],
-    versions: list[VersionRow],
-    thresholds: Thresholds,
-) -> ProgressPublic:
-    kind = kind_of(indicator.kind)
-    texts = [
-        f"{v.period}: {v.comment}"
-        for (_, _), v in sorted(chosen_versions(versions, CURRENT).items())
-        if kind.facts.reported is Reported.TEXT and v.comment
-    ]
-    realised = state.realised if state else None
-    return ProgressPublic(
-        indicator_code=kpi.indicator_code,
-        indicator_name=indicator.name_en,
-        unit=indicator.unit,
-        kind=IndicatorKind(indicator.kind),
-        baseline_value=kpi.baseline_value,
-        baseline_year=kpi.baseline_year,
-        target_value=kpi.target_value,
-        target_date=kpi.target_date,
-        realised=realised,
-        expected=state.expected if state else None,
-        percent_of_target=state.percent_of_target if state else None,
-        status=state.status if state else None,
-        as_of=state.as_of if state else None,
-        approved=state.approved if state else None,
-        pending_reports=state.pending_reports if state else 0,
-        pending_value=state.pending_value if state else None,
-        flagged_reports=state.flagged_reports if state else 0,
-        implausible=above_target(
-            realised, kpi.target_value, thresholds.of(indicator_of(indicator))
-        ),
-        series=[_measure_public(str(p), m, kind, 1) for p, m, _ in kind.by_quarter(rows, Span())],
-        texts=texts,
-    )
-
-
-async def project_progress(
-    uow: KpiUnitOfWork,
-    principal: Principal,
-    project: uuid.UUID | str,
-    thresholds: Thresholds = Thresholds(),
-) -> list[ProgressPublic]:
-    async with uow:
-        project_id = await check_readable(uow, principal, project)
-        kpis = await uow.kpis.of_project(project_id)
-        indicators = await uow.catalogue.many(k.indicator_code for k in kpis)
-        progress = await uow.totals.progress(project_id)
-        totals = await uow.totals.project_totals(project_id, CURRENT)
-        versions = await uow.projection.versions((project_id, k.indicator_code) for k in kpis)
-    rows: dict[str, dict[str, tuple[Measure, int]]] = defaultdict(dict)
-    for t in totals:
-        rows[t.indicator_code][t.period_key] = (
-            Measure(t.value, t.numerator, t.denominator),
-            t.projects,
-        )
-    return [
-        _progress_public(
-            kpi,
-            indicators[kpi.indicator_code],
-            progress.get(kpi.indicator_code),
-            rows[kpi.indicator_code],
-            versions.get((project_id, kpi.indicator_code), []),
-            thresholds,
-        )
-        for kpi in kpis
-    ]
 
 
 async def project_directory(

@@ -5,6 +5,7 @@ convert likewise and give none across a break. The catalogue keeps the history. 
 and KPI service as deployed, on the real broker, on SQLite and PostgreSQL."""
 
 import secrets
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -65,8 +66,9 @@ async def test_a_unit_converted_or_broken_counts_under_the_definition_of_its_per
             return (await kpi.client.get(kpis, headers=staff)).status_code == 200
 
         await eventually(known, timeout_s=40)
-        for code in (road, hours):
-            declared = await kpi.client.put(f"{kpis}/{code}", json={}, headers=staff)
+        targets = {road: {"target_value": 10, "target_date": "2022-12-31"}, hours: {}}
+        for code in (road, hours):  # the road's target declared in km, before the change
+            declared = await kpi.client.put(f"{kpis}/{code}", json=targets[code], headers=staff)
             assert declared.status_code == 200, declared.text
 
         async def report(code: str, period: str, value: int) -> None:
@@ -156,6 +158,38 @@ async def test_a_unit_converted_or_broken_counts_under_the_definition_of_its_per
         hours_eu = by_code[f"EU_{hours}"]
         assert hours_eu["value"] is None and hours_eu["projects"] == 1, hours_eu
         assert f"{hours}'s definition has a break in series on 2021-04-01" in hours_eu["note"]
+
+        # the project's own progress reads the same way: in metres, against its target
+        # converted to metres too; across the break no figure to date, and why
+        progress = f"/v1/projects/{project['id']}/progress"
+
+        async def progress_of() -> dict[str, Any]:
+            found = await kpi.client.get(progress, headers=staff)
+            assert found.status_code == 200, found.text
+            return {p["indicator_code"]: p for p in found.json()}
+
+        async def progress_applied() -> bool:
+            return bool((await progress_of())[hours]["pending_reports"] == 2)
+
+        await eventually(progress_applied, timeout_s=30)
+        mine = await progress_of()
+        metres = mine[road]
+        figures = ("realised", "target_value", "percent_of_target")
+        assert [Decimal(metres[f]) for f in figures] == [5500, 10000, 55], metres
+        assert metres["unit"] == "m" and metres["note"] is None
+        assert [(q["period"], Decimal(q["value"])) for q in metres["series"]] == [
+            ("2021-Q1", Decimal(2000)),
+            ("2021-Q2", Decimal(3000)),
+            ("2021-Q3", Decimal(500)),
+        ]
+        if metres["pending_reports"] == 3:  # nothing approved: all of it awaits review
+            assert Decimal(metres["pending_value"]) == 5500
+        broken_progress = mine[hours]
+        assert broken_progress["realised"] is None and broken_progress["status"] is None
+        assert broken_progress["percent_of_target"] is None
+        assert f"{hours}'s definition has a break in series on 2021-04-01" in (
+            broken_progress["note"] or ""
+        )
 
         history = (await kpi.client.get(definitions, headers=staff)).json()
         assert [(d["version"], d["unit"], d["change"]) for d in history] == [

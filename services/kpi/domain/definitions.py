@@ -8,9 +8,9 @@ series, across which no total is given: they are shown per definition instead. A
 on an indicator with data is refused: its stored series assume one kind (ADR 32).
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from services.kpi.domain.indicators import IndicatorKind
@@ -31,6 +31,7 @@ class Definition:
     kind: IndicatorKind
     change: str = FIRST  # first | edit | conversion | break
     conversion_factor: Decimal | None = None
+    defined_at: datetime | None = None  # when it was recorded (UTC); None: shipped so
 
 
 @dataclass(frozen=True)
@@ -174,3 +175,38 @@ def _scaled_before(
 
 def _times(measure: Measure, factor: Decimal) -> Measure:
     return Measure(measure.value * factor, measure.numerator * factor, measure.denominator * factor)
+
+
+def break_across(definitions: Sequence[Definition], periods: Iterable[Period]) -> Definition | None:
+    """The first break in series with counted periods on both sides: a figure to date over
+    those periods would add what the old definition counted to what the new one counts."""
+    periods = list(periods)
+    for d in definitions:
+        if d.change != BREAK:
+            continue
+        before = any(p.end < d.effective_from for p in periods)
+        if before and any(p.start >= d.effective_from for p in periods):
+            return d
+    return None
+
+
+def factor_for(definitions: Sequence[Definition], period: Period) -> Decimal:
+    """What a value reported for `period` is multiplied by to be in the current unit: every
+    conversion that took effect after the period ended (as `converted` does)."""
+    factor = Decimal(1)
+    for d in definitions:
+        if d.change == CONVERSION and d.conversion_factor and period.end < d.effective_from:
+            factor *= d.conversion_factor
+    return factor
+
+
+def factor_since(definitions: Sequence[Definition], declared_at: datetime) -> Decimal:
+    """What a figure declared at `declared_at` (a target, a baseline) is multiplied by to be
+    in the current unit: a target counts in the unit in force when it was declared, so every
+    conversion recorded after it applies (both times in UTC)."""
+    factor = Decimal(1)
+    for d in definitions:
+        recorded = d.defined_at
+        if d.change == CONVERSION and d.conversion_factor and recorded and recorded > declared_at:
+            factor *= d.conversion_factor
+    return factor

@@ -88,6 +88,11 @@ class ProgressPublic(BaseModel):
     )
     series: list[MeasurePublic]
     texts: list[str] = []
+    note: str | None = Field(
+        default=None,
+        description="why a figure to date is missing: the indicator's definition has a break "
+        "in series between the periods the project reported (ADR 32)",
+    )
 
 
 class EuTotalPublic(BaseModel):

@@ -1,7 +1,7 @@
 """Catalogue use cases: indicators, their definitions and thresholds, project KPIs."""
 
 import uuid
-from datetime import date
+from datetime import UTC, date
 from typing import Any
 
 from services.kpi.access import Principal
@@ -85,6 +85,7 @@ def definition_of(row: IndicatorDefinition) -> definitions.Definition:
         IndicatorKind(row.kind),
         row.change,
         row.conversion_factor,
+        row.defined_at if row.defined_at.tzinfo else row.defined_at.replace(tzinfo=UTC),
     )
 
 
