@@ -161,12 +161,32 @@ async def _indicator_totals(
             eu_code, EuIndicatorTotal(eu_code=eu_code, unit=unit, value=ZERO, projects=0)
         )
         total.planned = planned
+    _count_once(totals, values, identified)
+    _no_total_across_breaks(totals, known, await totals_across_breaks(uow, known, latest, as_of))
+    return [totals[code] for code in sorted(totals)], pending
+
+
+def _count_once(
+    totals: dict[str, EuIndicatorTotal],
+    values: Mapping[str, Decimal],
+    identified: Mapping[str, list[IdentifiedValue]],
+) -> None:
+    """Enterprises (and participants) counted once across projects (ADR 29)."""
     for eu_code, cells in identified.items():
         once = counted_once(values.get(eu_code, ZERO), cells)
         totals[eu_code].value = once.value
         totals[eu_code].reported_value = once.reported
         totals[eu_code].more_than_one_project = once.more_than_one_project
-    for across in await totals_across_breaks(uow, known, latest, as_of):
+
+
+def _no_total_across_breaks(
+    totals: dict[str, EuIndicatorTotal],
+    known: Mapping[OutputKey, RealisedOutput],
+    breaks: Iterable[rules.TotalAcross],
+) -> None:
+    """An EU code one of whose indicators counts across a break or a unit change: no value,
+    and the note why (ADR 32)."""
+    for across in breaks:
         for eu_code in sorted(
             {o.eu_code or "" for k, o in known.items() if k[1] == across.indicator_code}
         ):
@@ -174,7 +194,6 @@ async def _indicator_totals(
                 total = totals[eu_code]
                 total.value = total.reported_value = total.more_than_one_project = None
                 total.note = "; ".join(filter(None, [total.note, across.note]))
-    return [totals[code] for code in sorted(totals)], pending
 
 
 async def planned_values(

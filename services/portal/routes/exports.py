@@ -217,6 +217,20 @@ def eu_tables(
         ),
         (t("as_of"), day(pages.today(), language)),
     ]
+    return [
+        _eu_projects(report, about, language),
+        _eu_indicators(report, about, language),
+        _pending(report, about, language, name_of),
+    ]
+
+
+def _eu_projects(report: dict[str, Any], about: list[tuple[str, str]], language: str) -> Table:
+    """The report's projects and their EU money, with the totals the funding service gives."""
+    nl = language == "nl"
+
+    def t(key: str) -> str:
+        return translate(key, language)
+
     projects = Table(
         t("projects"),
         about,
@@ -252,7 +266,17 @@ def eu_tables(
             report.get("eu_paid"),
         ]
     )
-    indicators = Table(
+    return projects
+
+
+def _eu_indicators(report: dict[str, Any], about: list[tuple[str, str]], language: str) -> Table:
+    """Per EU code the value, the planned value and what counting once changed, as given."""
+    nl = language == "nl"
+
+    def t(key: str) -> str:
+        return translate(key, language)
+
+    return Table(
         t("outputs"),
         about,
         [
@@ -284,7 +308,6 @@ def eu_tables(
             for i in report["indicators"]
         ],
     )
-    return [projects, indicators, _pending(report, about, language, name_of)]
 
 
 def _pending(
