@@ -9,7 +9,6 @@ import httpx
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.portal import services
 from services.portal.clients import Services, services_for
@@ -17,8 +16,8 @@ from services.portal.config import PortalSettings
 from services.portal.domain import formatting, problems
 from services.portal.i18n import counted, label, translate
 from services.portal.security import same
+from services.portal.uow import PortalUnitOfWork
 from shared.audit import name_actor
-from shared.db import writing
 from shared.http import writes
 from shared.ratelimit import RateLimiter
 
@@ -38,19 +37,22 @@ class NotAllowedError(Exception):
     pass
 
 
-async def db(request: Request) -> AsyncIterator[AsyncSession]:
-    """A session per request; one that will write takes SQLite's write lock first (ADR 24)."""
+async def get_uow(request: Request) -> AsyncIterator[PortalUnitOfWork]:
+    """The request's unit of work, open from the session check (`user`) to the route's end:
+    a writing request checks its user and acts in one transaction, under STAFF_LOCK (ADR 24).
+    One that will write takes SQLite's write lock first; a GET takes none."""
     runtime = request.app.state.runtime
-    bind = {"bind": writing(runtime.engine)} if writes(request) else {}
-    async with runtime.sessions(**bind) as session:
-        yield session
+    async with PortalUnitOfWork(
+        runtime.sessions, source=runtime.settings.service_name, write=writes(request)
+    ) as uow:
+        yield uow
 
 
-Db = Annotated[AsyncSession, Depends(db)]
+Uow = Annotated[PortalUnitOfWork, Depends(get_uow)]
 
 
-async def user(request: Request, session: Db) -> services.SignedIn:
-    found = await services.signed_in(session, request.cookies.get(COOKIE))
+async def user(request: Request, uow: Uow) -> services.SignedIn:
+    found = await services.signed_in(uow, request.cookies.get(COOKIE))
     if found is None:
         raise NotSignedInError()
     name_actor(f"staff:{found.username}")
@@ -120,7 +122,7 @@ async def login_form(request: Request) -> HTMLResponse:
 @router.post("/login", response_class=HTMLResponse)
 async def login(
     request: Request,
-    session: Db,
+    uow: Uow,
     username: Annotated[str, Form(max_length=100)],
     password: Annotated[str, Form(max_length=200)],
 ) -> Response:
@@ -132,7 +134,7 @@ async def login(
     if any(limiter.used(key) for key in keys):
         return page(request, "login.html", None, problem="too_many")
     settings = settings_of(request)
-    found = await services.sign_in(session, username, password, settings.session_minutes)
+    found = await services.sign_in(uow, username, password, settings.session_minutes)
     if found is None:
         for key in keys:
             limiter.count(key)
@@ -151,11 +153,9 @@ async def login(
 
 
 @router.post("/logout")
-async def logout(
-    request: Request, session: Db, who: User, csrf: Annotated[str, Form()]
-) -> Response:
+async def logout(request: Request, uow: Uow, who: User, csrf: Annotated[str, Form()]) -> Response:
     check_csrf(who, csrf)
-    await services.sign_out(session, request.cookies.get(COOKIE))
+    await services.sign_out(uow, request.cookies.get(COOKIE))
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(COOKIE)
     return response
@@ -163,7 +163,7 @@ async def logout(
 
 @router.post("/language")
 async def language(
-    session: Db,
+    uow: Uow,
     who: User,
     csrf: Annotated[str, Form()],
     lang: Annotated[str, Form()],
@@ -171,7 +171,7 @@ async def language(
 ) -> Response:
     """The other language, on the page the user was reading."""
     check_csrf(who, csrf)
-    await services.set_language(session, who.username, lang)
+    await services.set_language(uow, who.username, lang)
     return RedirectResponse(local(back), status_code=303)
 
 

@@ -23,6 +23,7 @@ from services.portal.config import PortalSettings
 from services.portal.domain.problems import readable
 from services.portal.i18n import translate
 from services.portal.routes import admin, data, exports, feed, programme, review, transmissions
+from services.portal.uow import PortalUnitOfWork
 from shared.http import create_service_app
 from shared.migrations import upgrade
 from shared.ratelimit import RateLimiter
@@ -146,8 +147,11 @@ async def _signed_in(request: Request) -> None:
     if getattr(request.state, "who", None) is not None or not request.cookies.get(COOKIE):
         return
     try:
-        async with request.app.state.runtime.sessions() as session:
-            request.state.who = await services.signed_in(session, request.cookies.get(COOKIE))
+        runtime = request.app.state.runtime
+        async with PortalUnitOfWork(
+            runtime.sessions, runtime.settings.service_name, write=False
+        ) as uow:
+            request.state.who = await services.signed_in(uow, request.cookies.get(COOKIE))
     except Exception:  # the error page is shown all the same, without the menu
         request.state.who = None
 

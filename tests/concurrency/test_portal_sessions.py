@@ -19,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.portal import services
 from services.portal.models import User, WebSession
 from services.portal.security import hash_password
+from services.portal.uow import PortalUnitOfWork
 from shared.db import create_engine, session_factory, writing
 from tests.concurrency.conftest import PortalRace
 from tests.concurrency.harness import Answer, Call, race, record_figures
@@ -39,17 +40,28 @@ async def portal_db(portal: PortalRace) -> AsyncIterator[AsyncSession]:
         await engine.dispose()
 
 
+@asynccontextmanager
+async def portal_uow(portal: PortalRace) -> AsyncIterator[PortalUnitOfWork]:
+    """A writing unit of work on the portal's database, as a POST request has."""
+    engine = create_engine(portal.url)
+    try:
+        async with PortalUnitOfWork(session_factory(engine), "test") as uow:
+            yield uow
+    finally:
+        await engine.dispose()
+
+
 async def _signed_in_admins(portal: PortalRace, count: int) -> list[tuple[str, str, str]]:
     """`count` new admins, each signed in: (username, session token, CSRF token)."""
     names = [f"admin-{uuid.uuid4().hex[:8]}" for _ in range(count)]
     password_hash = hash_password(PASSWORD)
     signed = []
-    async with portal_db(portal) as session:
+    async with portal_uow(portal) as uow:
         for name in names:
-            session.add(User(username=name, password_hash=password_hash, roles=["admin"]))
-        await session.commit()
+            uow.users.add(User(username=name, password_hash=password_hash, roles=["admin"]))
+        await uow.commit()
         for name in names:
-            found = await services.sign_in(session, name, PASSWORD, minutes=60)
+            found = await services.sign_in(uow, name, PASSWORD, minutes=60)
             assert found is not None
             signed.append((name, found[0], found[1].csrf))
     return signed

@@ -152,6 +152,7 @@ async def test_every_portal_form_refuses_or_reads_text_it_cannot_store_never_5xx
     from services.portal.main import create_app as portal_app
     from services.portal.seed import seed_admin
     from services.portal.services import signed_in
+    from services.portal.uow import PortalUnitOfWork
     from shared.migrations import upgrade
 
     folder = tmp_path_factory.mktemp("portal")
@@ -180,8 +181,9 @@ async def test_every_portal_form_refuses_or_reads_text_it_cannot_store_never_5xx
     ) as client:
         signed = await client.post("/login", data={"username": "admin", "password": password})
         assert signed.status_code == 303, signed.text
-        async with portal.state.runtime.sessions() as session:
-            who = await signed_in(session, client.cookies["koers_session"])
+        runtime = portal.state.runtime
+        async with PortalUnitOfWork(runtime.sessions, "test", write=False) as uow:
+            who = await signed_in(uow, client.cookies["koers_session"])
         assert who is not None
         posts = [(path, r) for path, r in api_routes(portal) if "POST" in (r.methods or ())]
         posts.sort(key=lambda posted: posted[0] == "/logout")  # signed in until the last

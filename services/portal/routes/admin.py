@@ -6,31 +6,31 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.portal import pages, services
-from services.portal.api import Api, Db, User, check_csrf, require
+from services.portal.api import Api, Uow, User, check_csrf, require
 from services.portal.clients import ServiceError, Services
 from services.portal.domain import problems
 from services.portal.i18n import known
+from services.portal.uow import PortalUnitOfWork
 from services.portal.web import render
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/admin", response_class=HTMLResponse)
-async def admin(request: Request, session: Db, who: User, api: Api) -> HTMLResponse:
+async def admin(request: Request, uow: Uow, who: User, api: Api) -> HTMLResponse:
     require(who)
-    return await _admin_page(request, session, who, api, None)
+    return await _admin_page(request, uow, who, api, None)
 
 
-async def _admin_data(session: AsyncSession, api: Services) -> dict[str, Any]:
+async def _admin_data(uow: PortalUnitOfWork, api: Services) -> dict[str, Any]:
     organisations, keys = (
         await pages.optional(api.get("projects", "/v1/organisations", limit=500), {"data": []}),
         await pages.optional(api.get("kpi", "/v1/api-keys"), []),
     )
     return {
-        "users": await services.users(session),
+        "users": await services.users(uow),
         "organisations": sorted(organisations["data"], key=lambda o: o["name"].lower()),
         "keys": keys,
         "roles": services.ROLES,
@@ -40,14 +40,14 @@ async def _admin_data(session: AsyncSession, api: Services) -> dict[str, Any]:
 
 async def _admin_page(
     request: Request,
-    session: AsyncSession,
+    uow: PortalUnitOfWork,
     who: services.SignedIn,
     api: Services,
     problem: Any,
     issued: Any = None,
     status: int = 200,
 ) -> HTMLResponse:
-    data = await _admin_data(session, api)
+    data = await _admin_data(uow, api)
     text = problems.readable(problem, who.language) if problem else None
     response = await render(request, "admin.html", who, api, **data, issued=issued, problem=text)
     response.status_code = status
@@ -55,18 +55,18 @@ async def _admin_page(
 
 
 async def _admin_outcome(
-    request: Request, session: AsyncSession, who: services.SignedIn, api: Services, problem: Any
+    request: Request, uow: PortalUnitOfWork, who: services.SignedIn, api: Services, problem: Any
 ) -> Response:
     """Back to the administration page: with the problem shown, or fresh after a success."""
     if problem:
-        return await _admin_page(request, session, who, api, problem, status=422)
+        return await _admin_page(request, uow, who, api, problem, status=422)
     return RedirectResponse("/admin?done=1", status_code=303)
 
 
 @router.post("/admin/users", response_class=HTMLResponse)
 async def add_user(
     request: Request,
-    session: Db,
+    uow: Uow,
     who: User,
     api: Api,
     csrf: Annotated[str, Form()],
@@ -76,15 +76,15 @@ async def add_user(
 ) -> Response:
     require(who)
     check_csrf(who, csrf)
-    problem = await services.create_user(session, username, password, roles)
-    return await _admin_outcome(request, session, who, api, problem)
+    problem = await services.create_user(uow, username, password, roles)
+    return await _admin_outcome(request, uow, who, api, problem)
 
 
 @router.post("/admin/users/{username}/active", response_class=HTMLResponse)
 async def user_active(
     request: Request,
     username: str,
-    session: Db,
+    uow: Uow,
     who: User,
     api: Api,
     csrf: Annotated[str, Form()],
@@ -92,14 +92,14 @@ async def user_active(
 ) -> Response:
     require(who)
     check_csrf(who, csrf)
-    problem = await services.set_active(session, username, active, who.username)
-    return await _admin_outcome(request, session, who, api, problem)
+    problem = await services.set_active(uow, username, active, who.username)
+    return await _admin_outcome(request, uow, who, api, problem)
 
 
 @router.post("/admin/keys", response_class=HTMLResponse)
 async def issue_key(
     request: Request,
-    session: Db,
+    uow: Uow,
     who: User,
     api: Api,
     csrf: Annotated[str, Form()],
@@ -117,14 +117,14 @@ async def issue_key(
     except ServiceError as exc:
         problem = exc.detail
     return await _admin_page(
-        request, session, who, api, problem, issued, status=422 if problem else 200
+        request, uow, who, api, problem, issued, status=422 if problem else 200
     )
 
 
 @router.post("/admin/organisations", response_class=HTMLResponse)
 async def add_organisation(
     request: Request,
-    session: Db,
+    uow: Uow,
     who: User,
     api: Api,
     csrf: Annotated[str, Form()],
@@ -138,7 +138,7 @@ async def add_organisation(
         await api.send("POST", "projects", "/v1/organisations", {"name": name, "kind": kind})
     except ServiceError as exc:
         problem = exc.detail
-    return await _admin_outcome(request, session, who, api, problem)
+    return await _admin_outcome(request, uow, who, api, problem)
 
 
 @router.post("/admin/keys/{key_id}/revoke")

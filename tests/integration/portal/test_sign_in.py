@@ -4,6 +4,7 @@ when the right password follows (issue 22; the login limit in PortalSettings).""
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -13,7 +14,11 @@ from services.portal.api import COOKIE
 from services.portal.config import PortalSettings
 from services.portal.main import MIGRATIONS
 from services.portal.main import create_app as portal_app
+from services.portal.security import token_hash
 from services.portal.seed import seed_admin
+from services.portal.services import signed_in
+from services.portal.uow import PortalUnitOfWork
+from shared.db import create_engine, session_factory
 from shared.migrations import upgrade
 from tests.conftest import JWT_SECRET
 
@@ -79,3 +84,34 @@ async def test_a_few_mistakes_do_not_lock_anyone_out(
         await sign_in(client, "typo")
     answer = await sign_in(client, password)
     assert answer.status_code == 303
+
+
+async def test_an_expired_session_stops_working_and_goes_at_the_next_sign_in(
+    portal: tuple[httpx.AsyncClient, str], tmp_path: Path
+) -> None:
+    client, password = portal
+    assert (await sign_in(client, password)).status_code == 303
+    token = client.cookies[COOKIE]
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'portal.db'}")
+    try:
+        async with PortalUnitOfWork(session_factory(engine), "test", write=False) as uow:
+            who = await signed_in(uow, token)
+        assert who is not None
+        switched = await client.post("/language", data={"csrf": who.csrf, "lang": "en"})
+        assert switched.headers["location"] == "/"  # the session works
+        async with PortalUnitOfWork(session_factory(engine), "test") as uow:
+            row = await uow.sessions.get(token_hash(token))
+            assert row is not None
+            row.expires_at = uow.now - timedelta(minutes=1)
+            uow.sessions.add(row)
+            await uow.commit()
+        refused = await client.post("/language", data={"csrf": who.csrf, "lang": "nl"})
+        assert refused.status_code == 303
+        assert refused.headers["location"] == "/login"
+        assert (await sign_in(client, password)).status_code == 303
+        async with PortalUnitOfWork(session_factory(engine), "test", write=False) as uow:
+            assert await uow.sessions.get(token_hash(token)) is None  # removed at the sign-in
+            admin = await uow.users.by_username("admin")
+        assert admin is not None and admin.language == "en"  # the refused request did nothing
+    finally:
+        await engine.dispose()

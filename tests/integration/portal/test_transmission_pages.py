@@ -28,6 +28,7 @@ from services.portal.main import MIGRATIONS as PORTAL_MIGRATIONS
 from services.portal.main import create_app as portal_app
 from services.portal.seed import seed_admin
 from services.portal.services import signed_in
+from services.portal.uow import PortalUnitOfWork
 from services.projects.main import MIGRATIONS as PROJECTS_MIGRATIONS
 from services.projects.main import create_app as projects_app
 from shared.auth import Role
@@ -125,8 +126,9 @@ async def portal(tmp_path: Path, auth: AuthHeaders) -> AsyncIterator[Portal]:
         password = await seed_admin(app.state.runtime)
         signed = await client.post("/login", data={"username": "admin", "password": password})
         assert signed.status_code == 303, signed.text
-        async with app.state.runtime.sessions() as session:
-            who = await signed_in(session, client.cookies["koers_session"])
+        runtime = app.state.runtime
+        async with PortalUnitOfWork(runtime.sessions, "test", write=False) as uow:
+            who = await signed_in(uow, client.cookies["koers_session"])
         assert who is not None
         yield Portal(client, who.csrf, programme["id"], funding)
     await app.state.http.aclose()
