@@ -33,6 +33,7 @@ from shared.telemetry import traceparent_for_new_event
 
 T = TypeVar("T")
 LOCKED_ATTEMPTS = 8
+INBOX_SLICE = 10_000  # event ids per inbox query (a statement's parameters are bounded)
 
 
 class SqlUnitOfWork:
@@ -207,12 +208,19 @@ class SqlUnitOfWork:
         self.session.add(ProcessedEvent(consumer=consumer, event_id=event_id))
 
     async def processed_among(self, consumer: str, event_ids: Sequence[str]) -> set[str]:
-        result = await self.session.exec(
-            select(ProcessedEvent.event_id).where(
-                ProcessedEvent.consumer == consumer, col(ProcessedEvent.event_id).in_(event_ids)
+        """Which of `event_ids` this consumer has applied. Asked in slices: a rebuild's batch
+        holds up to 100,000 events, and PostgreSQL's driver takes at most 32,767 parameters
+        a statement (it refused the whole batch, which was then retried for ever)."""
+        found: set[str] = set()
+        for start in range(0, len(event_ids), INBOX_SLICE):
+            result = await self.session.exec(
+                select(ProcessedEvent.event_id).where(
+                    ProcessedEvent.consumer == consumer,
+                    col(ProcessedEvent.event_id).in_(event_ids[start : start + INBOX_SLICE]),
+                )
             )
-        )
-        return set(result.all())
+            found.update(result.all())
+        return found
 
     def mark_many_processed(self, consumer: str, event_ids: Sequence[str]) -> None:
         """Queue the inbox rows of a batch; they go in at commit, with its other writes."""
