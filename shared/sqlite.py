@@ -13,13 +13,17 @@ backstop at a size that processes without a checkpointer (CLI commands, tests) r
 
 import asyncio
 import contextlib
+import fcntl
 import logging
+import os
 import sqlite3
 import threading
+import weakref
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 from urllib.request import pathname2url
 
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.pool import ConnectionPoolEntry
 
 log = logging.getLogger(__name__)
@@ -31,6 +35,8 @@ AUTOCHECKPOINT_PAGES = 4000
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
+
+BUSY_TIMEOUT_MS = 5000  # how long a writer waits for SQLite's write lock before "locked"
 
 # A connection execution option: the transaction will write, so it takes the write lock first.
 WRITE_INTENT = "koers_write"
@@ -47,7 +53,7 @@ def sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
     # the embedded default trades that for commits without an fsync each. Production is PostgreSQL.
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
     cursor.close()
 
@@ -64,11 +70,12 @@ def begin_transaction(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
-def database_file(url: str) -> str | None:
+def database_file(url: str | URL) -> str | None:
     """The file behind a SQLite URL; None for an in-memory database or another database."""
-    if not is_sqlite(url):
+    url = make_url(url)
+    if not url.drivername.startswith("sqlite"):
         return None
-    name = make_url(url).database
+    name = url.database
     return name if name and name != ":memory:" else None
 
 
@@ -132,3 +139,95 @@ def checkpointer_for(url: str) -> WalCheckpointer | None:
     """A checkpointer for a SQLite file database; None for PostgreSQL (it has its own)."""
     path = database_file(url)
     return WalCheckpointer(path) if path else None
+
+
+class WriteTurns:
+    """Writers of one SQLite file take turns, across processes, without sleeping through them.
+
+    SQLite's own wait for its write lock is a sleep between tries, growing to 100 ms: a
+    writer that has waited a while looks again only every 100 ms, so one that asks again
+    soon after its commit (the API taking batch after batch) won nearly every time; the
+    projection starved while intake ran, and its lag grew with every batch (bench/README.md,
+    runs I). Writers therefore first take their turn here: in a process, an asyncio lock
+    (first come, first served); between processes, a file lock beside the database, tried
+    every few milliseconds, so a waiting writer sees within milliseconds that the turn is
+    free. (A stricter queue across processes, two file locks handing the turn on, measured
+    slower in runs I.)
+
+    SQLite's lock stays what keeps the data right (ADR 24): a turn not had within the
+    busy timeout is given up and the writer goes on to SQLite's own wait, as before (two
+    writers of one process that would wait for each other cannot hang here).
+    """
+
+    def __init__(self, path: str) -> None:
+        self._path = path + "-writers"
+        self._fd: int | None = None
+        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    @contextlib.asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        """Hold the turn for the block (or not at all, when not had within the timeout)."""
+        release = await self.take()
+        try:
+            yield
+        finally:
+            if release is not None:
+                release()
+
+    async def take(self, timeout_s: float = BUSY_TIMEOUT_MS / 1000) -> Callable[[], None] | None:
+        """The turn, and how to give it back; None when not had within `timeout_s`."""
+        loop = asyncio.get_running_loop()
+        lock = self._locks.setdefault(loop, asyncio.Lock())
+        deadline = loop.time() + timeout_s
+        try:
+            await asyncio.wait_for(lock.acquire(), timeout_s)
+        except TimeoutError:
+            return None
+        turn = self._file()
+        if not await _flock(turn, deadline):
+            lock.release()
+            return None
+
+        def release() -> None:
+            fcntl.flock(turn, fcntl.LOCK_UN)
+            lock.release()
+
+        return release
+
+    def _file(self) -> int:
+        if self._fd is None:
+            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+        return self._fd
+
+
+async def _flock(fd: int, deadline: float) -> bool:
+    """An exclusive lock on `fd`, tried every few milliseconds until `deadline` (loop time)."""
+    loop = asyncio.get_running_loop()
+    delay = 0.0005
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if loop.time() >= deadline:
+                return False
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.004)
+
+
+_TURNS: dict[str, WriteTurns] = {}
+
+
+def write_turns(url: str | URL) -> WriteTurns | None:
+    """The turns of a SQLite file database's writers (one per file and process); None for
+    PostgreSQL, whose writers wait in its lock queue, and for an in-memory database."""
+    path = database_file(url)
+    if path is None:
+        return None
+    path = os.path.abspath(path)
+    found = _TURNS.get(path)
+    if found is None:
+        found = _TURNS[path] = WriteTurns(path)
+    return found

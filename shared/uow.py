@@ -29,6 +29,7 @@ from shared.db import (
 )
 from shared.ids import new_event_id
 from shared.pending import PendingWrites, QueuedRows
+from shared.sqlite import write_turns
 from shared.telemetry import traceparent_for_new_event
 
 T = TypeVar("T")
@@ -59,6 +60,7 @@ class SqlUnitOfWork:
         self._on_commit = on_commit
         self._now: datetime | None = None
         self._traced: tuple[otel_context.Context, str] | None = None
+        self._give_turn_back: Callable[[], None] | None = None
 
     @property
     def now(self) -> datetime:
@@ -70,8 +72,11 @@ class SqlUnitOfWork:
 
     async def __aenter__(self) -> Self:
         """A unit of work that will write takes SQLite's write lock before its first read
-        (ADR 24); one that only reads (a GET) takes none and never waits for writers."""
+        (ADR 24), after waiting its turn among the file's writers (`shared.sqlite.WriteTurns`);
+        one that only reads (a GET) takes none and never waits for writers."""
         bind = self._sessions.kw.get("bind")
+        turns = write_turns(bind.url) if self.write and isinstance(bind, AsyncEngine) else None
+        self._give_turn_back = await turns.take() if turns is not None else None
         self.session = (
             self._sessions(bind=writing(bind))
             if self.write and isinstance(bind, AsyncEngine)
@@ -97,8 +102,16 @@ class SqlUnitOfWork:
     ) -> None:
         # close() rolls back what was not committed without expiring what was read,
         # so results stay usable after the block.
-        await self.session.close()
-        self._forget_pending()
+        try:
+            await self.session.close()
+        finally:
+            self._forget_pending()
+            self._end_turn()
+
+    def _end_turn(self) -> None:
+        if self._give_turn_back is not None:
+            self._give_turn_back()
+            self._give_turn_back = None
 
     async def commit(self) -> None:
         """Write what is queued, then commit. Every queued write is prepared (parameters
@@ -110,6 +123,7 @@ class SqlUnitOfWork:
         if writes:
             await run_writes(await self.session.connection(), writes)
         await self.session.commit()
+        self._end_turn()  # SQLite's write lock went with the commit
         if published and self._on_commit is not None:
             self._on_commit()
         self._forget_pending()

@@ -27,6 +27,7 @@ from shared.contracts.envelope import binary_headers
 from shared.db import OutboxMessage, fetch_rows, utcnow
 from shared.messaging.kafka import OutgoingMessage
 from shared.metrics import OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, OUTBOX_PUBLISHED
+from shared.sqlite import write_turns
 from shared.telemetry import (
     context_from_traceparent,
     current_traceparent,
@@ -136,18 +137,21 @@ class OutboxRelay:
                 return 0
             traced = tracing_enabled()
             await self._publisher.publish([_to_message(r, traced) for r in rows])
-            if connection.dialect.name == "sqlite":
+            turns = write_turns(connection.engine.url)
+            if turns is not None:
                 # End the read: SQLite then marks them in a transaction of its own, which
-                # waits for the write lock (a read snapshot could not take it once another
-                # writer committed). One relay per SQLite database: nothing else sends them.
+                # waits its turn among the writers (a read snapshot could not take the write
+                # lock once another writer committed). One relay per SQLite database:
+                # nothing else sends them.
                 await session.commit()
+            async with turns.turn() if turns is not None else contextlib.nullcontext():
                 connection = await session.connection()
-            await connection.execute(
-                update(_UNSENT)
-                .where(_UNSENT.c.id.in_([r.id for r in rows]))
-                .values(sent_at=utcnow())
-            )
-            await session.commit()
+                await connection.execute(
+                    update(_UNSENT)
+                    .where(_UNSENT.c.id.in_([r.id for r in rows]))
+                    .values(sent_at=utcnow())
+                )
+                await session.commit()
             OUTBOX_PUBLISHED.labels(self._service).inc(len(rows))
             return len(rows)
 
