@@ -145,10 +145,16 @@ async def _settling(
 
 
 def _previous_cell(cell: Cell) -> Cell:
+    return (cell[0], cell[1], _previous_period(cell[2]), cell[3])
+
+
+@lru_cache(maxsize=1024)
+def _previous_period(text: str) -> str:
+    """Worked out once per distinct text (a batch asks it for every item, twice)."""
     try:
-        return (cell[0], cell[1], str(_parse_period(cell[2]).previous()), cell[3])
+        return str(_parse_period(text).previous())
     except PeriodError:
-        return cell  # a period that does not parse is refused by the item's own check
+        return text  # a period that does not parse is refused by the item's own check
 
 
 def check_item(

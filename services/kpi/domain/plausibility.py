@@ -27,6 +27,8 @@ class Thresholds:
     jump_factor: Decimal = Decimal(5)
 
     def of(self, indicator: Indicator) -> "Thresholds":
+        if indicator.plausible_target_percent is None and indicator.plausible_jump_factor is None:
+            return self  # most indicators: no copy per reported value
         return replace(
             self,
             target_percent=indicator.plausible_target_percent or self.target_percent,
