@@ -186,7 +186,12 @@ class WriteTurns:
         except TimeoutError:
             return None
         turn = self._file()
-        if not await _flock(turn, deadline):
+        try:
+            had = await _flock(turn, deadline)
+        except BaseException:  # cancelled, or stopped (Ctrl-C) while waiting: not ours
+            lock.release()
+            raise
+        if not had:
             lock.release()
             return None
 

@@ -9,6 +9,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from shared.db import create_engine, session_factory
@@ -132,3 +133,22 @@ async def test_a_reading_unit_of_work_takes_no_turn(tmp_path: Path) -> None:
             assert (await connection.execute(text("SELECT 1"))).scalar() == 1
     finally:
         await engine.dispose()
+
+
+async def test_a_writer_stopped_while_it_waits_leaves_the_turn_to_the_next(tmp_path: Path) -> None:
+    # a stop (Ctrl-C, a cancelled request) while waiting must not keep the process's turn:
+    # the next writer would wait the whole busy timeout for it
+    other_process, turns = WriteTurns(str(tmp_path / "d.db")), WriteTurns(str(tmp_path / "d.db"))
+    held = await other_process.take()
+    assert held is not None
+    waiting = asyncio.create_task(turns.take())
+    await asyncio.sleep(0.05)
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    held()
+    asked = time.monotonic()
+    got = await turns.take(timeout_s=2)
+    assert got is not None
+    assert time.monotonic() - asked < 0.1
+    got()
