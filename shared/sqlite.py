@@ -222,17 +222,19 @@ async def _flock(fd: int, deadline: float) -> bool:
             delay = min(delay * 2, 0.004)
 
 
-_TURNS: dict[str, WriteTurns] = {}
+_TURNS: dict[str, WriteTurns] = {}  # by file
+_TURNS_OF_URL: dict[str | URL, WriteTurns | None] = {}  # every writing unit of work asks
 
 
 def write_turns(url: str | URL) -> WriteTurns | None:
     """The turns of a SQLite file database's writers (one per file and process); None for
     PostgreSQL, whose writers wait in its lock queue, and for an in-memory database."""
+    if url in _TURNS_OF_URL:
+        return _TURNS_OF_URL[url]
     path = database_file(url)
-    if path is None:
-        return None
-    path = os.path.abspath(path)
-    found = _TURNS.get(path)
-    if found is None:
-        found = _TURNS[path] = WriteTurns(path)
+    found = None
+    if path is not None:
+        path = os.path.abspath(path)
+        found = _TURNS.setdefault(path, WriteTurns(path))
+    _TURNS_OF_URL[url] = found
     return found

@@ -75,13 +75,10 @@ class SqlUnitOfWork:
         (ADR 24), after waiting its turn among the file's writers (`shared.sqlite.WriteTurns`);
         one that only reads (a GET) takes none and never waits for writers."""
         bind = self._sessions.kw.get("bind")
-        turns = write_turns(bind.url) if self.write and isinstance(bind, AsyncEngine) else None
+        engine = bind if self.write and isinstance(bind, AsyncEngine) else None  # a writer's
+        turns = write_turns(engine.url) if engine is not None else None
         self._give_turn_back = await turns.take() if turns is not None else None
-        self.session = (
-            self._sessions(bind=writing(bind))
-            if self.write and isinstance(bind, AsyncEngine)
-            else self._sessions()
-        )
+        self.session = self._sessions(bind=writing(engine)) if engine else self._sessions()
         self._now = None
         # One owner of this transaction's queued writes: the repositories' (registered as
         # `_start` builds them), then the outbox and the inbox.
